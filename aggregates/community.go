@@ -1,0 +1,136 @@
+package aggregates
+
+import "time"
+
+func decideMetAtGate(j Journey, c RecordMetAtGate, now time.Time, p Policy) ([]Event, error) {
+	if err := required("By", c.By); err != nil {
+		return nil, errorf(c, err)
+	}
+	at, err := occurred(c.At, now, p)
+	if err != nil {
+		return nil, errorf(c, err)
+	}
+	if err := requireReleased(j); err != nil {
+		return nil, errorf(c, err)
+	}
+	if !j.MetAtGateAt.IsZero() {
+		return nil, errorf(c, rule("met-at-gate-once", ErrAlreadyRecorded, "", "met at the gate at %s by %s", j.MetAtGateAt.Format(time.RFC3339), j.MetAtGateBy))
+	}
+	if err := notBefore("At", at, j.ReleasedAt, "release"); err != nil {
+		return nil, errorf(c, err)
+	}
+	return one(MetAtGate{By: c.By, At: at})
+}
+
+func decideContact(j Journey, c RecordSupervisionContact, now time.Time, p Policy) ([]Event, error) {
+	if err := validOrg("By", c.By); err != nil {
+		return nil, errorf(c, err)
+	}
+	if err := required("Kind", c.Kind); err != nil {
+		return nil, errorf(c, err)
+	}
+	at, err := occurred(c.At, now, p)
+	if err != nil {
+		return nil, errorf(c, err)
+	}
+	if err := requireReleased(j); err != nil {
+		return nil, errorf(c, err)
+	}
+	if err := notBefore("At", at, j.ReleasedAt, "release"); err != nil {
+		return nil, errorf(c, err)
+	}
+	return one(SupervisionContactRecorded{By: c.By, Kind: c.Kind, Note: c.Note, At: at})
+}
+
+func decideBreach(j Journey, c RecordBreach, now time.Time, p Policy) ([]Event, error) {
+	if err := required("Description", c.Description); err != nil {
+		return nil, errorf(c, err)
+	}
+	at, err := occurred(c.At, now, p)
+	if err != nil {
+		return nil, errorf(c, err)
+	}
+	if err := requireReleased(j); err != nil {
+		return nil, errorf(c, err)
+	}
+	if err := notBefore("At", at, j.ReleasedAt, "release"); err != nil {
+		return nil, errorf(c, err)
+	}
+	return one(BreachRecorded{Description: c.Description, At: at})
+}
+
+func decideRecall(j Journey, c RecallPrisoner, now time.Time, p Policy) ([]Event, error) {
+	if c.Reason == "" {
+		return nil, errorf(c, rule("recall-needs-reason", ErrReasonRequired, "Reason", "say why the licence was revoked"))
+	}
+	at, err := occurred(c.At, now, p)
+	if err != nil {
+		return nil, errorf(c, err)
+	}
+	if err := requireReleased(j); err != nil {
+		return nil, errorf(c, err)
+	}
+	if j.RecallPending {
+		return nil, errorf(c, rule("one-recall-at-a-time", ErrAlreadyRecorded, "", "licence already revoked; awaiting the recall reception"))
+	}
+	if err := notBefore("At", at, j.ReleasedAt, "release"); err != nil {
+		return nil, errorf(c, err)
+	}
+	return one(LicenceRevoked{Reason: c.Reason, At: at})
+}
+
+func decideReoffence(j Journey, c RecordProvenReoffence, now time.Time, p Policy) ([]Event, error) {
+	if err := required("Offence", c.Offence); err != nil {
+		return nil, errorf(c, err)
+	}
+	if c.OffenceDate.IsZero() || c.ConvictionDate.IsZero() {
+		return nil, errorf(c, invalid("OffenceDate", "offence and conviction dates are required"))
+	}
+	at, err := occurred(c.At, now, p)
+	if err != nil {
+		return nil, errorf(c, err)
+	}
+	// Closed journeys accept reoffences: convictions take months to come
+	// through and proven reoffending is measured after the journey ends.
+	if j.Custody == NotReceived {
+		return nil, errorf(c, rule("requires-reception", ErrNotReceived, "", "no reception recorded for this journey"))
+	}
+	if j.LastReleasedAt.IsZero() {
+		return nil, errorf(c, rule("reoffence-requires-release", ErrNotReleased, "", "never released"))
+	}
+	if c.OffenceDate.After(c.ConvictionDate) {
+		return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "OffenceDate", "offence %s after conviction %s", c.OffenceDate, c.ConvictionDate))
+	}
+	if released := DateOf(j.LastReleasedAt); c.OffenceDate.Before(released) {
+		return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "OffenceDate", "offence %s before release %s", c.OffenceDate, released))
+	}
+	if c.ConvictionDate.After(DateOf(at)) {
+		return nil, errorf(c, rule("no-future-facts", ErrFutureDate, "ConvictionDate", "conviction %s after it was recorded %s", c.ConvictionDate, DateOf(at)))
+	}
+	return one(ProvenReoffenceRecorded{Offence: c.Offence, OffenceDate: c.OffenceDate, ConvictionDate: c.ConvictionDate, ReleasedAt: j.LastReleasedAt, At: at})
+}
+
+func decideClose(j Journey, c CloseJourney, now time.Time, p Policy) ([]Event, error) {
+	if !c.Reason.Valid() {
+		return nil, errorf(c, invalid("Reason", "unknown close reason %q", c.Reason))
+	}
+	at, err := occurred(c.At, now, p)
+	if err != nil {
+		return nil, errorf(c, err)
+	}
+	if err := requireOpen(j); err != nil {
+		return nil, errorf(c, err)
+	}
+	if c.Reason == CloseSupervisionEnded {
+		if j.Custody != Released {
+			return nil, errorf(c, rule("supervision-needs-release", ErrNotReleased, "", "supervision starts at release"))
+		}
+		if end := j.SupervisionEnd(p); at.Before(end) {
+			return nil, errorf(c, rule("close-after-supervision", ErrSupervisionActive, "At", "supervision ends %s", end.Format(time.RFC3339)))
+		}
+	}
+	if err := notBefore("At", at, j.ReceivedAt, "reception"); err != nil {
+		return nil, errorf(c, err)
+	}
+	return one(JourneyClosed{Reason: c.Reason, At: at})
+}

@@ -1,0 +1,235 @@
+package aggregates
+
+import "time"
+
+// movementEventType is the event type recording a movement kind.
+func movementEventType(k MovementKind) string {
+	switch k {
+	case MovementTemporaryAbsenceOut:
+		return TypeTemporaryAbsenceStarted
+	case MovementTemporaryAbsenceReturn:
+		return TypeTemporaryAbsenceEnded
+	case MovementCourtOut:
+		return TypeSentToCourt
+	case MovementCourtReturn:
+		return TypeReturnedFromCourt
+	case MovementTransferOut:
+		return TypeTransferDeparted
+	case MovementTransferIn:
+		return TypePrisonerTransferred
+	}
+	return ""
+}
+
+// recorded finds a movement of this type, time and prison in the history.
+func (j Journey) recorded(eventType string, at time.Time, prison string) (Movement, bool) {
+	for _, m := range j.Movements {
+		if m.Type == eventType && m.At.Equal(at) && m.Prison == prison {
+			return m, true
+		}
+	}
+	return Movement{}, false
+}
+
+// late reports whether a movement at at is older than the latest in-order
+// movement, and so describes the past rather than the present.
+func (j Journey) late(at time.Time) bool { return at.Before(j.LastMovementAt) }
+
+func decideReceive(j Journey, c ReceivePrisoner, now time.Time, p Policy) ([]Event, error) {
+	if err := checkID("noms", c.NOMS); err != nil {
+		return nil, errorf(c, err)
+	}
+	if j.NOMS != "" && c.NOMS != j.NOMS {
+		return nil, errorf(c, invalid("NOMS", "command for %s sent to the journey of %s", c.NOMS, j.NOMS))
+	}
+	if !c.Kind.Valid() {
+		return nil, errorf(c, invalid("Kind", "unknown reception kind %q", c.Kind))
+	}
+	if err := checkID("prison", c.Prison); err != nil {
+		return nil, errorf(c, err)
+	}
+	if c.BookingID != "" {
+		if err := checkID("bookingId", c.BookingID); err != nil {
+			return nil, errorf(c, err)
+		}
+	}
+	at, err := occurred(c.At, now, p)
+	if err != nil {
+		return nil, errorf(c, err)
+	}
+	ev := PrisonerReceived{NOMS: c.NOMS, Kind: c.Kind, Prison: c.Prison, BookingID: c.BookingID,
+		MovementReasonCode: c.MovementReasonCode, At: at}
+	if m, ok := j.recorded(TypePrisonerReceived, at, c.Prison); ok {
+		if m.Kind != string(c.Kind) {
+			return nil, errorf(c, rule("conflicting-duplicate", ErrConflictingDuplicate, "Kind",
+				"reception at %s in %s already recorded as %s, now said to be %s", at.Format(time.RFC3339), c.Prison, m.Kind, c.Kind))
+		}
+		return nil, nil
+	}
+	if j.late(at) {
+		ev.Late = true
+		return one(ev)
+	}
+	if j.Custody == InCustody && !j.Closed {
+		return nil, errorf(c, rule("no-reception-in-custody", ErrInCustody, "",
+			"in custody at %s since %s; a release must be recorded first", j.Prison, j.ReceivedAt.Format(time.RFC3339)))
+	}
+	return one(ev)
+}
+
+func decideMovement(j Journey, c RecordMovement, now time.Time, p Policy) ([]Event, error) {
+	if !c.Kind.Valid() {
+		return nil, errorf(c, invalid("Kind", "unknown movement kind %q", c.Kind))
+	}
+	if err := checkID("prison", c.Prison); err != nil {
+		return nil, errorf(c, err)
+	}
+	if c.FromPrison != "" {
+		if err := checkID("prison", c.FromPrison); err != nil {
+			return nil, errorf(c, err)
+		}
+	}
+	at, err := occurred(c.At, now, p)
+	if err != nil {
+		return nil, errorf(c, err)
+	}
+	if err := requireOpen(j); err != nil {
+		return nil, errorf(c, err)
+	}
+	if _, ok := j.recorded(movementEventType(c.Kind), at, c.Prison); ok {
+		return nil, nil
+	}
+	late := j.late(at)
+	if !late && j.Custody == Released {
+		return nil, errorf(c, rule("no-custody-events-after-release", ErrReleased, "",
+			"%s after release at %s; a new reception or recall must come first", c.Kind, j.ReleasedAt.Format(time.RFC3339)))
+	}
+	switch c.Kind {
+	case MovementTemporaryAbsenceOut:
+		return one(TemporaryAbsenceStarted{Prison: c.Prison, Late: late, At: at})
+	case MovementTemporaryAbsenceReturn:
+		return one(TemporaryAbsenceEnded{Prison: c.Prison, Late: late, At: at})
+	case MovementCourtOut:
+		return one(SentToCourt{Prison: c.Prison, Late: late, At: at})
+	case MovementCourtReturn:
+		return one(ReturnedFromCourt{Prison: c.Prison, Late: late, At: at})
+	case MovementTransferOut:
+		return one(TransferDeparted{Prison: c.Prison, Late: late, At: at})
+	default: // MovementTransferIn
+		from := c.FromPrison
+		if from == "" && !late {
+			from = j.Prison
+		}
+		return one(PrisonerTransferred{FromPrison: from, ToPrison: c.Prison, IntoResettlementPrison: c.IntoResettlementPrison, Late: late, At: at})
+	}
+}
+
+func decideRelease(j Journey, c ReleasePrisoner, now time.Time, p Policy) ([]Event, error) {
+	if !c.Kind.Valid() {
+		return nil, errorf(c, invalid("Kind", "unknown release kind %q", c.Kind))
+	}
+	if err := checkID("prison", c.Prison); err != nil {
+		return nil, errorf(c, err)
+	}
+	at, err := occurred(c.At, now, p)
+	if err != nil {
+		return nil, errorf(c, err)
+	}
+	if err := requireOpen(j); err != nil {
+		return nil, errorf(c, err)
+	}
+	ev := PrisonerReleased{Kind: c.Kind, Prison: c.Prison, At: at}
+	if m, ok := j.recorded(TypePrisonerReleased, at, c.Prison); ok {
+		if m.Kind != string(c.Kind) {
+			return nil, errorf(c, rule("conflicting-duplicate", ErrConflictingDuplicate, "Kind",
+				"release at %s from %s already recorded as %s, now said to be %s", at.Format(time.RFC3339), c.Prison, m.Kind, c.Kind))
+		}
+		return nil, nil
+	}
+	if j.late(at) {
+		ev.Late = true
+		return one(ev)
+	}
+	if j.Custody == Released {
+		return nil, errorf(c, rule("no-custody-events-after-release", ErrReleased, "",
+			"already released at %s; a new reception or recall must come first", j.ReleasedAt.Format(time.RFC3339)))
+	}
+	events := []Event{ev}
+	// Custody to community: if the prison still holds the case, ask the
+	// provider of the release area to take it.
+	after := Evolve(j, ev)
+	if after.Holder == "" {
+		if h, ok := autoHandover(after, "RELEASE", at, p); ok {
+			events = append(events, h)
+		}
+	}
+	return events, nil
+}
+
+func decideScreening(j Journey, c CompleteScreening, now time.Time, p Policy) ([]Event, error) {
+	at, err := occurred(c.At, now, p)
+	if err != nil {
+		return nil, errorf(c, err)
+	}
+	if err := requireInCustody(j); err != nil {
+		return nil, errorf(c, err)
+	}
+	if !j.ScreenedAt.IsZero() {
+		return nil, errorf(c, rule("screen-once-per-custody", ErrAlreadyScreened, "", "screened at %s", j.ScreenedAt.Format(time.RFC3339)))
+	}
+	if err := notBefore("At", at, j.ReceivedAt, "reception"); err != nil {
+		return nil, errorf(c, err)
+	}
+	return one(CustodyScreeningCompleted{Prison: j.Prison, At: at})
+}
+
+func decideReleaseDates(j Journey, c SetReleaseDates, now time.Time, p Policy) ([]Event, error) {
+	at, err := occurred(c.At, now, p)
+	if err != nil {
+		return nil, errorf(c, err)
+	}
+	if err := requireInCustody(j); err != nil {
+		return nil, errorf(c, err)
+	}
+	d := c.Dates
+	if d.IsZero() {
+		return nil, errorf(c, invalid("Dates", "at least one release date is required"))
+	}
+	received := DateOf(j.ReceivedAt)
+	for _, x := range []Date{d.ConfirmedRelease, d.ActualParole, d.HDCActual, d.ConditionalRelease, d.AutomaticRelease} {
+		if !x.IsZero() && x.Before(received) {
+			return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "Dates", "release date %s is before reception %s", x, received))
+		}
+	}
+	if !d.HDCActual.IsZero() && !d.ConditionalRelease.IsZero() && d.HDCActual.After(d.ConditionalRelease) {
+		return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "Dates.HDCActual",
+			"HDC date %s is after the conditional release date %s", d.HDCActual, d.ConditionalRelease))
+	}
+	if d == j.ReleaseDates {
+		return nil, nil
+	}
+	if j.ReleaseDates.IsZero() {
+		return one(ReleaseDatesSet{Dates: d, At: at})
+	}
+	return one(ReleaseDatesChanged{Dates: d, Previous: j.ReleaseDates, Reason: c.Reason, At: at})
+}
+
+func decideRecalculation(j Journey, c NoteSentenceRecalculation, now time.Time, p Policy) ([]Event, error) {
+	if err := checkID("bookingId", c.BookingID); err != nil {
+		return nil, errorf(c, err)
+	}
+	if !bookingPattern.MatchString(c.CalculationID) {
+		return nil, errorf(c, wrapID(&IdentifierError{Field: "sentenceCalculationId", Value: c.CalculationID, Pattern: bookingPattern.String()}))
+	}
+	at, err := occurred(c.At, now, p)
+	if err != nil {
+		return nil, errorf(c, err)
+	}
+	if err := requireOpen(j); err != nil {
+		return nil, errorf(c, err)
+	}
+	if c.CalculationID == j.SentenceCalculationID {
+		return nil, nil
+	}
+	return one(SentenceRecalculated{BookingID: c.BookingID, CalculationID: c.CalculationID, At: at})
+}
