@@ -1,0 +1,112 @@
+package esdbserver
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strconv"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
+	api "github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
+	"github.com/google/uuid"
+
+	"github.com/gateledger/gateledger/eventdb"
+)
+
+// parseUUID reads an event id in either of the protocol's encodings.
+func parseUUID(u *shared.UUID) (uuid.UUID, error) {
+	var id uuid.UUID
+	switch v := u.GetValue().(type) {
+	case *shared.UUID_Structured_:
+		binary.BigEndian.PutUint64(id[0:8], uint64(v.Structured.GetMostSignificantBits()))
+		binary.BigEndian.PutUint64(id[8:16], uint64(v.Structured.GetLeastSignificantBits()))
+		return id, nil
+	case *shared.UUID_String_:
+		parsed, err := uuid.Parse(v.String_)
+		if err != nil {
+			return id, fmt.Errorf("%w: malformed event id %q", eventdb.ErrInvalidArgument, v.String_)
+		}
+		return parsed, nil
+	default:
+		return id, fmt.Errorf("%w: event id missing", eventdb.ErrInvalidArgument)
+	}
+}
+
+func uuidProto(id uuid.UUID, asString bool) *shared.UUID {
+	if asString {
+		return &shared.UUID{Value: &shared.UUID_String_{String_: id.String()}}
+	}
+	return &shared.UUID{Value: &shared.UUID_Structured_{Structured: &shared.UUID_Structured{
+		MostSignificantBits:  int64(binary.BigEndian.Uint64(id[0:8])),
+		LeastSignificantBits: int64(binary.BigEndian.Uint64(id[8:16])),
+	}}}
+}
+
+// proposedEvent converts a proposed message; the content type and event type travel in
+// the system metadata map, as the client sends them.
+func proposedEvent(id *shared.UUID, meta map[string]string, custom, data []byte) (eventdb.ProposedEvent, error) {
+	eid, err := parseUUID(id)
+	if err != nil {
+		return eventdb.ProposedEvent{}, err
+	}
+	typ, ok := meta["type"]
+	if !ok || typ == "" {
+		return eventdb.ProposedEvent{}, fmt.Errorf("%w: event %s: required metadata property 'type' is missing", eventdb.ErrInvalidArgument, eid)
+	}
+	ct, ok := meta["content-type"]
+	if !ok {
+		return eventdb.ProposedEvent{}, fmt.Errorf("%w: event %s: required metadata property 'content-type' is missing", eventdb.ErrInvalidArgument, eid)
+	}
+	return eventdb.ProposedEvent{ID: eid, Type: typ, IsJSON: ct == "application/json", Data: data, Metadata: custom}, nil
+}
+
+func recordedEvent(r *eventdb.Record, uuidAsString bool) *api.ReadResp_ReadEvent {
+	ct := "application/octet-stream"
+	if r.IsJSON {
+		ct = "application/json"
+	}
+	return &api.ReadResp_ReadEvent{
+		Event: &api.ReadResp_ReadEvent_RecordedEvent{
+			Id:               uuidProto(r.ID, uuidAsString),
+			StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(r.Stream)},
+			StreamRevision:   r.Revision,
+			PreparePosition:  r.Position,
+			CommitPosition:   r.Position,
+			Metadata: map[string]string{
+				"type":         r.Type,
+				"content-type": ct,
+				"created":      strconv.FormatInt(r.Created, 10),
+			},
+			CustomMetadata: r.Metadata,
+			Data:           r.Data,
+		},
+		Position: &api.ReadResp_ReadEvent_CommitPosition{CommitPosition: r.Position},
+	}
+}
+
+// expectedFromAppend converts the append header's oneof; nil means the client sent none.
+func expectedFromAppend(o *api.AppendReq_Options) (eventdb.ExpectedRevision, error) {
+	switch v := o.GetExpectedStreamRevision().(type) {
+	case *api.AppendReq_Options_Any:
+		return eventdb.Any, nil
+	case *api.AppendReq_Options_NoStream:
+		return eventdb.NoStream, nil
+	case *api.AppendReq_Options_StreamExists:
+		return eventdb.StreamExists, nil
+	case *api.AppendReq_Options_Revision:
+		return eventdb.Exactly(v.Revision), nil
+	}
+	return eventdb.ExpectedRevision{}, fmt.Errorf("%w: unknown expected stream revision", eventdb.ErrInvalidArgument)
+}
+
+// esdbVersionNumber renders an expected revision as the long EventStoreDB puts in trailers.
+func esdbVersionNumber(e eventdb.ExpectedRevision) string {
+	switch e.Kind {
+	case eventdb.ExpectAny:
+		return "-2"
+	case eventdb.ExpectNoStream:
+		return "-1"
+	case eventdb.ExpectStreamExists:
+		return "-4"
+	}
+	return strconv.FormatUint(e.Revision, 10)
+}

@@ -1,0 +1,205 @@
+package esdbserver
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/gossip"
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/serverfeatures"
+	api "github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
+	"github.com/google/uuid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/gateledger/gateledger/eventdb"
+)
+
+// Options configure the protocol server.
+type Options struct {
+	// Users maps user names to passwords accepted by basic authentication. When empty,
+	// every call is allowed: only for --esdb-insecure on loopback.
+	Users map[string]string
+	// TLS, when set, is the transport security of the listener.
+	TLS credentials.TransportCredentials
+	// AdvertiseHost and AdvertisePort are what Gossip reports as this node's address.
+	AdvertiseHost string
+	AdvertisePort int
+	// FellBehindAfter is how many events a live subscriber may lag before it is told it
+	// fell behind and is caught up from the store; 0 means 4096.
+	FellBehindAfter int
+	// InstanceID identifies this node in gossip; zero means a random one.
+	InstanceID uuid.UUID
+	Logger     *slog.Logger
+}
+
+// Server implements the EventStoreDB gRPC services over an eventdb store.
+type Server struct {
+	api.UnimplementedStreamsServer
+
+	db   *eventdb.DB
+	opts Options
+	log  *slog.Logger
+	// stopping is closed by Shutdown to end open subscriptions.
+	stopping     chan struct{}
+	shutdownOnce sync.Once
+}
+
+// Shutdown ends every open subscription with Unavailable, so that clients reconnect
+// elsewhere and a graceful stop of the gRPC server does not wait for them forever.
+func (s *Server) Shutdown() { s.shutdownOnce.Do(func() { close(s.stopping) }) }
+
+var errShuttingDown = status.Error(codes.Unavailable, "Server is shutting down")
+
+// New returns a server for db.
+func New(db *eventdb.DB, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.FellBehindAfter <= 0 {
+		opts.FellBehindAfter = 4096
+	}
+	if opts.InstanceID == uuid.Nil {
+		opts.InstanceID = uuid.New()
+	}
+	return &Server{db: db, opts: opts, log: opts.Logger, stopping: make(chan struct{})}
+}
+
+// maxMessageSize admits one event of eventdb's largest size plus framing, like the
+// client's own 17 MiB limit.
+const maxMessageSize = 17 * 1024 * 1024
+
+// GRPCServer returns a gRPC server with the services registered, authentication
+// enforced and message limits set.
+func (s *Server) GRPCServer() *grpc.Server {
+	opts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(maxMessageSize),
+		grpc.MaxSendMsgSize(maxMessageSize),
+		grpc.UnaryInterceptor(s.unaryAuth),
+		grpc.StreamInterceptor(s.streamAuth),
+		grpc.InitialWindowSize(1 << 20),
+		grpc.InitialConnWindowSize(4 << 20),
+		grpc.WriteBufferSize(256 << 10),
+		grpc.ReadBufferSize(256 << 10),
+	}
+	if s.opts.TLS != nil {
+		opts = append(opts, grpc.Creds(s.opts.TLS))
+	}
+	g := grpc.NewServer(opts...)
+	api.RegisterStreamsServer(g, s)
+	serverfeatures.RegisterServerFeaturesServer(g, featuresService{s: s})
+	gossip.RegisterGossipServer(g, gossipService{s: s})
+	return g
+}
+
+// anonymousMethods may be called without credentials, as on a real node: a client must
+// discover the cluster and its features before it can authenticate anything.
+func anonymousMethod(fullMethod string) bool {
+	return strings.HasPrefix(fullMethod, "/event_store.client.server_features.ServerFeatures/") ||
+		strings.HasPrefix(fullMethod, "/event_store.client.gossip.Gossip/")
+}
+
+func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if err := s.authenticate(ctx, info.FullMethod); err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if err := s.authenticate(ss.Context(), info.FullMethod); err != nil {
+		return err
+	}
+	return handler(srv, ss)
+}
+
+var errUnauthenticated = status.Error(codes.Unauthenticated, "Bad authentication credentials")
+
+func (s *Server) authenticate(ctx context.Context, method string) error {
+	if len(s.opts.Users) == 0 || anonymousMethod(method) {
+		return nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, h := range md.Get("authorization") {
+		scheme, cred, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Basic") {
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+		if err != nil {
+			continue
+		}
+		user, pass, ok := strings.Cut(string(raw), ":")
+		want, known := s.opts.Users[user]
+		if ok && known && subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1 {
+			return nil
+		}
+	}
+	return errUnauthenticated
+}
+
+// trailerSetter is what both unary contexts and server streams can set trailers on.
+type trailerSetter func(metadata.MD)
+
+func unaryTrailers(ctx context.Context) trailerSetter {
+	return func(md metadata.MD) { _ = grpc.SetTrailer(ctx, md) }
+}
+
+func streamTrailers(ss grpc.ServerStream) trailerSetter {
+	return func(md metadata.MD) { ss.SetTrailer(md) }
+}
+
+// toStatus answers an error the way EventStoreDB does, trailers included, so that the
+// official client maps it to the same error code it would get from a real node.
+func (s *Server) toStatus(setTrailer trailerSetter, err error) error {
+	var deleted *eventdb.StreamDeletedError
+	var wrong *eventdb.WrongExpectedVersionError
+	var tooLarge *eventdb.EventTooLargeError
+	switch {
+	case errors.As(err, &deleted):
+		setTrailer(metadata.Pairs("exception", "stream-deleted", "stream-name", deleted.Stream))
+		return status.Errorf(codes.FailedPrecondition, "Event stream '%s' is deleted.", deleted.Stream)
+	case errors.As(err, &wrong):
+		actual := ""
+		if wrong.Current >= 0 {
+			actual = strconv.FormatInt(wrong.Current, 10)
+		} else {
+			actual = "-1"
+		}
+		setTrailer(metadata.Pairs("exception", "wrong-expected-version", "stream-name", wrong.Stream,
+			"expected-version", esdbVersionNumber(wrong.Expected), "actual-version", actual))
+		return status.Errorf(codes.FailedPrecondition, "Operation failed due to WrongExpectedVersion. Stream: %s, Expected version: %s, Actual version: %s",
+			wrong.Stream, esdbVersionNumber(wrong.Expected), actual)
+	case errors.As(err, &tooLarge):
+		setTrailer(metadata.Pairs("exception", "maximum-append-event-size-exceeded",
+			"maximum-append-event-size", strconv.Itoa(tooLarge.Limit), "event-id", tooLarge.EventID,
+			"proposed-append-event-size", strconv.Itoa(tooLarge.Size)))
+		return status.Errorf(codes.InvalidArgument, "Event with Id: %s, Size: %d, exceeds Maximum Append Event Size of %d.", tooLarge.EventID, tooLarge.Size, tooLarge.Limit)
+	case errors.Is(err, eventdb.ErrInvalidArgument):
+		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, err.Error())
+	case errors.Is(err, eventdb.ErrClosed):
+		return status.Error(codes.Unavailable, "Server Is Not Ready")
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	s.log.Error("event store request failed", "err", err)
+	return status.Error(codes.Internal, fmt.Sprintf("internal error: %v", err))
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", eventdb.ErrInvalidArgument, fmt.Sprintf(format, args...))
+}

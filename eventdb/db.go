@@ -1,0 +1,414 @@
+package eventdb
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// FileName is the name of the store's file inside its data directory.
+const FileName = "events.db"
+
+// DefaultMaxEventSize is EventStoreDB's largest log record: 16 MiB.
+const DefaultMaxEventSize = 16 * 1024 * 1024
+
+// firstPosition is where the log's first record sits. Positions start above zero so that a
+// client that keeps "position 0" as its initial checkpoint still sees the first event.
+const firstPosition = 128
+
+// recordOverhead is added to each record's encoded size when positions are allocated,
+// so positions behave like offsets in a log: sparse and strictly increasing.
+const recordOverhead = 16
+
+var (
+	bucketLog     = []byte("log")     // position -> record
+	bucketStreams = []byte("streams") // stream name -> stream state
+	bucketIndex   = []byte("index")   // stream id + revision -> position + event id
+	bucketMeta    = []byte("meta")    // counters
+	keyNextPos    = []byte("next-position")
+	keyNextStream = []byte("next-stream-id")
+	keyFormat     = []byte("format")
+)
+
+const formatVersion = 1
+
+// Options tune a store. The zero value is usable.
+type Options struct {
+	// MaxEventSize bounds one event's data, metadata and type; 0 means DefaultMaxEventSize.
+	MaxEventSize int
+	// MaxBatchBytes bounds how much one group commit writes; 0 means 64 MiB.
+	MaxBatchBytes int
+	// Logger receives storage diagnostics; nil means slog.Default().
+	Logger *slog.Logger
+	// Now stamps events' created time; nil means time.Now.
+	Now func() time.Time
+}
+
+// DB is an open event store. It is safe for concurrent use.
+type DB struct {
+	bolt *bolt.DB
+	opts Options
+	log  *slog.Logger
+
+	// submit guards ops against a send after Close.
+	submit sync.RWMutex
+	closed bool
+	ops    chan *writeOp
+	done   chan struct{}
+
+	changedMu sync.Mutex
+	changed   chan struct{}
+	last      atomic.Uint64 // position of the last committed record, 0 when empty
+
+	// Owned by the writer goroutine.
+	nextPos      uint64
+	nextStreamID uint64
+	recent       *recentIDs
+}
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string, opts Options) (*DB, error) {
+	if opts.MaxEventSize <= 0 {
+		opts.MaxEventSize = DefaultMaxEventSize
+	}
+	if opts.MaxBatchBytes <= 0 {
+		opts.MaxBatchBytes = 64 << 20
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	b, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: 2 * time.Second,
+		// The freelist is rebuilt on open instead of written on every commit: cheaper commits.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+		// A large initial mapping avoids remaps, which wait for every open read transaction.
+		InitialMmapSize: 1 << 30,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db := &DB{
+		bolt:    b,
+		opts:    opts,
+		log:     opts.Logger,
+		ops:     make(chan *writeOp, 4096),
+		done:    make(chan struct{}),
+		changed: make(chan struct{}),
+		recent:  newRecentIDs(1 << 17),
+	}
+	if err := db.init(); err != nil {
+		_ = b.Close()
+		return nil, err
+	}
+	go db.writer()
+	return db, nil
+}
+
+func (db *DB) init() error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketLog, bucketStreams, bucketIndex, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keyFormat); v != nil {
+			if f := binary.BigEndian.Uint64(v); f != formatVersion {
+				return fmt.Errorf("store format %d is not supported by this version (want %d)", f, formatVersion)
+			}
+		} else if err := meta.Put(keyFormat, u64(formatVersion)); err != nil {
+			return err
+		}
+		db.nextPos = firstPosition
+		if v := meta.Get(keyNextPos); v != nil {
+			db.nextPos = binary.BigEndian.Uint64(v)
+		}
+		db.nextStreamID = 1
+		if v := meta.Get(keyNextStream); v != nil {
+			db.nextStreamID = binary.BigEndian.Uint64(v)
+		}
+		if k, _ := tx.Bucket(bucketLog).Cursor().Last(); k != nil {
+			db.last.Store(binary.BigEndian.Uint64(k))
+		}
+		return nil
+	})
+}
+
+// Close stops accepting writes, finishes those already queued and closes the file.
+func (db *DB) Close() error {
+	db.submit.Lock()
+	if db.closed {
+		db.submit.Unlock()
+		return nil
+	}
+	db.closed = true
+	close(db.ops)
+	db.submit.Unlock()
+	<-db.done
+	return db.bolt.Close()
+}
+
+// LastPosition is the position of the last committed record, or 0 for an empty store.
+func (db *DB) LastPosition() uint64 { return db.last.Load() }
+
+// Changed returns a channel that is closed at the next commit. Take it before reading,
+// then wait on it once the read found nothing new, and no commit can be missed.
+func (db *DB) Changed() <-chan struct{} {
+	db.changedMu.Lock()
+	defer db.changedMu.Unlock()
+	return db.changed
+}
+
+func (db *DB) notifyChanged() {
+	db.changedMu.Lock()
+	close(db.changed)
+	db.changed = make(chan struct{})
+	db.changedMu.Unlock()
+}
+
+// Size returns the store file's size in bytes.
+func (db *DB) Size() (int64, error) {
+	var n int64
+	err := db.bolt.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n, err
+}
+
+// Backup writes a consistent copy of the store to w while writes go on.
+func (db *DB) Backup(ctx context.Context, path string) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return tx.CopyFile(path, 0o600)
+	})
+}
+
+func u64(v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return b[:]
+}
+
+// --- writes ---------------------------------------------------------------------------
+
+type opKind uint8
+
+const (
+	opAppend opKind = iota
+	opDelete
+	opTombstone
+)
+
+type writeOp struct {
+	kind     opKind
+	stream   string
+	expected ExpectedRevision
+	events   []ProposedEvent
+	size     int
+
+	result AppendResult
+	err    error
+	done   chan struct{}
+}
+
+// AppendResult is what a successful write reports, in EventStoreDB's terms.
+type AppendResult struct {
+	// CurrentRevision is the stream's last revision after the write; NoStream is true when
+	// the stream has no events.
+	CurrentRevision uint64
+	NoStream        bool
+	// Position is the position of the last record written; HasPosition is false when the
+	// write stored nothing (an empty append).
+	Position    uint64
+	HasPosition bool
+}
+
+// Append appends events to stream if the stream matches expected. It returns once the
+// events are durable. Retrying with the same event ids and expected revision returns the
+// first result and writes nothing twice.
+func (db *DB) Append(ctx context.Context, stream string, expected ExpectedRevision, events []ProposedEvent) (AppendResult, error) {
+	if err := validateStream(stream); err != nil {
+		return AppendResult{}, err
+	}
+	if err := validateExpected(expected); err != nil {
+		return AppendResult{}, err
+	}
+	size := 0
+	for i := range events {
+		if s := events[i].size(); s > db.opts.MaxEventSize {
+			return AppendResult{}, &EventTooLargeError{EventID: events[i].ID.String(), Size: s, Limit: db.opts.MaxEventSize}
+		}
+		if events[i].Type == "" {
+			return AppendResult{}, fmt.Errorf("%w: event %s has no type", ErrInvalidArgument, events[i].ID)
+		}
+		size += events[i].size()
+	}
+	return db.do(ctx, &writeOp{kind: opAppend, stream: stream, expected: expected, events: events, size: size})
+}
+
+// Delete soft-deletes a stream as EventStoreDB does: its metadata gets $tb = long.MaxValue,
+// reads report it not found, and a later append continues its revisions.
+func (db *DB) Delete(ctx context.Context, stream string, expected ExpectedRevision) (AppendResult, error) {
+	if err := validateStream(stream); err != nil {
+		return AppendResult{}, err
+	}
+	if err := validateExpected(expected); err != nil {
+		return AppendResult{}, err
+	}
+	return db.do(ctx, &writeOp{kind: opDelete, stream: stream, expected: expected})
+}
+
+// Tombstone hard-deletes a stream: it can never be read or written again.
+func (db *DB) Tombstone(ctx context.Context, stream string, expected ExpectedRevision) (AppendResult, error) {
+	if err := validateStream(stream); err != nil {
+		return AppendResult{}, err
+	}
+	if err := validateExpected(expected); err != nil {
+		return AppendResult{}, err
+	}
+	return db.do(ctx, &writeOp{kind: opTombstone, stream: stream, expected: expected})
+}
+
+func validateStream(stream string) error {
+	switch {
+	case stream == "":
+		return fmt.Errorf("%w: empty stream name", ErrInvalidArgument)
+	case stream == "$all":
+		return fmt.Errorf("%w: $all cannot be written to", ErrInvalidArgument)
+	case len(stream) > 64*1024:
+		return fmt.Errorf("%w: stream name longer than 65536 bytes", ErrInvalidArgument)
+	}
+	return nil
+}
+
+func validateExpected(e ExpectedRevision) error {
+	if e.Kind > ExpectRevision {
+		return fmt.Errorf("%w: unknown expected revision kind %d", ErrInvalidArgument, e.Kind)
+	}
+	if e.Kind == ExpectRevision && e.Revision >= TombstoneRevision {
+		return fmt.Errorf("%w: expected revision %d is out of range", ErrInvalidArgument, e.Revision)
+	}
+	return nil
+}
+
+func (db *DB) do(ctx context.Context, op *writeOp) (AppendResult, error) {
+	op.done = make(chan struct{})
+	db.submit.RLock()
+	if db.closed {
+		db.submit.RUnlock()
+		return AppendResult{}, ErrClosed
+	}
+	select {
+	case db.ops <- op:
+	case <-ctx.Done():
+		db.submit.RUnlock()
+		return AppendResult{}, ctx.Err()
+	}
+	db.submit.RUnlock()
+	select {
+	case <-op.done:
+		return op.result, op.err
+	case <-ctx.Done():
+		// The write may still commit; a retry with the same event ids is idempotent.
+		return AppendResult{}, ctx.Err()
+	}
+}
+
+// writer group-commits: it takes every queued write, applies them in order in one
+// transaction, fsyncs once, then answers them all.
+func (db *DB) writer() {
+	defer close(db.done)
+	batch := make([]*writeOp, 0, 256)
+	for op := range db.ops {
+		batch = append(batch[:0], op)
+		size := op.size
+	gather:
+		for size < db.opts.MaxBatchBytes && len(batch) < 8192 {
+			select {
+			case next, ok := <-db.ops:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, next)
+				size += next.size
+			default:
+				break gather
+			}
+		}
+		db.commit(batch)
+	}
+}
+
+func (db *DB) commit(ops []*writeOp) {
+	b := &batch{
+		db:           db,
+		now:          db.opts.Now(),
+		nextPos:      db.nextPos,
+		nextStreamID: db.nextStreamID,
+		ids:          make(map[[16]byte]idRef),
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b.tx = tx
+		b.log = tx.Bucket(bucketLog)
+		b.log.FillPercent = 1.0 // keys only ever grow: pack pages full
+		b.idx = tx.Bucket(bucketIndex)
+		b.str = tx.Bucket(bucketStreams)
+		for _, op := range ops {
+			var err error
+			switch op.kind {
+			case opAppend:
+				op.result, err = b.append(op.stream, op.expected, op.events)
+			case opDelete:
+				op.result, err = b.softDelete(op.stream, op.expected)
+			case opTombstone:
+				op.result, err = b.tombstone(op.stream, op.expected)
+			}
+			if errors.Is(err, errStorage) {
+				return err
+			}
+			op.err = err
+		}
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Put(keyNextPos, u64(b.nextPos)); err != nil {
+			return fmt.Errorf("%w: %w", errStorage, err)
+		}
+		return meta.Put(keyNextStream, u64(b.nextStreamID))
+	})
+	if err != nil {
+		db.log.Error("event store commit failed", "err", err, "writes", len(ops))
+		for _, op := range ops {
+			op.result, op.err = AppendResult{}, fmt.Errorf("commit: %w", err)
+			close(op.done)
+		}
+		return
+	}
+	db.nextPos = b.nextPos
+	db.nextStreamID = b.nextStreamID
+	for id, ref := range b.ids {
+		db.recent.add(id, ref)
+	}
+	if b.lastWritten != 0 {
+		db.last.Store(b.lastWritten)
+		db.notifyChanged()
+	}
+	for _, op := range ops {
+		close(op.done)
+	}
+}

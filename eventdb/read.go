@@ -1,0 +1,269 @@
+package eventdb
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// maxPageBytes bounds the payload one read page copies out, so a page of large events
+// cannot take much memory and no read transaction stays open for long.
+const maxPageBytes = 4 << 20
+
+// StreamRead asks for a page of one stream.
+type StreamRead struct {
+	Stream string
+	// From is the first revision to return; with Backwards, the highest.
+	From uint64
+	// FromEnd starts at the stream's end: nothing forwards, the last event backwards.
+	FromEnd   bool
+	Backwards bool
+	// Max is the most records to return; 0 means 512.
+	Max int
+}
+
+// StreamPage is one page of a stream read.
+type StreamPage struct {
+	Records []Record
+	// Next is the revision to continue from: forwards, one past the last revision looked
+	// at (even at the end, so a subscriber can wait there); backwards, when End is false,
+	// the next revision down.
+	Next uint64
+	End  bool
+	// LastRevision is the stream's last revision when the page was read.
+	LastRevision uint64
+}
+
+// ReadStream reads a page of a stream, honouring its metadata ($tb, $maxCount, $maxAge).
+// It returns ErrStreamNotFound for a stream with no readable events and a
+// *StreamDeletedError for a tombstoned one.
+func (db *DB) ReadStream(req StreamRead) (StreamPage, error) {
+	if err := validateStream(req.Stream); err != nil {
+		return StreamPage{}, err
+	}
+	if req.Max <= 0 {
+		req.Max = 512
+	}
+	var page StreamPage
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		r := reader{tx: tx}
+		st := decodeStreamState(tx.Bucket(bucketStreams).Get([]byte(req.Stream)))
+		if st.tombstoned {
+			return &StreamDeletedError{Stream: req.Stream}
+		}
+		if st.last < 0 {
+			return fmt.Errorf("%w: %s", ErrStreamNotFound, req.Stream)
+		}
+		var meta streamMetadata
+		if !IsMetadataStream(req.Stream) {
+			meta = r.metadata(req.Stream)
+			if meta.softDeleted() {
+				return fmt.Errorf("%w: %s", ErrStreamNotFound, req.Stream)
+			}
+		}
+		page.LastRevision = uint64(st.last)
+		first := meta.firstVisible(st.last)
+		var oldest int64 // created ticks below this are past $maxAge
+		if meta.maxAge > 0 {
+			oldest = db.opts.Now().Add(-secondsDuration(meta.maxAge)).UnixNano() / 100
+		}
+		c := tx.Bucket(bucketIndex).Cursor()
+		bytes := 0
+		keep := func(v []byte) error {
+			pos := binary.BigEndian.Uint64(v[0:8])
+			rec, err := decodeRecord(pos, tx.Bucket(bucketLog).Get(v[0:8]))
+			if err != nil {
+				return fmt.Errorf("%w: %w", errStorage, err)
+			}
+			if oldest != 0 && rec.Created < oldest {
+				return nil
+			}
+			page.Records = append(page.Records, rec)
+			bytes += len(rec.Data) + len(rec.Metadata)
+			return nil
+		}
+		if !req.Backwards {
+			from := int64(req.From)
+			if req.FromEnd || req.From > uint64(st.last) {
+				page.End = true
+				page.Next = max(req.From, uint64(st.last)+1)
+				if req.FromEnd {
+					page.Next = uint64(st.last) + 1
+				}
+				return nil
+			}
+			if from < first {
+				from = first
+			}
+			page.Next = uint64(from)
+			for k, v := c.Seek(indexKey(st.id, uint64(from))); k != nil && binary.BigEndian.Uint64(k[0:8]) == st.id; k, v = c.Next() {
+				if len(page.Records) >= req.Max || bytes >= maxPageBytes {
+					return nil
+				}
+				if err := keep(v); err != nil {
+					return err
+				}
+				page.Next = binary.BigEndian.Uint64(k[8:16]) + 1
+			}
+			page.End = true
+			return nil
+		}
+		from := st.last
+		if !req.FromEnd && req.From < uint64(st.last) {
+			from = int64(req.From)
+		}
+		if from < first {
+			page.End = true
+			return nil
+		}
+		for k, v := c.Seek(indexKey(st.id, uint64(from))); k != nil && binary.BigEndian.Uint64(k[0:8]) == st.id; k, v = c.Prev() {
+			rev := int64(binary.BigEndian.Uint64(k[8:16]))
+			if rev < first {
+				break
+			}
+			if len(page.Records) >= req.Max || bytes >= maxPageBytes {
+				page.Next = uint64(rev)
+				return nil
+			}
+			if err := keep(v); err != nil {
+				return err
+			}
+		}
+		page.End = true
+		return nil
+	})
+	return page, err
+}
+
+// StreamLastRevision returns a stream's last revision, or -1 when it has no events.
+func (db *DB) StreamLastRevision(stream string) (int64, error) {
+	var last int64 = -1
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		st := decodeStreamState(tx.Bucket(bucketStreams).Get([]byte(stream)))
+		if st.tombstoned {
+			return &StreamDeletedError{Stream: stream}
+		}
+		last = st.last
+		return nil
+	})
+	return last, err
+}
+
+// Filter selects records of $all by stream name and event type without decoding their
+// payloads. A nil Filter selects everything.
+type Filter func(stream, eventType []byte) bool
+
+// AllRead asks for a page of $all.
+type AllRead struct {
+	// From is the position to start at: inclusive forwards, exclusive backwards.
+	From uint64
+	// FromEnd starts at the end of the log: nothing forwards, the last record backwards.
+	FromEnd   bool
+	Backwards bool
+	// Max is the most matching records to return; 0 means 512.
+	Max int
+	// MaxScan stops the page after this many records were looked at; 0 means no bound.
+	MaxScan int
+	Filter  Filter
+}
+
+// AllPage is one page of $all.
+type AllPage struct {
+	Records []Record
+	// Considered counts the records looked at, matching or not.
+	Considered int
+	// LastConsidered is the position of the last record looked at (0 if none).
+	LastConsidered uint64
+	// Next is where to continue (same inclusive/exclusive sense as AllRead.From).
+	Next uint64
+	End  bool
+}
+
+// ReadAll reads a page of the global log in position order.
+func (db *DB) ReadAll(req AllRead) (AllPage, error) {
+	if req.Max <= 0 {
+		req.Max = 512
+	}
+	var page AllPage
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketLog).Cursor()
+		bytes := 0
+		var k, v []byte
+		switch {
+		case !req.Backwards && req.FromEnd:
+			page.End = true
+			return nil
+		case !req.Backwards:
+			k, v = c.Seek(u64(req.From))
+		case req.FromEnd:
+			k, v = c.Last()
+		default:
+			k, v = c.Seek(u64(req.From))
+			if k == nil {
+				k, v = c.Last()
+			}
+			if k != nil && binary.BigEndian.Uint64(k) >= req.From {
+				k, v = c.Prev()
+			}
+		}
+		for ; k != nil; k, v = step(c, req.Backwards) {
+			pos := binary.BigEndian.Uint64(k)
+			if len(page.Records) >= req.Max || bytes >= maxPageBytes || (req.MaxScan > 0 && page.Considered >= req.MaxScan) {
+				page.Next = pos
+				if req.Backwards {
+					page.Next = pos + 1
+				}
+				return nil
+			}
+			page.Considered++
+			page.LastConsidered = pos
+			if req.Filter != nil {
+				h, err := decodeHeader(v)
+				if err != nil {
+					return fmt.Errorf("%w: record at position %d: %w", errStorage, pos, err)
+				}
+				if !req.Filter(h.stream, h.typ) {
+					continue
+				}
+			}
+			rec, err := decodeRecord(pos, v)
+			if err != nil {
+				return fmt.Errorf("%w: %w", errStorage, err)
+			}
+			page.Records = append(page.Records, rec)
+			bytes += len(rec.Data) + len(rec.Metadata)
+		}
+		page.End = true
+		return nil
+	})
+	return page, err
+}
+
+func step(c *bolt.Cursor, backwards bool) ([]byte, []byte) {
+	if backwards {
+		return c.Prev()
+	}
+	return c.Next()
+}
+
+// reader holds read-side helpers that need a transaction.
+type reader struct {
+	tx *bolt.Tx
+}
+
+func (r reader) metadata(name string) streamMetadata {
+	mst := decodeStreamState(r.tx.Bucket(bucketStreams).Get([]byte(MetadataStream(name))))
+	if mst.last < 0 || mst.tombstoned {
+		return streamMetadata{}
+	}
+	v := r.tx.Bucket(bucketIndex).Get(indexKey(mst.id, uint64(mst.last)))
+	if len(v) != 24 {
+		return streamMetadata{}
+	}
+	rec, err := decodeRecord(binary.BigEndian.Uint64(v[0:8]), r.tx.Bucket(bucketLog).Get(v[0:8]))
+	if err != nil {
+		return streamMetadata{}
+	}
+	return parseStreamMetadata(rec.Data)
+}
