@@ -1,0 +1,65 @@
+// Command gateledger runs the through-the-gate resettlement ledger and its operator tools.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `gateledger: the through-the-gate resettlement ledger
+
+Usage:
+  gateledger serve [flags]   run the ledger (embedded event store unless --eventstore is set)
+  gateledger bench [flags]   measure the event store on this machine
+  gateledger help            show this help
+
+Run 'gateledger <command> -h' for a command's flags. Every flag can also be set with the
+environment variable shown in its help.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stdout, stderr)
+	case "bench":
+		err = benchCmd(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "gateledger: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintf(stderr, "gateledger %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+// errUsage marks a command line that could not be parsed; the flag package has already
+// said why.
+var errUsage = errors.New("usage")

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/gateledger/gateledger/eventlog"
+)
+
+type serveConfig struct {
+	dataDir      string
+	eventstore   string
+	esdbListen   string
+	esdbInsecure bool
+	log          logConfig
+}
+
+func (c *serveConfig) register(f *flags) {
+	f.string(&c.dataDir, "data", "DATA_DIR", "./data", "data directory of the embedded event store")
+	f.string(&c.eventstore, "eventstore", "EVENTSTORE", "", "connection string of an external KurrentDB/EventStoreDB (esdb://...); empty runs the embedded store")
+	f.string(&c.esdbListen, "esdb-listen", "ESDB_LISTEN", "", "also expose the embedded store to EventStoreDB clients on this address (TLS and generated credentials)")
+	f.bool(&c.esdbInsecure, "esdb-insecure", "ESDB_INSECURE", false, "serve the embedded store without TLS or authentication (loopback only; for local experiments)")
+	c.log.register(f)
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg serveConfig
+	f := newFlags("serve", stderr)
+	cfg.register(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, err := cfg.log.logger(stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.eventstore != "" && (cfg.esdbListen != "" || cfg.esdbInsecure) {
+		return fmt.Errorf("--esdb-listen and --esdb-insecure apply to the embedded store; they cannot be used with --eventstore")
+	}
+	if cfg.esdbInsecure {
+		listen := cfg.esdbListen
+		if listen == "" {
+			listen = "127.0.0.1:2113"
+			cfg.esdbListen = listen
+		}
+		fmt.Fprintf(stderr, "\n*** WARNING: the embedded event store on %s has NO TLS and NO AUTHENTICATION. ***\n*** Anyone on this machine can read and write every event. Local experiments only. ***\n\n", listen)
+		log.Warn("embedded event store is insecure: no TLS, no authentication", "listen", listen)
+	}
+	store, err := eventlog.Open(ctx, eventlog.Config{
+		ConnectionString: cfg.eventstore,
+		DataDir:          cfg.dataDir,
+		Listen:           cfg.esdbListen,
+		Insecure:         cfg.esdbInsecure,
+		Logger:           log,
+	})
+	if err != nil {
+		return err
+	}
+	if store.Node != nil {
+		attrs := []any{"data", cfg.dataDir, "address", store.Node.Addr()}
+		if store.Node.Secrets != nil && cfg.esdbListen != "" {
+			attrs = append(attrs, "connection", store.Node.ConnectionString(),
+				"user", store.Node.Secrets.Username, "password_file", filepath.Join(store.Node.Secrets.Dir, "admin.password"))
+		}
+		log.Info("embedded event store ready", attrs...)
+	} else {
+		log.Info("connected to external event store")
+	}
+	log.Info("gateledger ready")
+	<-ctx.Done()
+	log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := store.Close(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,108 @@
+// Package eventlog is the application's gateway to its event store: it opens the
+// embedded node or connects to an external KurrentDB/EventStoreDB, and hands out the
+// official client. Every mode goes through the same client and the same gRPC protocol.
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+
+	"github.com/gateledger/gateledger/esdbserver"
+)
+
+// Config says where the events live.
+type Config struct {
+	// ConnectionString, when set, points at an external store (esdb://, esdb+discover://)
+	// and DataDir is not used for events.
+	ConnectionString string
+	// DataDir holds the embedded store and its secrets.
+	DataDir string
+	// Listen exposes the embedded store to other EventStoreDB clients; empty keeps it on
+	// an ephemeral loopback port used only by this process.
+	Listen string
+	// Insecure serves the embedded store without TLS or authentication (loopback only).
+	Insecure bool
+	Logger   *slog.Logger
+}
+
+// Store is an open event store: a client, and the embedded node when there is one.
+type Store struct {
+	Client *esdb.Client
+	// Node is the embedded node, nil in external mode.
+	Node *esdbserver.Node
+	log  *slog.Logger
+}
+
+// Open starts the embedded node (or parses the external connection string), connects
+// the official client and checks the store answers.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Store{log: cfg.Logger}
+	var conf *esdb.Configuration
+	if cfg.ConnectionString != "" {
+		var err error
+		conf, err = esdb.ParseConnectionString(cfg.ConnectionString)
+		if err != nil {
+			return nil, fmt.Errorf("event store connection string: %w", err)
+		}
+		conf.Logger = esdbserver.ClientLogging(cfg.Logger)
+	} else {
+		if cfg.DataDir == "" {
+			return nil, errors.New("a data directory is needed for the embedded event store")
+		}
+		node, err := esdbserver.StartNode(esdbserver.NodeConfig{DataDir: cfg.DataDir, Listen: cfg.Listen, Insecure: cfg.Insecure, Logger: cfg.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("start embedded event store: %w", err)
+		}
+		s.Node = node
+		if conf, err = node.ClientConfig(); err != nil {
+			_ = s.Close(ctx)
+			return nil, err
+		}
+	}
+	client, err := esdb.NewClient(conf)
+	if err != nil {
+		_ = s.Close(ctx)
+		return nil, fmt.Errorf("event store client: %w", err)
+	}
+	s.Client = client
+	if err := s.Ping(ctx); err != nil {
+		_ = s.Close(ctx)
+		return nil, err
+	}
+	return s, nil
+}
+
+// Ping reads the last event of $all: it proves the store answers and the credentials work.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	rs, err := s.Client.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
+	if err != nil {
+		return fmt.Errorf("event store does not answer: %w", err)
+	}
+	defer rs.Close()
+	if _, err := rs.Recv(); err != nil && !isEOF(err) {
+		return fmt.Errorf("event store does not answer: %w", err)
+	}
+	return nil
+}
+
+// Close closes the client, then the embedded node.
+func (s *Store) Close(ctx context.Context) error {
+	var errs []error
+	if s.Client != nil {
+		errs = append(errs, s.Client.Close())
+	}
+	if s.Node != nil {
+		errs = append(errs, s.Node.Close(ctx))
+	}
+	return errors.Join(errs...)
+}
