@@ -1,0 +1,37 @@
+package hmpps
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/gateledger/gateledger/aggregates"
+)
+
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"intake-event.json", "recall-event.json", "release-event.json"} {
+		f.Add(sample(f, name))
+		f.Add(innerOf(f, name))
+	}
+	f.Add(event(EventSentenceDatesChanged, "", ""))
+	f.Add(event(EventReleased, "UNKNOWN", "X"))
+	f.Add([]byte(`{"Message":"{}"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Parse(data)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnknownEventType) && !errors.Is(err, ErrUnmappable) {
+				t.Fatalf("untyped error %v", err)
+			}
+			if r.Commands != nil {
+				t.Fatal("commands with an error")
+			}
+			return
+		}
+		if !aggregates.ValidNOMS(r.NOMS) || r.IdempotencyKey == "" || r.OccurredAt.IsZero() || len(r.Commands) != 1 {
+			t.Fatalf("incomplete result %+v", r)
+		}
+		again, _ := Parse(data)
+		if again.IdempotencyKey != r.IdempotencyKey {
+			t.Fatal("key not deterministic")
+		}
+	})
+}
