@@ -79,7 +79,7 @@ type batch struct {
 	nextStreamID uint64
 	lastWritten  uint64
 	records      uint64
-	ids          map[[16]byte]idRef     // event ids written in this batch
+	ids          map[[16]byte]idRef // event ids written in this batch
 	arena        []byte
 }
 
