@@ -69,6 +69,8 @@ type DB struct {
 	changed   chan struct{}
 	last      atomic.Uint64 // position of the last committed record, 0 when empty
 
+	commits, writes, appended atomic.Uint64
+
 	// Owned by the writer goroutine.
 	nextPos      uint64
 	nextStreamID uint64
@@ -181,6 +183,21 @@ func (db *DB) notifyChanged() {
 	close(db.changed)
 	db.changed = make(chan struct{})
 	db.changedMu.Unlock()
+}
+
+// Stats count the store's work since it was opened.
+type Stats struct {
+	// Commits is the number of group commits (each one fsync).
+	Commits uint64
+	// Writes is the number of append, delete and tombstone requests committed.
+	Writes uint64
+	// Records is the number of records written.
+	Records uint64
+}
+
+// Stats returns the counters; Writes/Commits is the mean group-commit size.
+func (db *DB) Stats() Stats {
+	return Stats{Commits: db.commits.Load(), Writes: db.writes.Load(), Records: db.appended.Load()}
 }
 
 // Size returns the store file's size in bytes.
@@ -401,6 +418,9 @@ func (db *DB) commit(ops []*writeOp) {
 	}
 	db.nextPos = b.nextPos
 	db.nextStreamID = b.nextStreamID
+	db.commits.Add(1)
+	db.writes.Add(uint64(len(ops)))
+	db.appended.Add(b.records)
 	for id, ref := range b.ids {
 		db.recent.add(id, ref)
 	}

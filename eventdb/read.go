@@ -48,7 +48,7 @@ func (db *DB) ReadStream(req StreamRead) (StreamPage, error) {
 	var page StreamPage
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		r := reader{tx: tx}
-		st := decodeStreamState(tx.Bucket(bucketStreams).Get([]byte(req.Stream)))
+		st := loadStream(tx.Bucket(bucketStreams), tx.Bucket(bucketIndex), req.Stream)
 		if st.tombstoned {
 			return &StreamDeletedError{Stream: req.Stream}
 		}
@@ -140,7 +140,7 @@ func (db *DB) ReadStream(req StreamRead) (StreamPage, error) {
 func (db *DB) StreamLastRevision(stream string) (int64, error) {
 	var last int64 = -1
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		st := decodeStreamState(tx.Bucket(bucketStreams).Get([]byte(stream)))
+		st := loadStream(tx.Bucket(bucketStreams), tx.Bucket(bucketIndex), stream)
 		if st.tombstoned {
 			return &StreamDeletedError{Stream: stream}
 		}
@@ -253,7 +253,7 @@ type reader struct {
 }
 
 func (r reader) metadata(name string) streamMetadata {
-	mst := decodeStreamState(r.tx.Bucket(bucketStreams).Get([]byte(MetadataStream(name))))
+	mst := loadStream(r.tx.Bucket(bucketStreams), r.tx.Bucket(bucketIndex), MetadataStream(name))
 	if mst.last < 0 || mst.tombstoned {
 		return streamMetadata{}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"text/tabwriter"
 	"time"
 
@@ -20,6 +21,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.string(&dir, "dir", "BENCH_DIR", "", "scratch directory for the run (default: a new temporary directory, removed afterwards)")
 	f.bool(&asJSON, "json", "BENCH_JSON", false, "print the figures as one JSON object")
 	f.DurationVar(&phase, "phase", 3*time.Second, "length of each timed phase")
+	var cpuProfile string
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -30,6 +33,17 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
+	}
+	if cpuProfile != "" {
+		pf, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := bench.Run(ctx, bench.Config{Dir: dir, Phase: phase, Progress: stderr})
 	if err != nil {
