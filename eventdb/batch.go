@@ -14,7 +14,10 @@ import (
 // commit, unlike a wrong expected version, which fails only its own write.
 var errStorage = errors.New("storage failure")
 
-// streamState is what the store keeps per stream: id(8) last(8) flags(1).
+// streamState is what the store knows of a stream. The streams bucket keeps only what
+// changes rarely, id(8) and flags(1), written when the stream is created or tombstoned;
+// the last revision is read from the index, so an append to an existing stream dirties no
+// page beyond the log and the index.
 type streamState struct {
 	exists     bool // a state record exists (the stream was written or tombstoned)
 	id         uint64
@@ -22,24 +25,31 @@ type streamState struct {
 	tombstoned bool
 }
 
-func decodeStreamState(v []byte) streamState {
-	if len(v) < 17 {
+// loadStream reads a stream's state in a transaction.
+func loadStream(streams, index *bolt.Bucket, name string) streamState {
+	v := streams.Get([]byte(name))
+	if len(v) < 9 {
 		return streamState{last: -1}
 	}
-	return streamState{
-		exists:     true,
-		id:         binary.BigEndian.Uint64(v[0:8]),
-		last:       int64(binary.BigEndian.Uint64(v[8:16])),
-		tombstoned: v[16]&1 != 0,
+	st := streamState{exists: true, id: binary.BigEndian.Uint64(v[0:8]), tombstoned: v[8]&1 != 0, last: -1}
+	c := index.Cursor()
+	k, _ := c.Seek(indexKey(st.id+1, 0))
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
 	}
+	if k != nil && binary.BigEndian.Uint64(k[0:8]) == st.id {
+		st.last = int64(binary.BigEndian.Uint64(k[8:16]))
+	}
+	return st
 }
 
 func (s streamState) encode() []byte {
-	v := make([]byte, 17)
+	v := make([]byte, 9)
 	binary.BigEndian.PutUint64(v[0:8], s.id)
-	binary.BigEndian.PutUint64(v[8:16], uint64(s.last))
 	if s.tombstoned {
-		v[16] = 1
+		v[8] = 1
 	}
 	return v
 }
@@ -68,13 +78,14 @@ type batch struct {
 	nextPos      uint64
 	nextStreamID uint64
 	lastWritten  uint64
+	records      uint64
 	ids          map[[16]byte]idRef // event ids written in this batch
 	arena        []byte
 }
 
 // stream reads a stream's state; the transaction sees the batch's own earlier writes.
 func (b *batch) stream(name string) streamState {
-	return decodeStreamState(b.str.Get([]byte(name)))
+	return loadStream(b.str, b.idx, name)
 }
 
 func (b *batch) putStream(name string, s streamState) (streamState, error) {
@@ -208,6 +219,7 @@ func (b *batch) write(rec *Record) error {
 		return fmt.Errorf("%w: %w", errStorage, err)
 	}
 	b.lastWritten = rec.Position
+	b.records++
 	return nil
 }
 
@@ -252,9 +264,6 @@ func (b *batch) append(name string, expected ExpectedRevision, events []Proposed
 		b.ids[ev.ID] = idRef{streamID: st.id, revision: rev, position: rec.Position}
 	}
 	st.last = prevLast + int64(len(events))
-	if _, err := b.putStream(name, st); err != nil {
-		return AppendResult{}, err
-	}
 	res = AppendResult{CurrentRevision: uint64(st.last), Position: b.lastWritten, HasPosition: true}
 	if softDel {
 		// Writing to a soft-deleted stream brings it back with only the new events, as
