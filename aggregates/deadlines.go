@@ -41,12 +41,25 @@ type Deadlines struct {
 	// SupervisionEnds is SupervisionMonths after release; Met once the
 	// journey is closed.
 	SupervisionEnds Deadline `json:"supervisionEnds"`
+	// InCustody and Closed say which deadlines can still be acted on:
+	// screening and plan only in custody, nothing once closed.
+	InCustody bool `json:"inCustody"`
+	Closed    bool `json:"closed"`
 }
 
-// Overdue lists the deadlines that are overdue at now, in journey order.
+// Overdue lists the deadlines that are overdue at now and can still be
+// acted on, in journey order. A missed screening stays visible in Screening
+// after release; it just stops being a task.
 func (d Deadlines) Overdue(now time.Time) []Deadline {
+	if d.Closed {
+		return nil
+	}
 	var out []Deadline
-	for _, x := range []Deadline{d.Screening, d.Plan, d.Handover, d.SupervisionEnds} {
+	live := []Deadline{d.Handover, d.SupervisionEnds}
+	if d.InCustody {
+		live = append([]Deadline{d.Screening, d.Plan}, live...)
+	}
+	for _, x := range live {
 		if x.Overdue(now) {
 			out = append(out, x)
 		}
@@ -70,6 +83,7 @@ func (j Journey) Deadlines(p Policy) Deadlines {
 	d.Plan.Name = "plan"
 	d.Handover.Name = "handover"
 	d.SupervisionEnds.Name = "supervisionEnds"
+	d.InCustody, d.Closed = j.Custody == InCustody && !j.Closed, j.Closed
 	if !j.ReceivedAt.IsZero() {
 		d.Screening.Due = j.ReceivedAt.Add(p.ScreeningWindow)
 		d.Screening.Met, d.Screening.MetAt = !j.ScreenedAt.IsZero(), j.ScreenedAt
