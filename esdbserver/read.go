@@ -155,12 +155,7 @@ func (r *readRun) subscribeStream(name string, from uint64, opt any) error {
 		case err != nil:
 			return err
 		}
-		for i := range page.Records {
-			if err := r.sendRecord(&page.Records[i]); err != nil {
-				return err
-			}
-		}
-		next = max(next, page.Next)
+		// A live subscriber told it fell behind before the backlog, not after it.
 		backlog += len(page.Records)
 		if live && backlog > r.s.opts.FellBehindAfter {
 			live = false
@@ -168,6 +163,12 @@ func (r *readRun) subscribeStream(name string, from uint64, opt any) error {
 				return err
 			}
 		}
+		for i := range page.Records {
+			if err := r.sendRecord(&page.Records[i]); err != nil {
+				return err
+			}
+		}
+		next = max(next, page.Next)
 		if !page.End {
 			continue
 		}
@@ -326,6 +327,14 @@ func (r *readRun) subscribeAll(next uint64, f filter) error {
 		if err != nil {
 			return err
 		}
+		// A live subscriber told it fell behind before the backlog, not after it.
+		backlog += page.Considered
+		if live && backlog > r.s.opts.FellBehindAfter {
+			live = false
+			if err := r.fellBehind(); err != nil {
+				return err
+			}
+		}
 		for i := range page.Records {
 			if err := r.sendRecord(&page.Records[i]); err != nil {
 				return err
@@ -343,13 +352,6 @@ func (r *readRun) subscribeAll(next uint64, f filter) error {
 					return err
 				}
 				lastCheckpoint = lastConsidered
-			}
-		}
-		backlog += page.Considered
-		if live && backlog > r.s.opts.FellBehindAfter {
-			live = false
-			if err := r.fellBehind(); err != nil {
-				return err
 			}
 		}
 		if !page.End {
