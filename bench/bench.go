@@ -28,19 +28,19 @@ import (
 // Results are the store figures; the JSON keys are the ones `gateledger bench --json`
 // promises.
 type Results struct {
-	DiskFdatasyncPerS       float64 `json:"disk_fdatasync_per_s"`
-	DiskSeqWriteMBPerS      float64 `json:"disk_seq_write_mb_per_s"`
-	Append1WEvPerS          float64 `json:"append_1w_ev_per_s"`
-	Append64WEvPerS         float64 `json:"append_64w_ev_per_s"`
-	Append64WBatch50EvPerS  float64 `json:"append_64w_batch50_ev_per_s"`
-	CatchupReadEvPerS       float64 `json:"catchup_read_ev_per_s"`
-	CatchupEvents           int     `json:"catchup_events"`
-	LiveP50Ms               float64 `json:"live_p50_ms"`
-	LiveP99Ms               float64 `json:"live_p99_ms"`
-	LiveEvents              int     `json:"live_events"`
-	EventBytes              int     `json:"event_bytes"`
-	StoreFileMB             float64 `json:"store_file_mb"`
-	PhaseSeconds            float64 `json:"phase_seconds"`
+	DiskFdatasyncPerS      float64 `json:"disk_fdatasync_per_s"`
+	DiskSeqWriteMBPerS     float64 `json:"disk_seq_write_mb_per_s"`
+	Append1WEvPerS         float64 `json:"append_1w_ev_per_s"`
+	Append64WEvPerS        float64 `json:"append_64w_ev_per_s"`
+	Append64WBatch50EvPerS float64 `json:"append_64w_batch50_ev_per_s"`
+	CatchupReadEvPerS      float64 `json:"catchup_read_ev_per_s"`
+	CatchupEvents          int     `json:"catchup_events"`
+	LiveP50Ms              float64 `json:"live_p50_ms"`
+	LiveP99Ms              float64 `json:"live_p99_ms"`
+	LiveEvents             int     `json:"live_events"`
+	EventBytes             int     `json:"event_bytes"`
+	StoreFileMB            float64 `json:"store_file_mb"`
+	PhaseSeconds           float64 `json:"phase_seconds"`
 }
 
 // Config sets the size of a run.
