@@ -131,8 +131,7 @@ func apply(j *Journey, ev Event) {
 			j.PNC = e.PNC
 		}
 	case FactCorrected:
-		j.Corrections = append(j.Corrections, Correction{CorrectsEventID: e.CorrectsEventID, Field: e.Field,
-			Value: e.Value, Reason: e.Reason, At: e.At})
+		j.Corrections = append(j.Corrections, Correction(e))
 		switch e.Field {
 		case FieldReceptionKind:
 			j.ReceptionKind = ReceptionKind(e.Value)
