@@ -19,6 +19,9 @@ const pageSize = 512
 // count window instead of a maximum.
 const defaultSearchWindow = 32
 
+// maxCheckpointInterval caps window x multiplier: beyond it a checkpoint is as good as never.
+const maxCheckpointInterval = 1 << 31
+
 // Read serves reads and catch-up subscriptions of a stream or of $all.
 func (s *Server) Read(req *api.ReadReq, stream api.Streams_ReadServer) error {
 	setTrailer := streamTrailers(stream)
@@ -252,7 +255,9 @@ func compileFilter(o *api.ReadReq_Options) (filter, error) {
 	if fo.GetCheckpointIntervalMultiplier() == 0 {
 		return filter{}, invalid("checkpoint interval multiplier must be above zero")
 	}
-	f.checkpoint = f.window * int(fo.GetCheckpointIntervalMultiplier())
+	// Both factors are uint32: their product is computed in 64 bits and capped, so a huge
+	// window and multiplier cannot overflow into a negative interval.
+	f.checkpoint = int(min(uint64(f.window)*uint64(fo.GetCheckpointIntervalMultiplier()), maxCheckpointInterval))
 	return f, nil
 }
 
