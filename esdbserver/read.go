@@ -56,10 +56,11 @@ type readRun struct {
 	s            *Server
 	stream       api.Streams_ReadServer
 	uuidAsString bool
+	enc          encoder
 }
 
 func (r *readRun) sendRecord(rec *eventdb.Record) error {
-	return r.stream.Send(&api.ReadResp{Content: &api.ReadResp_Event{Event: recordedEvent(rec, r.uuidAsString)}})
+	return r.stream.SendMsg(r.enc.readEvent(rec, r.uuidAsString))
 }
 
 func (r *readRun) confirm() error {

@@ -82,6 +82,7 @@ const maxMessageSize = 17 * 1024 * 1024
 // enforced and message limits set.
 func (s *Server) GRPCServer() *grpc.Server {
 	opts := []grpc.ServerOption{
+		grpc.ForceServerCodecV2(newCodec()),
 		grpc.MaxRecvMsgSize(maxMessageSize),
 		grpc.MaxSendMsgSize(maxMessageSize),
 		grpc.UnaryInterceptor(s.unaryAuth),
