@@ -18,39 +18,38 @@ import (
 // A wrong expected version is an answer, not an error, exactly as on a real node.
 func (s *Server) Append(stream api.Streams_AppendServer) error {
 	setTrailer := streamTrailers(stream)
-	first, err := stream.Recv()
+	recv := func() (appendFrame, error) {
+		var raw rawMessage
+		if err := stream.RecvMsg(&raw); err != nil {
+			return appendFrame{}, err
+		}
+		return decodeAppendReq(raw)
+	}
+	first, err := recv()
 	if err != nil {
 		return s.toStatus(setTrailer, err)
 	}
-	opts := first.GetOptions()
-	if opts == nil {
+	if !first.hasOptions {
 		return s.toStatus(setTrailer, invalid("the first append message must carry the options"))
 	}
-	name := string(opts.GetStreamIdentifier().GetStreamName())
-	expected, err := expectedFromAppend(opts)
-	if err != nil {
-		return s.toStatus(setTrailer, err)
+	if !first.expectedOK {
+		return s.toStatus(setTrailer, invalid("unknown expected stream revision"))
 	}
 	var events []eventdb.ProposedEvent
 	for {
-		msg, err := stream.Recv()
+		msg, err := recv()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return s.toStatus(setTrailer, err)
 		}
-		pm := msg.GetProposedMessage()
-		if pm == nil {
+		if !msg.hasEvent {
 			return s.toStatus(setTrailer, invalid("append options may only be sent once"))
 		}
-		ev, err := proposedEvent(pm.GetId(), pm.GetMetadata(), pm.GetCustomMetadata(), pm.GetData())
-		if err != nil {
-			return s.toStatus(setTrailer, err)
-		}
-		events = append(events, ev)
+		events = append(events, msg.event)
 	}
-	res, err := s.db.Append(stream.Context(), name, expected, events)
+	res, err := s.db.Append(stream.Context(), first.stream, first.expected, events)
 	var wrong *eventdb.WrongExpectedVersionError
 	if errors.As(err, &wrong) {
 		return stream.SendAndClose(&api.AppendResp{Result: &api.AppendResp_WrongExpectedVersion_{WrongExpectedVersion: wrongExpectedVersion(wrong)}})

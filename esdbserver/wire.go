@@ -32,7 +32,13 @@ func (c codec) Marshal(v any) (mem.BufferSlice, error) {
 	return c.proto.Marshal(v)
 }
 
-func (c codec) Unmarshal(data mem.BufferSlice, v any) error { return c.proto.Unmarshal(data, v) }
+func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
+	if raw, ok := v.(*rawMessage); ok {
+		*raw = data.Materialize() // a copy: gRPC frees data when this returns
+		return nil
+	}
+	return c.proto.Unmarshal(data, v)
+}
 
 func (c codec) Name() string { return grpcproto.Name }
 
