@@ -106,6 +106,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	// Growing the file costs an extra fsync; growing in large steps keeps that off most
+	// commits.
+	b.AllocSize = 64 << 20
 	db := &DB{
 		bolt:    b,
 		opts:    opts,
