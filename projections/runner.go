@@ -1,0 +1,482 @@
+// Package projections builds Gateledger's read models from the event log: each projection
+// folds events from a subscription to $all into state kept in a bbolt file, with its
+// checkpoint stored in the same transaction as its state, so a restart resumes exactly
+// where it stopped and a rebuild from position zero gives the same bytes.
+package projections
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Event is one event of $all as a projection sees it.
+type Event struct {
+	Position uint64
+	Stream   string
+	Revision uint64
+	ID       uuid.UUID
+	Type     string
+	Data     []byte
+	Metadata []byte
+	// Recorded is when the store recorded the event (its "created" time).
+	Recorded time.Time
+}
+
+// Projection is a read model. Apply must be deterministic: the state it leaves depends
+// only on the events, never on the clock or on how events were batched.
+type Projection interface {
+	// Name identifies the projection and names its bucket; it never changes.
+	Name() string
+	// Version changes when Apply changes meaning; state of another version is rebuilt.
+	Version() int
+	// Apply folds one event into the projection's bucket. An error stops this projection
+	// (the others go on) until it is fixed and restarted.
+	Apply(b *bolt.Bucket, ev Event) error
+}
+
+// ApplyError says which event a projection could not apply.
+type ApplyError struct {
+	Projection string
+	Position   uint64
+	EventID    uuid.UUID
+	EventType  string
+	Stream     string
+	Err        error
+}
+
+func (e *ApplyError) Error() string {
+	return fmt.Sprintf("projection %s stopped at $all position %d: event %s (%s in %s): %v",
+		e.Projection, e.Position, e.EventID, e.EventType, e.Stream, e.Err)
+}
+
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// Errors of the runner.
+var (
+	// ErrUnknownProjection: no projection has that name.
+	ErrUnknownProjection = errors.New("unknown projection")
+	// ErrNotCaughtUp: a wait for a position ended before the projection reached it.
+	ErrNotCaughtUp = errors.New("projection has not reached the position yet")
+)
+
+var bucketMeta = []byte("_projections")
+
+// checkpointRecord is what the meta bucket keeps per projection.
+type checkpointRecord struct {
+	Version  int    `json:"version"`
+	Position uint64 `json:"position"`
+}
+
+// slot is a projection and where it stands.
+type slot struct {
+	p          Projection
+	name       []byte
+	checkpoint uint64 // guarded by Runner.mu
+	failed     *ApplyError
+}
+
+// Runner feeds projections from a catch-up subscription to $all.
+type Runner struct {
+	db     *bolt.DB
+	client *esdb.Client
+	log    *slog.Logger
+	slots  []*slot
+	byName map[string]*slot
+
+	mu       sync.Mutex
+	advanced chan struct{} // closed and replaced whenever a checkpoint moves
+	live     bool
+
+	// BatchSize bounds how many events one transaction applies.
+	BatchSize int
+}
+
+// Open opens (creating) the projection state file and prepares the runner. A projection
+// whose stored version differs from its code is reset to position zero.
+func Open(path string, client *esdb.Client, log *slog.Logger, ps ...Projection) (*Runner, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return nil, fmt.Errorf("open projection state %s: %w", path, err)
+	}
+	r := &Runner{db: db, client: client, log: log, byName: map[string]*slot{}, advanced: make(chan struct{}), BatchSize: 2000}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if _, dup := r.byName[p.Name()]; dup || strings.HasPrefix(p.Name(), "_") || p.Name() == "" {
+				return fmt.Errorf("projection name %q is empty, reserved or used twice", p.Name())
+			}
+			s := &slot{p: p, name: []byte(p.Name())}
+			var rec checkpointRecord
+			if v := meta.Get(s.name); v != nil {
+				if err := json.Unmarshal(v, &rec); err != nil {
+					return fmt.Errorf("checkpoint of %s: %w", p.Name(), err)
+				}
+			}
+			if rec.Version != p.Version() || tx.Bucket(s.name) == nil {
+				log.Info("projection state reset", "projection", p.Name(), "stored_version", rec.Version, "version", p.Version())
+				if err := resetSlot(tx, s); err != nil {
+					return err
+				}
+			} else {
+				s.checkpoint = rec.Position
+			}
+			r.slots = append(r.slots, s)
+			r.byName[p.Name()] = s
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func resetSlot(tx *bolt.Tx, s *slot) error {
+	if tx.Bucket(s.name) != nil {
+		if err := tx.DeleteBucket(s.name); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.CreateBucket(s.name); err != nil {
+		return err
+	}
+	s.checkpoint = 0
+	return putCheckpoint(tx, s, 0)
+}
+
+func putCheckpoint(tx *bolt.Tx, s *slot, pos uint64) error {
+	v, _ := json.Marshal(checkpointRecord{Version: s.p.Version(), Position: pos})
+	return tx.Bucket(bucketMeta).Put(s.name, v)
+}
+
+// Close closes the state file. Run must have returned.
+func (r *Runner) Close() error { return r.db.Close() }
+
+// Reset sets the named projections (all when none are named) back to position zero,
+// so the next Run rebuilds them from the whole log.
+func (r *Runner) Reset(names ...string) error {
+	targets := r.slots
+	if len(names) > 0 {
+		targets = nil
+		for _, n := range names {
+			s, ok := r.byName[n]
+			if !ok {
+				return fmt.Errorf("%w: %q", ErrUnknownProjection, n)
+			}
+			targets = append(targets, s)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.db.Update(func(tx *bolt.Tx) error {
+		for _, s := range targets {
+			if err := resetSlot(tx, s); err != nil {
+				return err
+			}
+			s.failed = nil
+		}
+		return nil
+	})
+}
+
+// Status is where a projection stands.
+type Status struct {
+	Name       string
+	Position   uint64
+	Failed     error
+	CaughtUpAt bool
+}
+
+// Status reports every projection.
+func (r *Runner) Status() []Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Status, 0, len(r.slots))
+	for _, s := range r.slots {
+		st := Status{Name: s.p.Name(), Position: s.checkpoint, CaughtUpAt: r.live && s.failed == nil}
+		if s.failed != nil {
+			st.Failed = s.failed
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// Live reports whether the runner has caught up with the log at least once since Run
+// started and no projection has failed.
+func (r *Runner) Live() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.live {
+		return false
+	}
+	for _, s := range r.slots {
+		if s.failed != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// WaitFor blocks until the named projection has applied everything up to and including
+// position pos (read-your-writes), the projection fails, or ctx ends.
+func (r *Runner) WaitFor(ctx context.Context, name string, pos uint64) error {
+	s, ok := r.byName[name]
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownProjection, name)
+	}
+	for {
+		r.mu.Lock()
+		cp, failed, ch := s.checkpoint, s.failed, r.advanced
+		r.mu.Unlock()
+		switch {
+		case failed != nil:
+			return failed
+		case cp >= pos:
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %s at %d, waiting for %d: %w", ErrNotCaughtUp, name, cp, pos, ctx.Err())
+		}
+	}
+}
+
+// View runs fn with the named projection's bucket in a read transaction.
+func (r *Runner) View(name string, fn func(b *bolt.Bucket) error) error {
+	s, ok := r.byName[name]
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownProjection, name)
+	}
+	return r.db.View(func(tx *bolt.Tx) error { return fn(tx.Bucket(s.name)) })
+}
+
+// Dump writes every key and value of the named projection's state to fn in order; tests
+// use it to compare a rebuilt state with an incremental one byte for byte.
+func (r *Runner) Dump(name string, fn func(path [][]byte, k, v []byte)) error {
+	return r.View(name, func(b *bolt.Bucket) error { return dumpBucket(b, nil, fn) })
+}
+
+func dumpBucket(b *bolt.Bucket, path [][]byte, fn func(path [][]byte, k, v []byte)) error {
+	return b.ForEach(func(k, v []byte) error {
+		if v == nil {
+			return dumpBucket(b.Bucket(k), append(path, k), fn)
+		}
+		fn(path, k, v)
+		return nil
+	})
+}
+
+func (r *Runner) minCheckpoint() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var lowest uint64
+	first := true
+	for _, s := range r.slots {
+		if s.failed != nil {
+			continue
+		}
+		if first || s.checkpoint < lowest {
+			lowest, first = s.checkpoint, false
+		}
+	}
+	return lowest
+}
+
+// Run subscribes to $all from the lowest checkpoint and applies events until ctx ends.
+// A dropped subscription is re-established from the checkpoints; nothing is applied
+// twice, because each projection skips what its checkpoint already covers.
+func (r *Runner) Run(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := r.runOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		r.log.Warn("projection subscription ended; resubscribing", "err", err, "after", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return nil
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+func (r *Runner) runOnce(ctx context.Context) error {
+	from := r.minCheckpoint()
+	opts := esdb.SubscribeToAllOptions{From: esdb.Start{}}
+	if from > 0 {
+		opts.From = esdb.Position{Commit: from, Prepare: from}
+	}
+	sub, err := r.client.SubscribeToAll(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("subscribe to $all: %w", err)
+	}
+	defer sub.Close()
+	events := make(chan subItem, 4*r.BatchSize)
+	recvErr := make(chan error, 1)
+	go func() {
+		defer close(events)
+		for {
+			e := sub.Recv()
+			switch {
+			case e.SubscriptionDropped != nil:
+				recvErr <- e.SubscriptionDropped.Error
+				return
+			case e.EventAppeared != nil:
+				events <- subItem{ev: toEvent(e.EventAppeared)}
+			case e.CaughtUp != nil:
+				events <- subItem{caughtUp: true}
+			}
+		}
+	}()
+	batch := make([]Event, 0, r.BatchSize)
+	for item := range events {
+		batch = batch[:0]
+		caughtUp := item.caughtUp
+		if !caughtUp {
+			batch = append(batch, item.ev)
+		}
+	fill:
+		for len(batch) < r.BatchSize {
+			select {
+			case more, ok := <-events:
+				if !ok {
+					break fill
+				}
+				if more.caughtUp {
+					caughtUp = true
+					continue
+				}
+				batch = append(batch, more.ev)
+			default:
+				break fill
+			}
+		}
+		if len(batch) > 0 {
+			if err := r.apply(batch); err != nil {
+				return err
+			}
+		}
+		if caughtUp {
+			r.mu.Lock()
+			r.live = true
+			r.mu.Unlock()
+			r.log.Info("projections caught up", "position", r.minCheckpoint())
+		}
+	}
+	select {
+	case err := <-recvErr:
+		return err
+	default:
+		return ctx.Err()
+	}
+}
+
+type subItem struct {
+	ev       Event
+	caughtUp bool
+}
+
+func toEvent(re *esdb.ResolvedEvent) Event {
+	e := re.Event
+	return Event{
+		Position: e.Position.Commit,
+		Stream:   e.StreamID,
+		Revision: e.EventNumber,
+		ID:       e.EventID,
+		Type:     e.EventType,
+		Data:     e.Data,
+		Metadata: e.UserMetadata,
+		Recorded: e.CreatedDate,
+	}
+}
+
+// apply applies a batch to every healthy projection in one transaction. When one
+// projection fails, the transaction is abandoned, that projection is stopped with the
+// error, and the batch is applied again to the others.
+func (r *Runner) apply(batch []Event) error {
+	for {
+		var failed *ApplyError
+		advancedTo := map[*slot]uint64{}
+		err := r.db.Update(func(tx *bolt.Tx) error {
+			for _, s := range r.slots {
+				r.mu.Lock()
+				cp, dead := s.checkpoint, s.failed != nil
+				r.mu.Unlock()
+				if dead {
+					continue
+				}
+				b := tx.Bucket(s.name)
+				last := cp
+				for _, ev := range batch {
+					if ev.Position <= cp {
+						continue
+					}
+					last = ev.Position
+					if strings.HasPrefix(ev.Type, "$") {
+						continue // system events: the store's own bookkeeping
+					}
+					if err := s.p.Apply(b, ev); err != nil {
+						failed = &ApplyError{Projection: s.p.Name(), Position: ev.Position, EventID: ev.ID, EventType: ev.Type, Stream: ev.Stream, Err: err}
+						return failed
+					}
+				}
+				if last != cp {
+					if err := putCheckpoint(tx, s, last); err != nil {
+						return err
+					}
+					advancedTo[s] = last
+				}
+			}
+			return nil
+		})
+		if failed != nil && errors.As(err, &failed) {
+			r.log.Error("projection stopped", "projection", failed.Projection, "position", failed.Position,
+				"event_id", failed.EventID, "event_type", failed.EventType, "stream", failed.Stream, "err", failed.Err)
+			r.mu.Lock()
+			r.byName[failed.Projection].failed = failed
+			r.notifyLocked()
+			r.mu.Unlock()
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("store projection state: %w", err)
+		}
+		r.mu.Lock()
+		for s, pos := range advancedTo {
+			s.checkpoint = pos
+		}
+		r.notifyLocked()
+		r.mu.Unlock()
+		return nil
+	}
+}
+
+func (r *Runner) notifyLocked() {
+	close(r.advanced)
+	r.advanced = make(chan struct{})
+}
+
+// U64 encodes v big-endian, so keys sort in numeric order; projections use it for keys.
+func U64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
