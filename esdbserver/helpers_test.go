@@ -361,22 +361,6 @@ func (r *subReader) until(t testing.TB, stop func(subMsg) bool) []subMsg {
 	}
 }
 
-// quiet fails the test if any message but a checkpoint arrives within d.
-func (r *subReader) quiet(t testing.TB, d time.Duration) {
-	t.Helper()
-	deadline := time.After(d)
-	for {
-		select {
-		case m := <-r.ch:
-			if m.checkpoint == nil {
-				t.Fatalf("unexpected subscription message %v", m)
-			}
-		case <-deadline:
-			return
-		}
-	}
-}
-
 func isCaughtUp(m subMsg) bool { return m.caughtUp }
 
 func splitHostPort(addr string) (string, int, error) {

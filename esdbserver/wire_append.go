@@ -228,4 +228,3 @@ func eachField(b []byte, fn func(num protowire.Number, typ protowire.Type, v []b
 	}
 	return nil
 }
-

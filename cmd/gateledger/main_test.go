@@ -134,4 +134,3 @@ func TestCommandLineErrors(t *testing.T) {
 		})
 	}
 }
-
