@@ -57,10 +57,41 @@ type readRun struct {
 	stream       api.Streams_ReadServer
 	uuidAsString bool
 	enc          encoder
+	msgs         []rawMessage
 }
 
+// maxPageBytes bounds the encoded events one page of $all holds before it is sent.
+const maxPageBytes = 4 << 20
+
 func (r *readRun) sendRecord(rec *eventdb.Record) error {
-	return r.stream.SendMsg(r.enc.readEvent(rec, r.uuidAsString))
+	return r.stream.SendMsg(r.enc.readEvent(viewOf(rec), r.uuidAsString))
+}
+
+// scanAll reads a page of $all and encodes its events in place, without copying records
+// out of the store first.
+func (r *readRun) scanAll(req eventdb.AllRead) (eventdb.AllPage, []rawMessage, error) {
+	msgs := r.msgs[:0]
+	size := 0
+	page, err := r.s.db.ScanAll(req, func(v *eventdb.RecordView) error {
+		m := r.enc.readEvent(v, r.uuidAsString)
+		msgs = append(msgs, m)
+		if size += len(m); size >= maxPageBytes {
+			return eventdb.ErrPageFull
+		}
+		return nil
+	})
+	r.msgs = msgs
+	return page, msgs, err
+}
+
+func (r *readRun) sendAll(msgs []rawMessage) error {
+	for i, m := range msgs {
+		if err := r.stream.SendMsg(m); err != nil {
+			return err
+		}
+		msgs[i] = nil // let the message go once gRPC is done with it
+	}
+	return nil
 }
 
 func (r *readRun) confirm() error {
@@ -298,16 +329,14 @@ func (r *readRun) allRead(o *api.ReadReq_Options) error {
 	}
 	remaining := o.GetCount()
 	for remaining > 0 {
-		page, err := r.s.db.ReadAll(eventdb.AllRead{From: from, FromEnd: fromEnd, Backwards: backwards, Max: int(min(remaining, pageSize)), Filter: f.match})
+		page, msgs, err := r.scanAll(eventdb.AllRead{From: from, FromEnd: fromEnd, Backwards: backwards, Max: int(min(remaining, pageSize)), Filter: f.match})
 		if err != nil {
 			return err
 		}
-		for i := range page.Records {
-			if err := r.sendRecord(&page.Records[i]); err != nil {
-				return err
-			}
+		if err := r.sendAll(msgs); err != nil {
+			return err
 		}
-		remaining -= uint64(len(page.Records))
+		remaining -= uint64(len(msgs))
 		if page.End {
 			return nil
 		}
@@ -329,7 +358,7 @@ func (r *readRun) subscribeAll(next uint64, f filter) error {
 	var lastConsidered, lastCheckpoint uint64
 	for {
 		changed := db.Changed()
-		page, err := db.ReadAll(eventdb.AllRead{From: next, Max: pageSize, MaxScan: f.checkpoint, Filter: f.match})
+		page, msgs, err := r.scanAll(eventdb.AllRead{From: next, Max: pageSize, MaxScan: f.checkpoint, Filter: f.match})
 		if err != nil {
 			return err
 		}
@@ -341,10 +370,8 @@ func (r *readRun) subscribeAll(next uint64, f filter) error {
 				return err
 			}
 		}
-		for i := range page.Records {
-			if err := r.sendRecord(&page.Records[i]); err != nil {
-				return err
-			}
+		if err := r.sendAll(msgs); err != nil {
+			return err
 		}
 		if page.Considered > 0 {
 			lastConsidered = page.LastConsidered

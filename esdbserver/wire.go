@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/gateledger/gateledger/eventdb"
+	"github.com/google/uuid"
 )
 
 // Reads send every event as a ReadResp. Building the generated structs (with a metadata
@@ -71,13 +72,13 @@ type encoder struct {
 
 // readEvent returns the wire form of ReadResp{event: ReadEvent{event: r, commit_position}}.
 // The result is freshly allocated: gRPC may hold it after Send returns.
-func (e *encoder) readEvent(r *eventdb.Record, uuidAsString bool) rawMessage {
+func (e *encoder) readEvent(r *eventdb.RecordView, uuidAsString bool) rawMessage {
 	b := e.rec[:0]
 	// id
 	var id []byte
 	if uuidAsString {
 		id = protowire.AppendTag(nil, fieldUUIDString, protowire.BytesType)
-		id = protowire.AppendString(id, r.ID.String())
+		id = protowire.AppendString(id, uuid.UUID(r.ID).String())
 	} else {
 		var s []byte
 		s = protowire.AppendTag(s, fieldStructuredMost, protowire.VarintType)
@@ -94,7 +95,7 @@ func (e *encoder) readEvent(r *eventdb.Record, uuidAsString bool) rawMessage {
 	b = protowire.AppendTag(b, fieldRecordedStream, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(protowire.SizeTag(fieldStreamIdentifierName)+protowire.SizeBytes(len(r.Stream))))
 	b = protowire.AppendTag(b, fieldStreamIdentifierName, protowire.BytesType)
-	b = protowire.AppendString(b, r.Stream)
+	b = protowire.AppendBytes(b, r.Stream)
 	b = appendUint(b, fieldRecordedRevision, r.Revision)
 	b = appendUint(b, fieldRecordedPrepare, r.Position)
 	b = appendUint(b, fieldRecordedCommit, r.Position)
@@ -103,7 +104,7 @@ func (e *encoder) readEvent(r *eventdb.Record, uuidAsString bool) rawMessage {
 		ct = "application/json"
 	}
 	var ticks [20]byte
-	b = appendMapEntry(b, "type", r.Type)
+	b = appendMapEntryBytes(b, "type", r.Type)
 	b = appendMapEntry(b, "content-type", ct)
 	b = appendMapEntryBytes(b, "created", strconv.AppendInt(ticks[:0], r.Created, 10))
 	if len(r.Metadata) > 0 {
@@ -161,4 +162,10 @@ func beUint64(b []byte) uint64 {
 	_ = b[7]
 	return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
 		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+}
+
+// viewOf shows a copied record as a view, for the paths that read whole records.
+func viewOf(r *eventdb.Record) *eventdb.RecordView {
+	return &eventdb.RecordView{Position: r.Position, Stream: []byte(r.Stream), Revision: r.Revision, ID: r.ID,
+		Type: []byte(r.Type), IsJSON: r.IsJSON, Created: r.Created, Data: r.Data, Metadata: r.Metadata}
 }

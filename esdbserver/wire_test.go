@@ -28,7 +28,7 @@ func TestWireEncodingMatchesProto(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var e encoder
-			raw := e.readEvent(&tc.rec, tc.asText)
+			raw := e.readEvent(viewOf(&tc.rec), tc.asText)
 			var got api.ReadResp
 			if err := proto.Unmarshal(raw, &got); err != nil {
 				t.Fatalf("unmarshal: %v", err)
@@ -47,7 +47,7 @@ func FuzzWireEncoding(f *testing.F) {
 		rec := eventdb.Record{Position: pos, Stream: stream, Revision: rev, ID: uuid.New(), Type: typ, IsJSON: isJSON, Created: created, Data: data, Metadata: meta}
 		var e encoder
 		var got api.ReadResp
-		if err := proto.Unmarshal(e.readEvent(&rec, asText), &got); err != nil {
+		if err := proto.Unmarshal(e.readEvent(viewOf(&rec), asText), &got); err != nil {
 			// Invalid UTF-8 in a string field is refused by the generated decoder too.
 			return
 		}

@@ -2,6 +2,7 @@ package eventdb
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -182,13 +183,81 @@ type AllPage struct {
 
 // ReadAll reads a page of the global log in position order.
 func (db *DB) ReadAll(req AllRead) (AllPage, error) {
+	var page AllPage
+	bytes := 0
+	err := db.scanAll(req, &page, func() bool { return len(page.Records) >= req.Max || bytes >= maxPageBytes },
+		func(pos uint64, v []byte, _ *recordHeader) error {
+			rec, err := decodeRecord(pos, v)
+			if err != nil {
+				return fmt.Errorf("%w: %w", errStorage, err)
+			}
+			page.Records = append(page.Records, rec)
+			bytes += len(rec.Data) + len(rec.Metadata)
+			return nil
+		})
+	return page, err
+}
+
+// RecordView is a stored record seen in place: its slices belong to the store and are
+// valid only during the call that receives it.
+type RecordView struct {
+	Position uint64
+	Stream   []byte
+	Revision uint64
+	ID       [16]byte
+	Type     []byte
+	IsJSON   bool
+	Created  int64
+	Data     []byte
+	Metadata []byte
+}
+
+// ScanAll is ReadAll without copies: visit sees each matching record in place, inside
+// the read transaction, and must copy what it keeps. The page's Records stay empty; its
+// other fields mean what they mean for ReadAll. Matching records stop the page at
+// req.Max, or when visit returns ErrPageFull.
+func (db *DB) ScanAll(req AllRead, visit func(*RecordView) error) (AllPage, error) {
+	var page AllPage
+	matched, full := 0, false
+	err := db.scanAll(req, &page, func() bool { return full || matched >= req.Max },
+		func(pos uint64, v []byte, h *recordHeader) error {
+			if h == nil {
+				hh, err := decodeHeader(v)
+				if err != nil {
+					return fmt.Errorf("%w: record at position %d: %w", errStorage, pos, err)
+				}
+				h = &hh
+			}
+			d := recordReader{buf: v, off: h.rest}
+			data := d.bytes()
+			meta := d.bytes()
+			if d.err != nil {
+				return fmt.Errorf("%w: record at position %d: %w", errStorage, pos, d.err)
+			}
+			matched++
+			err := visit(&RecordView{Position: pos, Stream: h.stream, Revision: h.revision, ID: h.id, Type: h.typ,
+				IsJSON: h.isJSON, Created: h.created, Data: data, Metadata: meta})
+			if errors.Is(err, ErrPageFull) {
+				full = true
+				return nil
+			}
+			return err
+		})
+	return page, err
+}
+
+// ErrPageFull, returned by a ScanAll visitor, ends the page after the record it was given.
+var ErrPageFull = errors.New("page full")
+
+// scanAll walks $all for ReadAll and ScanAll: it positions the cursor, applies the filter
+// and keeps the page's counters; take is given each matching record, with its decoded
+// header when the filter needed one.
+func (db *DB) scanAll(req AllRead, page *AllPage, full func() bool, take func(pos uint64, v []byte, h *recordHeader) error) error {
 	if req.Max <= 0 {
 		req.Max = 512
 	}
-	var page AllPage
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketLog).Cursor()
-		bytes := 0
 		var k, v []byte
 		switch {
 		case !req.Backwards && req.FromEnd:
@@ -209,7 +278,7 @@ func (db *DB) ReadAll(req AllRead) (AllPage, error) {
 		}
 		for ; k != nil; k, v = step(c, req.Backwards) {
 			pos := binary.BigEndian.Uint64(k)
-			if len(page.Records) >= req.Max || bytes >= maxPageBytes || (req.MaxScan > 0 && page.Considered >= req.MaxScan) {
+			if full() || (req.MaxScan > 0 && page.Considered >= req.MaxScan) {
 				page.Next = pos
 				if req.Backwards {
 					page.Next = pos + 1
@@ -218,6 +287,7 @@ func (db *DB) ReadAll(req AllRead) (AllPage, error) {
 			}
 			page.Considered++
 			page.LastConsidered = pos
+			var hp *recordHeader
 			if req.Filter != nil {
 				h, err := decodeHeader(v)
 				if err != nil {
@@ -226,18 +296,15 @@ func (db *DB) ReadAll(req AllRead) (AllPage, error) {
 				if !req.Filter(h.stream, h.typ) {
 					continue
 				}
+				hp = &h
 			}
-			rec, err := decodeRecord(pos, v)
-			if err != nil {
-				return fmt.Errorf("%w: %w", errStorage, err)
+			if err := take(pos, v, hp); err != nil {
+				return err
 			}
-			page.Records = append(page.Records, rec)
-			bytes += len(rec.Data) + len(rec.Metadata)
 		}
 		page.End = true
 		return nil
 	})
-	return page, err
 }
 
 func step(c *bolt.Cursor, backwards bool) ([]byte, []byte) {
