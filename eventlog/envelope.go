@@ -101,7 +101,22 @@ func (c canonicalFields) values() [len(metadataKeys)]string {
 //
 // Content type, the server's "created" time and the $all position are not
 // covered: the server assigns them.
-func EventHash(stream string, revision uint64, eventID uuid.UUID, eventType string, schemaVersion uint64,
+//
+// EventHash reads the schema version and the metadata values from
+// rawMetadata (the stored metadata JSON; its "hash" and "previousHash" keys
+// are ignored), and previous is the previous event's hash (zero at revision 0).
+func EventHash(stream string, revision uint64, eventID uuid.UUID, eventType string, previous [32]byte, data, rawMetadata []byte) ([32]byte, error) {
+	var cf canonicalFields
+	if err := json.Unmarshal(rawMetadata, &cf); err != nil {
+		return [32]byte{}, fmt.Errorf("%w: %w", ErrMalformedEnvelope, err)
+	}
+	if cf.SchemaVersion < 0 {
+		return [32]byte{}, fmt.Errorf("%w: schema version %d", ErrMalformedEnvelope, cf.SchemaVersion)
+	}
+	return eventHash(stream, revision, eventID, eventType, uint64(cf.SchemaVersion), previous, data, cf.values()), nil
+}
+
+func eventHash(stream string, revision uint64, eventID uuid.UUID, eventType string, schemaVersion uint64,
 	previous [32]byte, data []byte, meta [len(metadataKeys)]string) [32]byte {
 	h := sha256.New()
 	field := func(b []byte) {
@@ -248,7 +263,7 @@ func Seal(stream string, head Head, key string, events []Proposed) ([]Recorded, 
 		if err := json.Unmarshal(unhashed, &cf); err != nil {
 			return nil, fmt.Errorf("eventlog: metadata of %s: %w", p.Type, err)
 		}
-		sum := EventHash(stream, rec.Revision, rec.ID, p.Type, uint64(m.SchemaVersion), prev, p.Data, cf.values())
+		sum := eventHash(stream, rec.Revision, rec.ID, p.Type, uint64(m.SchemaVersion), prev, p.Data, cf.values())
 		m.Hash = hex.EncodeToString(sum[:])
 		if rec.RawMetadata, err = json.Marshal(m); err != nil {
 			return nil, fmt.Errorf("eventlog: metadata of %s: %w", p.Type, err)

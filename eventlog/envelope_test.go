@@ -131,6 +131,15 @@ func TestHashByTheDefinition(t *testing.T) {
 	if got := hex.EncodeToString(sum[:]); got != str("hash") {
 		t.Fatalf("hash by the definition %s, stored %s", got, str("hash"))
 	}
+	// EventHash, given the stored bytes, agrees.
+	var prev32 [32]byte
+	copy(prev32[:], prev)
+	if h, err := eventlog.EventHash(stream, 1, ev.ID, ev.Type, prev32, ev.Data, ev.RawMetadata); err != nil || hex.EncodeToString(h[:]) != str("hash") {
+		t.Fatalf("EventHash %x %v", h, err)
+	}
+	if _, err := eventlog.EventHash(stream, 1, ev.ID, ev.Type, prev32, ev.Data, []byte("{")); !errors.Is(err, eventlog.ErrMalformedEnvelope) {
+		t.Fatalf("EventHash of bad metadata: %v", err)
+	}
 	if str("occurredAt") != "2024-06-24T15:06:39Z" {
 		t.Errorf("occurredAt stored as %q", str("occurredAt"))
 	}

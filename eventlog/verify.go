@@ -73,7 +73,7 @@ func VerifyEvents(stream string, events []Recorded) Verification {
 		if cf.SchemaVersion < 0 {
 			return brk("malformed metadata", "a schema version", fmt.Sprint(cf.SchemaVersion))
 		}
-		sum := EventHash(stream, ev.Revision, ev.ID, ev.Type, uint64(cf.SchemaVersion), prev, ev.Data, cf.values())
+		sum := eventHash(stream, ev.Revision, ev.ID, ev.Type, uint64(cf.SchemaVersion), prev, ev.Data, cf.values())
 		want := hex.EncodeToString(sum[:])
 		if cf.Hash != want {
 			return brk("hash mismatch", want, cf.Hash)
