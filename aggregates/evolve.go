@@ -11,6 +11,11 @@ func Evolve(j Journey, ev Event) Journey {
 	return j
 }
 
+// Fold applies ev to *j in place. Unlike Evolve it does not copy j's maps and slices
+// first, so the caller must own them: read models that keep one Journey per person use
+// it to fold long histories without a copy per event.
+func Fold(j *Journey, ev Event) { apply(j, ev) }
+
 // Rebuild folds events into a new Journey.
 func Rebuild(events []Event) Journey {
 	var j Journey
