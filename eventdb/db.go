@@ -69,7 +69,7 @@ type DB struct {
 	changed   chan struct{}
 	last      atomic.Uint64 // position of the last committed record, 0 when empty
 
-	commits, writes, appended atomic.Uint64
+	commits, writes, appended, commitNanos atomic.Uint64
 
 	// Owned by the writer goroutine.
 	nextPos      uint64
@@ -196,11 +196,14 @@ type Stats struct {
 	Writes uint64
 	// Records is the number of records written.
 	Records uint64
+	// CommitTime is the time spent in commits, fsyncs included; over a period, its growth
+	// divided by the period is how busy the single writer was.
+	CommitTime time.Duration
 }
 
 // Stats returns the counters; Writes/Commits is the mean group-commit size.
 func (db *DB) Stats() Stats {
-	return Stats{Commits: db.commits.Load(), Writes: db.writes.Load(), Records: db.appended.Load()}
+	return Stats{Commits: db.commits.Load(), Writes: db.writes.Load(), Records: db.appended.Load(), CommitTime: time.Duration(db.commitNanos.Load())}
 }
 
 // Size returns the store file's size in bytes.
@@ -384,6 +387,8 @@ func (db *DB) commit(ops []*writeOp) {
 		nextStreamID: db.nextStreamID,
 		ids:          make(map[[16]byte]idRef),
 	}
+	start := time.Now()
+	defer func() { db.commitNanos.Add(uint64(time.Since(start))) }()
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b.tx = tx
 		b.log = tx.Bucket(bucketLog)
