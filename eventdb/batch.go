@@ -25,23 +25,14 @@ type streamState struct {
 	tombstoned bool
 }
 
-// loadStream reads a stream's state in a transaction.
-func loadStream(streams, index *bolt.Bucket, name string) streamState {
-	v := streams.Get([]byte(name))
-	if len(v) < 9 {
+// loadStream reads a stream's state through an index view.
+func loadStream(streams *bolt.Bucket, v indexView, name string) streamState {
+	raw := streams.Get([]byte(name))
+	if len(raw) < 9 {
 		return streamState{last: -1}
 	}
-	st := streamState{exists: true, id: binary.BigEndian.Uint64(v[0:8]), tombstoned: v[8]&1 != 0, last: -1}
-	c := index.Cursor()
-	k, _ := c.Seek(indexKey(st.id+1, 0))
-	if k == nil {
-		k, _ = c.Last()
-	} else {
-		k, _ = c.Prev()
-	}
-	if k != nil && binary.BigEndian.Uint64(k[0:8]) == st.id {
-		st.last = int64(binary.BigEndian.Uint64(k[8:16]))
-	}
+	st := streamState{exists: true, id: binary.BigEndian.Uint64(raw[0:8]), tombstoned: raw[8]&1 != 0}
+	st.last = v.last(st.id)
 	return st
 }
 
@@ -79,13 +70,28 @@ type batch struct {
 	nextStreamID uint64
 	lastWritten  uint64
 	records      uint64
-	ids          map[[16]byte]idRef // event ids written in this batch
+	touched      map[string]streamState // stream states this batch changed
+	index        batchIndex             // index entries this batch adds
+	ids          map[[16]byte]idRef     // event ids written in this batch
 	arena        []byte
 }
 
 // stream reads a stream's state; the transaction sees the batch's own earlier writes.
+//
+// The writer keeps recently used stream states in memory, so that an append to a busy
+// stream does not look its last revision up in the index; states this batch changes are
+// kept apart until the commit succeeds.
 func (b *batch) stream(name string) streamState {
-	return loadStream(b.str, b.idx, name)
+	if st, ok := b.touched[name]; ok {
+		return st
+	}
+	if st, ok := b.db.streamCache[name]; ok {
+		return st
+	}
+	// Not changed in this batch, so the transaction shows the committed state.
+	st := loadStream(b.str, b.view(), name)
+	b.db.cacheStream(name, st)
+	return st
 }
 
 func (b *batch) putStream(name string, s streamState) (streamState, error) {
@@ -94,6 +100,7 @@ func (b *batch) putStream(name string, s streamState) (streamState, error) {
 		s.id = b.nextStreamID
 		b.nextStreamID++
 	}
+	b.touched[name] = s
 	if err := b.str.Put([]byte(name), s.encode()); err != nil {
 		return s, fmt.Errorf("%w: %w", errStorage, err)
 	}
@@ -107,24 +114,26 @@ func (b *batch) recentID(id uuid.UUID) (idRef, bool) {
 	return b.db.recent.get(id)
 }
 
+// view is the index as this batch sees it: merged, pending, and its own entries. The
+// writer reads the pending entries without the lock, since only it changes them.
+func (b *batch) view() indexView {
+	return indexView{idx: b.idx, pending: b.db.pending.streams, batch: &b.index}
+}
+
 // eventAt reads the index entry of a stream's revision.
 func (b *batch) eventAt(st streamState, revision uint64) (pos uint64, id uuid.UUID, ok bool) {
 	if !st.exists {
 		return 0, id, false
 	}
-	v := b.idx.Get(indexKey(st.id, revision))
-	if len(v) != 24 {
-		return 0, id, false
-	}
-	copy(id[:], v[8:24])
-	return binary.BigEndian.Uint64(v[0:8]), id, true
+	e, ok := b.view().get(st.id, revision)
+	return e.pos, e.id, ok
 }
 
 func (b *batch) softDeleted(name string) bool {
 	if IsMetadataStream(name) {
 		return false
 	}
-	return reader{tx: b.tx}.metadata(name).softDeleted()
+	return reader{tx: b.tx, index: b.view()}.metadata(name).softDeleted()
 }
 
 func (b *batch) wrongVersion(name string, expected ExpectedRevision, current int64) error {
@@ -255,20 +264,16 @@ func (b *batch) append(name string, expected ExpectedRevision, events []Proposed
 		if err := b.write(&rec); err != nil {
 			return AppendResult{}, err
 		}
-		v := make([]byte, 24)
-		binary.BigEndian.PutUint64(v[0:8], rec.Position)
-		copy(v[8:], ev.ID[:])
-		if err := b.idx.Put(indexKey(st.id, rev), v); err != nil {
-			return AppendResult{}, fmt.Errorf("%w: %w", errStorage, err)
-		}
+		b.index.add(st.id, indexEntry{rev: rev, pos: rec.Position, id: ev.ID})
 		b.ids[ev.ID] = idRef{streamID: st.id, revision: rev, position: rec.Position}
 	}
 	st.last = prevLast + int64(len(events))
+	b.touched[name] = st
 	res = AppendResult{CurrentRevision: uint64(st.last), Position: b.lastWritten, HasPosition: true}
 	if softDel {
 		// Writing to a soft-deleted stream brings it back with only the new events, as
 		// EventStoreDB does: its truncate-before moves to the first new revision.
-		meta := reader{tx: b.tx}.metadata(name)
+		meta := reader{tx: b.tx, index: b.view()}.metadata(name)
 		if _, err := b.appendMetadata(name, meta.withTruncateBefore(prevLast+1)); err != nil {
 			return AppendResult{}, err
 		}
@@ -293,7 +298,7 @@ func (b *batch) softDelete(name string, expected ExpectedRevision) (AppendResult
 	if _, _, _, err := b.checkExpected(name, st, expected, nil); err != nil {
 		return AppendResult{}, err
 	}
-	meta := reader{tx: b.tx}.metadata(name)
+	meta := reader{tx: b.tx, index: b.view()}.metadata(name)
 	if st.last < 0 && b.stream(MetadataStream(name)).last < 0 {
 		// Nothing to delete: EventStoreDB answers this with a wrong expected version.
 		return AppendResult{}, b.wrongVersion(name, expected, -1)

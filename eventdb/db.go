@@ -30,13 +30,14 @@ const firstPosition = 128
 const recordOverhead = 16
 
 var (
-	bucketLog     = []byte("log")     // position -> record
-	bucketStreams = []byte("streams") // stream name -> stream state
-	bucketIndex   = []byte("index")   // stream id + revision -> position + event id
-	bucketMeta    = []byte("meta")    // counters
-	keyNextPos    = []byte("next-position")
-	keyNextStream = []byte("next-stream-id")
-	keyFormat     = []byte("format")
+	bucketLog      = []byte("log")       // position -> record
+	bucketStreams  = []byte("streams")   // stream name -> stream state
+	bucketIndex    = []byte("index")     // stream id + revision -> position + event id
+	bucketMeta     = []byte("meta")      // counters
+	bucketIndexLog = []byte("index-log") // commit number -> index entries not merged yet
+	keyNextPos     = []byte("next-position")
+	keyNextStream  = []byte("next-stream-id")
+	keyFormat      = []byte("format")
 )
 
 const formatVersion = 1
@@ -75,6 +76,19 @@ type DB struct {
 	nextPos      uint64
 	nextStreamID uint64
 	recent       *recentIDs
+	streamCache  map[string]streamState
+	pending      *pendingIndex
+}
+
+// streamCacheSize bounds the writer's cache of stream states; when it is full the cache
+// starts again empty, which costs one index lookup per stream to refill.
+const streamCacheSize = 1 << 16
+
+func (db *DB) cacheStream(name string, st streamState) {
+	if len(db.streamCache) >= streamCacheSize {
+		clear(db.streamCache)
+	}
+	db.streamCache[name] = st
 }
 
 // Open opens (creating if needed) the store in dir.
@@ -110,13 +124,15 @@ func Open(dir string, opts Options) (*DB, error) {
 	// commits.
 	b.AllocSize = 64 << 20
 	db := &DB{
-		bolt:    b,
-		opts:    opts,
-		log:     opts.Logger,
-		ops:     make(chan *writeOp, 4096),
-		done:    make(chan struct{}),
-		changed: make(chan struct{}),
-		recent:  newRecentIDs(1 << 17),
+		bolt:        b,
+		opts:        opts,
+		log:         opts.Logger,
+		ops:         make(chan *writeOp, 4096),
+		done:        make(chan struct{}),
+		changed:     make(chan struct{}),
+		recent:      newRecentIDs(1 << 17),
+		streamCache: make(map[string]streamState),
+		pending:     newPendingIndex(),
 	}
 	if err := db.init(); err != nil {
 		_ = b.Close()
@@ -128,7 +144,7 @@ func Open(dir string, opts Options) (*DB, error) {
 
 func (db *DB) init() error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketLog, bucketStreams, bucketIndex, bucketMeta} {
+		for _, name := range [][]byte{bucketLog, bucketStreams, bucketIndex, bucketMeta, bucketIndexLog} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -152,7 +168,7 @@ func (db *DB) init() error {
 		if k, _ := tx.Bucket(bucketLog).Cursor().Last(); k != nil {
 			db.last.Store(binary.BigEndian.Uint64(k))
 		}
-		return nil
+		return db.pending.load(tx)
 	})
 }
 
@@ -386,9 +402,12 @@ func (db *DB) commit(ops []*writeOp) {
 		nextPos:      db.nextPos,
 		nextStreamID: db.nextStreamID,
 		ids:          make(map[[16]byte]idRef),
+		touched:      make(map[string]streamState),
 	}
 	start := time.Now()
 	defer func() { db.commitNanos.Add(uint64(time.Since(start))) }()
+	var logKey uint64
+	var merged int
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b.tx = tx
 		b.log = tx.Bucket(bucketLog)
@@ -410,6 +429,16 @@ func (db *DB) commit(ops []*writeOp) {
 			}
 			op.err = err
 		}
+		if b.index.n > 0 {
+			var err error
+			if logKey, err = db.pending.writeLog(tx, &b.index); err != nil {
+				return err
+			}
+		}
+		var err error
+		if merged, err = db.pending.merge(tx); err != nil {
+			return err
+		}
 		meta := tx.Bucket(bucketMeta)
 		if err := meta.Put(keyNextPos, u64(b.nextPos)); err != nil {
 			return fmt.Errorf("%w: %w", errStorage, err)
@@ -426,11 +455,15 @@ func (db *DB) commit(ops []*writeOp) {
 	}
 	db.nextPos = b.nextPos
 	db.nextStreamID = b.nextStreamID
+	db.pending.committed(merged, logKey, &b.index)
 	db.commits.Add(1)
 	db.writes.Add(uint64(len(ops)))
 	db.appended.Add(b.records)
 	for id, ref := range b.ids {
 		db.recent.add(id, ref)
+	}
+	for name, st := range b.touched {
+		db.cacheStream(name, st)
 	}
 	if b.lastWritten != 0 {
 		db.last.Store(b.lastWritten)

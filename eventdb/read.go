@@ -47,9 +47,9 @@ func (db *DB) ReadStream(req StreamRead) (StreamPage, error) {
 		req.Max = 512
 	}
 	var page StreamPage
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		r := reader{tx: tx}
-		st := loadStream(tx.Bucket(bucketStreams), tx.Bucket(bucketIndex), req.Stream)
+	err := db.view(func(tx *bolt.Tx, iv indexView) error {
+		r := reader{tx: tx, index: iv}
+		st := loadStream(tx.Bucket(bucketStreams), iv, req.Stream)
 		if st.tombstoned {
 			return &StreamDeletedError{Stream: req.Stream}
 		}
@@ -69,21 +69,21 @@ func (db *DB) ReadStream(req StreamRead) (StreamPage, error) {
 		if meta.maxAge > 0 {
 			oldest = db.opts.Now().Add(-secondsDuration(meta.maxAge)).UnixNano() / 100
 		}
-		c := tx.Bucket(bucketIndex).Cursor()
 		bytes := 0
-		keep := func(v []byte) error {
-			pos := binary.BigEndian.Uint64(v[0:8])
-			rec, err := decodeRecord(pos, tx.Bucket(bucketLog).Get(v[0:8]))
+		var keepErr error
+		keep := func(e indexEntry) bool {
+			rec, err := decodeRecord(e.pos, tx.Bucket(bucketLog).Get(u64(e.pos)))
 			if err != nil {
-				return fmt.Errorf("%w: %w", errStorage, err)
+				keepErr = fmt.Errorf("%w: %w", errStorage, err)
+				return false
 			}
-			if oldest != 0 && rec.Created < oldest {
-				return nil
+			if oldest == 0 || rec.Created >= oldest {
+				page.Records = append(page.Records, rec)
+				bytes += len(rec.Data) + len(rec.Metadata)
 			}
-			page.Records = append(page.Records, rec)
-			bytes += len(rec.Data) + len(rec.Metadata)
-			return nil
+			return true
 		}
+		full := func() bool { return len(page.Records) >= req.Max || bytes >= maxPageBytes }
 		if !req.Backwards {
 			from := int64(req.From)
 			if req.FromEnd || req.From > uint64(st.last) {
@@ -98,50 +98,59 @@ func (db *DB) ReadStream(req StreamRead) (StreamPage, error) {
 				from = first
 			}
 			page.Next = uint64(from)
-			for k, v := c.Seek(indexKey(st.id, uint64(from))); k != nil && binary.BigEndian.Uint64(k[0:8]) == st.id; k, v = c.Next() {
-				if len(page.Records) >= req.Max || bytes >= maxPageBytes {
-					return nil
-				}
-				if err := keep(v); err != nil {
-					return err
-				}
-				page.Next = binary.BigEndian.Uint64(k[8:16]) + 1
-			}
 			page.End = true
-			return nil
+			iv.ascend(st.id, uint64(from), func(e indexEntry) bool {
+				if full() {
+					page.End = false
+					return false
+				}
+				if !keep(e) {
+					return false
+				}
+				page.Next = e.rev + 1
+				return true
+			})
+			return keepErr
 		}
 		from := st.last
 		if !req.FromEnd && req.From < uint64(st.last) {
 			from = int64(req.From)
 		}
+		page.End = true
 		if from < first {
-			page.End = true
 			return nil
 		}
-		for k, v := c.Seek(indexKey(st.id, uint64(from))); k != nil && binary.BigEndian.Uint64(k[0:8]) == st.id; k, v = c.Prev() {
-			rev := int64(binary.BigEndian.Uint64(k[8:16]))
-			if rev < first {
-				break
+		iv.descend(st.id, uint64(from), func(e indexEntry) bool {
+			if int64(e.rev) < first {
+				return false
 			}
-			if len(page.Records) >= req.Max || bytes >= maxPageBytes {
-				page.Next = uint64(rev)
-				return nil
+			if full() {
+				page.Next, page.End = e.rev, false
+				return false
 			}
-			if err := keep(v); err != nil {
-				return err
-			}
-		}
-		page.End = true
-		return nil
+			return keep(e)
+		})
+		return keepErr
 	})
 	return page, err
+}
+
+// view runs fn in a read transaction with the index as that transaction sees it. The
+// pending index is read-locked from before the transaction starts, so entries merged by
+// a later commit are not trimmed away while fn may still need them.
+func (db *DB) view(fn func(tx *bolt.Tx, iv indexView) error) error {
+	db.pending.mu.RLock()
+	defer db.pending.mu.RUnlock()
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		return fn(tx, indexView{idx: tx.Bucket(bucketIndex), pending: db.pending.streams})
+	})
 }
 
 // StreamLastRevision returns a stream's last revision, or -1 when it has no events.
 func (db *DB) StreamLastRevision(stream string) (int64, error) {
 	var last int64 = -1
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		st := loadStream(tx.Bucket(bucketStreams), tx.Bucket(bucketIndex), stream)
+	err := db.view(func(tx *bolt.Tx, iv indexView) error {
+		st := loadStream(tx.Bucket(bucketStreams), iv, stream)
 		if st.tombstoned {
 			return &StreamDeletedError{Stream: stream}
 		}
@@ -316,19 +325,20 @@ func step(c *bolt.Cursor, backwards bool) ([]byte, []byte) {
 
 // reader holds read-side helpers that need a transaction.
 type reader struct {
-	tx *bolt.Tx
+	tx    *bolt.Tx
+	index indexView
 }
 
 func (r reader) metadata(name string) streamMetadata {
-	mst := loadStream(r.tx.Bucket(bucketStreams), r.tx.Bucket(bucketIndex), MetadataStream(name))
+	mst := loadStream(r.tx.Bucket(bucketStreams), r.index, MetadataStream(name))
 	if mst.last < 0 || mst.tombstoned {
 		return streamMetadata{}
 	}
-	v := r.tx.Bucket(bucketIndex).Get(indexKey(mst.id, uint64(mst.last)))
-	if len(v) != 24 {
+	e, ok := r.index.get(mst.id, uint64(mst.last))
+	if !ok {
 		return streamMetadata{}
 	}
-	rec, err := decodeRecord(binary.BigEndian.Uint64(v[0:8]), r.tx.Bucket(bucketLog).Get(v[0:8]))
+	rec, err := decodeRecord(e.pos, r.tx.Bucket(bucketLog).Get(u64(e.pos)))
 	if err != nil {
 		return streamMetadata{}
 	}
