@@ -18,9 +18,14 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/eventlog"
 )
 
-// Event is one event of $all as a projection sees it.
+// Event is one event of $all as a projection sees it: the stored record, its envelope,
+// and for journey events the decoded domain event with the person's journey just before
+// and just after it. The runner folds each journey once for all projections.
 type Event struct {
 	Position uint64
 	Stream   string
@@ -31,6 +36,30 @@ type Event struct {
 	Metadata []byte
 	// Recorded is when the store recorded the event (its "created" time).
 	Recorded time.Time
+
+	// Envelope is the parsed metadata (who, organisation, when, source, hashes).
+	Envelope eventlog.Metadata
+	// NOMS is set for journey events (streams journey-<NOMS>).
+	NOMS string
+	// Domain is the decoded journey event; nil for other streams.
+	Domain aggregates.Event
+	// Before and After are the journey before and after Domain. Projections must not
+	// change them: they are shared.
+	Before, After *aggregates.Journey
+	// DecodeErr says why the envelope or domain event could not be read; a projection
+	// that needs them should return it, which stops that projection at this event.
+	DecodeErr error
+}
+
+// IsJourney reports whether the event belongs to a journey stream.
+func (e *Event) IsJourney() bool { return e.NOMS != "" }
+
+// Batcher is implemented by projections that hold state in memory between the events of
+// one batch: Commit writes it inside the batch's transaction after the last Apply, and
+// Rollback forgets it when the transaction is abandoned.
+type Batcher interface {
+	Commit(b *bolt.Bucket) error
+	Rollback()
 }
 
 // Projection is a read model. Apply must be deterministic: the state it leaves depends
@@ -100,6 +129,17 @@ type Runner struct {
 
 	// BatchSize bounds how many events one transaction applies.
 	BatchSize int
+	// FoldCacheSize bounds how many journeys the runner keeps folded in memory; a journey
+	// not in the cache is folded again from its stream when its next event arrives.
+	FoldCacheSize int
+
+	folds map[string]*folded // owned by the goroutine running Run
+}
+
+// folded is a journey folded up to the event at pos.
+type folded struct {
+	journey aggregates.Journey
+	pos     uint64
 }
 
 // Open opens (creating) the projection state file and prepares the runner. A projection
@@ -112,7 +152,8 @@ func Open(path string, client *esdb.Client, log *slog.Logger, ps ...Projection) 
 	if err != nil {
 		return nil, fmt.Errorf("open projection state %s: %w", path, err)
 	}
-	r := &Runner{db: db, client: client, log: log, byName: map[string]*slot{}, advanced: make(chan struct{}), BatchSize: 2000}
+	r := &Runner{db: db, client: client, log: log, byName: map[string]*slot{}, advanced: make(chan struct{}),
+		BatchSize: 2000, FoldCacheSize: 50000, folds: map[string]*folded{}}
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
@@ -333,10 +374,10 @@ func (r *Runner) runOnce(ctx context.Context) error {
 		return fmt.Errorf("subscribe to $all: %w", err)
 	}
 	defer sub.Close()
-	events := make(chan subItem, 4*r.BatchSize)
+	received := make(chan subItem, 4*r.BatchSize)
 	recvErr := make(chan error, 1)
 	go func() {
-		defer close(events)
+		defer close(received)
 		for {
 			e := sub.Recv()
 			switch {
@@ -344,10 +385,21 @@ func (r *Runner) runOnce(ctx context.Context) error {
 				recvErr <- e.SubscriptionDropped.Error
 				return
 			case e.EventAppeared != nil:
-				events <- subItem{ev: toEvent(e.EventAppeared)}
+				received <- subItem{ev: toEvent(e.EventAppeared)}
 			case e.CaughtUp != nil:
-				events <- subItem{caughtUp: true}
+				received <- subItem{caughtUp: true}
 			}
+		}
+	}()
+	// Decoding runs beside receiving and applying, so the three use both cores.
+	events := make(chan subItem, 4*r.BatchSize)
+	go func() {
+		defer close(events)
+		for item := range received {
+			if !item.caughtUp {
+				decode(&item.ev)
+			}
+			events <- item
 		}
 	}()
 	batch := make([]Event, 0, r.BatchSize)
@@ -374,7 +426,7 @@ func (r *Runner) runOnce(ctx context.Context) error {
 			}
 		}
 		if len(batch) > 0 {
-			if err := r.apply(batch); err != nil {
+			if err := r.apply(ctx, batch); err != nil {
 				return err
 			}
 		}
@@ -412,45 +464,160 @@ func toEvent(re *esdb.ResolvedEvent) Event {
 	}
 }
 
-// apply applies a batch to every healthy projection in one transaction. When one
-// projection fails, the transaction is abandoned, that projection is stopped with the
-// error, and the batch is applied again to the others.
-func (r *Runner) apply(batch []Event) error {
+// decode reads the envelope and, for journey streams, the domain event.
+func decode(ev *Event) {
+	if strings.HasPrefix(ev.Type, "$") {
+		return
+	}
+	noms, isJourney := aggregates.NOMSFromStream(ev.Stream)
+	if len(ev.Metadata) > 0 {
+		if err := json.Unmarshal(ev.Metadata, &ev.Envelope); err != nil {
+			ev.DecodeErr = fmt.Errorf("%w: %w", eventlog.ErrMalformedEnvelope, err)
+		}
+	}
+	if !isJourney {
+		return
+	}
+	ev.NOMS = noms
+	if ev.DecodeErr != nil {
+		return
+	}
+	if len(ev.Metadata) == 0 {
+		ev.DecodeErr = fmt.Errorf("%w: no metadata", eventlog.ErrMalformedEnvelope)
+		return
+	}
+	d, err := aggregates.Decode(ev.Type, ev.Envelope.SchemaVersion, ev.Data)
+	if err != nil {
+		ev.DecodeErr = err
+		return
+	}
+	ev.Domain = d
+}
+
+// fold sets Before and After of every journey event in the batch, folding each journey
+// once for all projections. A journey not in the cache, or cached beyond this event
+// (after a resubscription from an earlier checkpoint), is folded again from its stream up
+// to the event.
+func (r *Runner) fold(ctx context.Context, batch []Event) error {
+	touched := map[string]bool{}
+	for i := range batch {
+		ev := &batch[i]
+		if ev.NOMS == "" || ev.Domain == nil {
+			continue
+		}
+		f := r.folds[ev.NOMS]
+		if f == nil || f.pos >= ev.Position {
+			j, err := r.foldFromStore(ctx, ev.Stream, ev.Position)
+			if err != nil {
+				return err
+			}
+			f = &folded{journey: j}
+			r.folds[ev.NOMS] = f
+		}
+		before := f.journey
+		after := aggregates.Evolve(before, ev.Domain)
+		ev.Before, ev.After = &before, &after
+		f.journey, f.pos = after, ev.Position
+		touched[ev.NOMS] = true
+	}
+	if over := len(r.folds) - r.FoldCacheSize; over > 0 {
+		for noms := range r.folds {
+			if over == 0 {
+				break
+			}
+			if !touched[noms] {
+				delete(r.folds, noms)
+				over--
+			}
+		}
+	}
+	return nil
+}
+
+// foldFromStore folds a journey stream's events that come before position pos.
+func (r *Runner) foldFromStore(ctx context.Context, stream string, pos uint64) (aggregates.Journey, error) {
+	recs, err := eventlog.ReadStream(ctx, r.client, stream)
+	if err != nil {
+		return aggregates.Journey{}, fmt.Errorf("fold %s: %w", stream, err)
+	}
+	var j aggregates.Journey
+	for _, rec := range recs {
+		if rec.Position.Commit >= pos {
+			break
+		}
+		d, err := eventlog.DecodeJourneyEvent(rec)
+		if err != nil {
+			return aggregates.Journey{}, fmt.Errorf("fold %s: %w", stream, err)
+		}
+		aggregates.Fold(&j, d)
+	}
+	return j, nil
+}
+
+// apply applies a batch to every healthy projection in one transaction, event by event.
+// When one projection fails, the transaction is abandoned, that projection is stopped
+// with the error, and the batch is applied again to the others.
+func (r *Runner) apply(ctx context.Context, batch []Event) error {
+	if err := r.fold(ctx, batch); err != nil {
+		return err
+	}
 	for {
 		var failed *ApplyError
+		live := make([]*slot, 0, len(r.slots))
+		start := map[*slot]uint64{}
+		r.mu.Lock()
+		for _, s := range r.slots {
+			if s.failed == nil {
+				live = append(live, s)
+				start[s] = s.checkpoint
+			}
+		}
+		r.mu.Unlock()
 		advancedTo := map[*slot]uint64{}
 		err := r.db.Update(func(tx *bolt.Tx) error {
-			for _, s := range r.slots {
-				r.mu.Lock()
-				cp, dead := s.checkpoint, s.failed != nil
-				r.mu.Unlock()
-				if dead {
-					continue
-				}
-				b := tx.Bucket(s.name)
-				last := cp
-				for _, ev := range batch {
-					if ev.Position <= cp {
+			buckets := make([]*bolt.Bucket, len(live))
+			for i, s := range live {
+				buckets[i] = tx.Bucket(s.name)
+			}
+			for i := range batch {
+				ev := &batch[i]
+				system := strings.HasPrefix(ev.Type, "$") // the store's own bookkeeping
+				for k, s := range live {
+					if ev.Position <= start[s] {
 						continue
 					}
-					last = ev.Position
-					if strings.HasPrefix(ev.Type, "$") {
-						continue // system events: the store's own bookkeeping
+					advancedTo[s] = ev.Position
+					if system {
+						continue
 					}
-					if err := s.p.Apply(b, ev); err != nil {
+					if err := s.p.Apply(buckets[k], *ev); err != nil {
 						failed = &ApplyError{Projection: s.p.Name(), Position: ev.Position, EventID: ev.ID, EventType: ev.Type, Stream: ev.Stream, Err: err}
 						return failed
 					}
 				}
-				if last != cp {
-					if err := putCheckpoint(tx, s, last); err != nil {
+			}
+			for k, s := range live {
+				if bt, ok := s.p.(Batcher); ok {
+					if err := bt.Commit(buckets[k]); err != nil {
+						failed = &ApplyError{Projection: s.p.Name(), Position: batch[len(batch)-1].Position, Err: err}
+						return failed
+					}
+				}
+				if pos, ok := advancedTo[s]; ok {
+					if err := putCheckpoint(tx, s, pos); err != nil {
 						return err
 					}
-					advancedTo[s] = last
 				}
 			}
 			return nil
 		})
+		if err != nil {
+			for _, s := range live {
+				if bt, ok := s.p.(Batcher); ok {
+					bt.Rollback()
+				}
+			}
+		}
 		if failed != nil && errors.As(err, &failed) {
 			r.log.Error("projection stopped", "projection", failed.Projection, "position", failed.Position,
 				"event_id", failed.EventID, "event_type", failed.EventType, "stream", failed.Stream, "err", failed.Err)
