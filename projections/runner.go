@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -134,7 +135,17 @@ type Runner struct {
 	FoldCacheSize int
 
 	folds map[string]*folded // owned by the goroutine running Run
+
+	applied atomic.Uint64 // events taken from the subscription and applied
 }
+
+// Applied counts the events applied since the runner was opened (each event once,
+// however many projections it went to).
+func (r *Runner) Applied() uint64 { return r.applied.Load() }
+
+// Position is the lowest checkpoint of the healthy projections: everything up to it is
+// in every read model that has not failed.
+func (r *Runner) Position() uint64 { return r.minCheckpoint() }
 
 // folded is a journey folded up to the event at pos.
 type folded struct {
@@ -636,6 +647,7 @@ func (r *Runner) apply(ctx context.Context, batch []Event) error {
 		}
 		r.notifyLocked()
 		r.mu.Unlock()
+		r.applied.Add(uint64(len(batch)))
 		return nil
 	}
 }
