@@ -1,0 +1,10 @@
+package projections
+
+import "github.com/gateledger/gateledger/aggregates"
+
+// All returns every read model in a fixed order (audit, plans, handovers, caseload,
+// outcomes), built with policy. The order is the order of their buckets and of
+// Runner.Status; it never changes, so tools can rely on it.
+func All(policy aggregates.Policy) []Projection {
+	return []Projection{NewAudit(), NewPlans(), NewHandovers(policy), NewCaseload(policy), NewOutcomes(policy)}
+}

@@ -1,0 +1,542 @@
+package projections
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/gateledger/gateledger/aggregates"
+)
+
+// CaseloadName names the caseload projection and its bucket.
+const CaseloadName = "caseload"
+
+var (
+	caseRows   = []byte("rows")
+	casePeople = []byte("people")
+)
+
+// CaseloadProjection keeps, per organisation, one compact row per person it can see: the
+// responsible organisation, both sides of an open handover, and the prison holding the
+// person (the same rule as aggregates.Journey.CanSee). When responsibility moves, the
+// person's row is deleted from the old organisation and written to the new one: the
+// accountability trail lives in the handovers and audit read models, not here.
+//
+// Storage:
+//   - "rows": key org ‖ 0x00 ‖ NOMS, value the fixed binary row of encodeCaseRow (a
+//     61-byte header of flags and times, then four short strings and the due dates of
+//     open actions); one prefix scan reads an organisation's caseload.
+//   - "people": key NOMS, value the organisations that hold a row for the person, so
+//     that a move deletes exactly the rows written before.
+//
+// Everything that depends on now (stage, overdue flags) is decided at query time from
+// the due times stored in the row; the due times themselves come from the policy the
+// projection was built with (aggregates.Journey.Deadlines).
+type CaseloadProjection struct {
+	policy aggregates.Policy
+	// pending holds the latest state of each person seen in the current batch, so that
+	// a person with several events in a batch is written once (Batcher).
+	pending map[string]*aggregates.Journey
+}
+
+// NewCaseload returns the caseload projection; policy decides the due times.
+func NewCaseload(policy aggregates.Policy) *CaseloadProjection {
+	return &CaseloadProjection{policy: policy, pending: map[string]*aggregates.Journey{}}
+}
+
+// Name implements Projection.
+func (*CaseloadProjection) Name() string { return CaseloadName }
+
+// Version implements Projection.
+func (*CaseloadProjection) Version() int { return 1 }
+
+// Apply implements Projection.
+func (c *CaseloadProjection) Apply(_ *bolt.Bucket, ev Event) error {
+	if !ev.IsJourney() {
+		return nil
+	}
+	if ev.DecodeErr != nil {
+		return ev.DecodeErr
+	}
+	if ev.After != nil {
+		c.pending[ev.NOMS] = ev.After
+	}
+	return nil
+}
+
+// Commit implements Batcher: it writes the rows of every person changed in the batch.
+func (c *CaseloadProjection) Commit(b *bolt.Bucket) error {
+	if len(c.pending) == 0 {
+		return nil
+	}
+	rows, err := subBucket(b, caseRows)
+	if err != nil {
+		return err
+	}
+	people, err := subBucket(b, casePeople)
+	if err != nil {
+		return err
+	}
+	nomss := make([]string, 0, len(c.pending))
+	for n := range c.pending {
+		nomss = append(nomss, n)
+	}
+	slices.Sort(nomss)
+	for _, n := range nomss {
+		if err := c.update(rows, people, n, c.pending[n]); err != nil {
+			return fmt.Errorf("caseload of %s: %w", n, err)
+		}
+	}
+	clear(c.pending)
+	return nil
+}
+
+// Rollback implements Batcher.
+func (c *CaseloadProjection) Rollback() { clear(c.pending) }
+
+// Relation says why an organisation sees a person; a row can carry several.
+type Relation uint8
+
+// Relations.
+const (
+	// RelResponsible: the organisation is accountable for the case now.
+	RelResponsible Relation = 1 << iota
+	// RelHandingOver: the organisation asked to hand the case over (open handover).
+	RelHandingOver
+	// RelReceiving: the organisation is asked to take the case (open handover).
+	RelReceiving
+	// RelHolding: the prison holds the person in custody.
+	RelHolding
+)
+
+// Has reports whether r includes x.
+func (r Relation) Has(x Relation) bool { return r&x != 0 }
+
+type orgRel struct {
+	org aggregates.Org
+	rel Relation
+}
+
+// relations lists who sees the journey, in a fixed order, each organisation once.
+func relations(j *aggregates.Journey) []orgRel {
+	var out []orgRel
+	add := func(o aggregates.Org, r Relation) {
+		if o == "" {
+			return
+		}
+		for i := range out {
+			if out[i].org == o {
+				out[i].rel |= r
+				return
+			}
+		}
+		out = append(out, orgRel{o, r})
+	}
+	add(j.Responsible(), RelResponsible)
+	if h := j.OpenHandover(); h != nil {
+		add(h.From, RelHandingOver)
+		add(h.To, RelReceiving)
+	}
+	if j.Custody == aggregates.InCustody {
+		add(aggregates.Org(j.Prison), RelHolding)
+	}
+	return out
+}
+
+func (c *CaseloadProjection) update(rows, people *bolt.Bucket, noms string, j *aggregates.Journey) error {
+	now := relations(j)
+	if old := people.Get([]byte(noms)); old != nil {
+		r := rbuf{b: old}
+		for n := r.uvar(); n > 0 && r.err == nil; n-- {
+			org := r.raw()
+			if !slices.ContainsFunc(now, func(x orgRel) bool { return string(x.org) == string(org) }) {
+				if err := rows.Delete(append(key(string(org)), noms...)); err != nil {
+					return err
+				}
+			}
+		}
+		if r.err != nil {
+			return r.err
+		}
+	}
+	if len(now) == 0 {
+		return people.Delete([]byte(noms))
+	}
+	base := caseRowFor(j, c.policy)
+	var orgs wbuf
+	orgs.uvar(uint64(len(now)))
+	for _, x := range now {
+		orgs.str(string(x.org))
+		if err := rows.Put(append(key(string(x.org)), noms...), base.encode(x.rel)); err != nil {
+			return err
+		}
+	}
+	return people.Put([]byte(noms), orgs)
+}
+
+// Row flags.
+const (
+	flagInCustody = 1 << iota
+	flagReleased
+	flagClosed
+	flagPlanDrafted
+	flagRecallPending
+	flagHandoverOpen
+)
+
+const (
+	caseRowVersion = 1
+	caseHeaderLen  = 5 + 7*8
+)
+
+// storedCase is what the row keeps: inputs, not conclusions that depend on now.
+type storedCase struct {
+	flags        byte
+	rosh         aggregates.RoSH
+	mappa        int
+	releaseDate  aggregates.Date
+	screeningDue time.Time // zero when screened or not applicable
+	planDue      time.Time // zero when drafted or not applicable
+	windowOpens  time.Time
+	supervision  time.Time // zero when closed or not released
+	handoverDue  time.Time
+	releasedAt   time.Time
+	crn, prison  string
+	responsible  aggregates.Org
+	from, to     aggregates.Org // open handover
+	actionDue    []int32        // days since the epoch of open actions' due dates, sorted
+}
+
+func caseRowFor(j *aggregates.Journey, p aggregates.Policy) storedCase {
+	d := j.Deadlines(p)
+	s := storedCase{rosh: j.RoSH, mappa: j.MAPPA, releaseDate: j.ReleaseDates.Displayed(),
+		windowOpens: d.PreReleaseWindowOpens, releasedAt: j.ReleasedAt, crn: j.CRN, prison: j.Prison,
+		responsible: j.Responsible()}
+	switch j.Custody {
+	case aggregates.InCustody:
+		s.flags |= flagInCustody
+	case aggregates.Released:
+		s.flags |= flagReleased
+	}
+	if j.Closed {
+		s.flags |= flagClosed
+	}
+	if j.Plan.Revision > 0 {
+		s.flags |= flagPlanDrafted
+	}
+	if j.RecallPending {
+		s.flags |= flagRecallPending
+	}
+	if !d.Screening.Met {
+		s.screeningDue = d.Screening.Due
+	}
+	if !d.Plan.Met {
+		s.planDue = d.Plan.Due
+	}
+	if !d.SupervisionEnds.Met {
+		s.supervision = d.SupervisionEnds.Due
+	}
+	if h := j.OpenHandover(); h != nil {
+		s.flags |= flagHandoverOpen
+		s.handoverDue, s.from, s.to = h.Due, h.From, h.To
+	}
+	for _, a := range j.Actions {
+		if !a.Completed() && !a.Due.IsZero() {
+			s.actionDue = append(s.actionDue, dateDays(a.Due))
+		}
+	}
+	slices.Sort(s.actionDue)
+	return s
+}
+
+func dateDays(d aggregates.Date) int32 {
+	if d.IsZero() {
+		return 0
+	}
+	return int32(d.Time().Unix() / 86400)
+}
+
+func daysDate(n int32) aggregates.Date {
+	if n == 0 {
+		return aggregates.Date{}
+	}
+	return aggregates.DateOf(time.Unix(int64(n)*86400, 0).UTC())
+}
+
+// encode lays the row out as: version, relation, flags, RoSH rank, MAPPA level; seven
+// big-endian int64 (release date as days, then Unix nanoseconds of the screening, plan,
+// window, supervision and handover due times and of the release); then CRN, prison,
+// responsible, handover from and to as u8-length strings; then the count of open
+// action due dates and each as a big-endian int32 day number.
+func (s storedCase) encode(rel Relation) []byte {
+	w := make([]byte, caseHeaderLen, caseHeaderLen+40+4*len(s.actionDue))
+	w[0], w[1], w[2], w[3], w[4] = caseRowVersion, byte(rel), s.flags, roshRank(s.rosh), byte(s.mappa)
+	be := binary.BigEndian
+	be.PutUint64(w[5:], uint64(dateDays(s.releaseDate)))
+	for i, t := range [...]time.Time{s.screeningDue, s.planDue, s.windowOpens, s.supervision, s.handoverDue, s.releasedAt} {
+		be.PutUint64(w[13+8*i:], uint64(timeNanos(t)))
+	}
+	for _, str := range [...]string{s.crn, s.prison, string(s.responsible), string(s.from), string(s.to)} {
+		w = append(w, byte(len(str)))
+		w = append(w, str...)
+	}
+	w = binary.AppendUvarint(w, uint64(len(s.actionDue)))
+	for _, d := range s.actionDue {
+		w = be.AppendUint32(w, uint32(d))
+	}
+	return w
+}
+
+var roshLevels = [...]aggregates.RoSH{"", aggregates.RoSHLow, aggregates.RoSHMedium, aggregates.RoSHHigh, aggregates.RoSHVeryHigh}
+
+func roshRank(r aggregates.RoSH) byte {
+	for i, x := range roshLevels {
+		if x == r {
+			return byte(i)
+		}
+	}
+	return 0
+}
+
+// Stage is where a person is in the journey, as of the time a query asks.
+type Stage string
+
+// Stages.
+const (
+	StageCustody    Stage = "CUSTODY"
+	StagePreRelease Stage = "PRE_RELEASE_WINDOW"
+	StageReleased   Stage = "RELEASED"
+	StageClosed     Stage = "CLOSED"
+)
+
+// Attention is a set of reasons a case needs someone to act.
+type Attention uint16
+
+// Reasons for attention.
+const (
+	// AttnScreeningOverdue: Basic Custody Screening part 1 is past due.
+	AttnScreeningOverdue Attention = 1 << iota
+	// AttnPlanOverdue: the resettlement plan is past due.
+	AttnPlanOverdue
+	// AttnHandoverOpen: a handover of the case is waiting for a decision.
+	AttnHandoverOpen
+	// AttnHandoverOverdue: that handover is past its due date.
+	AttnHandoverOverdue
+	// AttnActionsOverdue: open actions are past their due dates.
+	AttnActionsOverdue
+	// AttnNoPlanInWindow: in the pre-release window with no plan.
+	AttnNoPlanInWindow
+	// AttnReleaseDatePassed: still in custody after the displayed release date.
+	AttnReleaseDatePassed
+	// AttnSupervisionEnded: supervision has ended but the journey is not closed.
+	AttnSupervisionEnded
+	// AttnRecallPending: the licence was revoked and the reception is awaited.
+	AttnRecallPending
+)
+
+var attentionNames = [...]string{"SCREENING_OVERDUE", "PLAN_OVERDUE", "HANDOVER_OPEN", "HANDOVER_OVERDUE",
+	"ACTIONS_OVERDUE", "NO_PLAN_IN_PRE_RELEASE_WINDOW", "RELEASE_DATE_PASSED", "SUPERVISION_ENDED", "RECALL_PENDING"}
+
+// Has reports whether a includes x.
+func (a Attention) Has(x Attention) bool { return a&x != 0 }
+
+// Reasons names the reasons in a, in a fixed order.
+func (a Attention) Reasons() []string {
+	var out []string
+	for i, n := range attentionNames {
+		if a&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (a Attention) String() string { return strings.Join(a.Reasons(), ",") }
+
+// CaseRow is one person in an organisation's caseload.
+type CaseRow struct {
+	NOMS        string
+	CRN         string
+	Prison      string
+	Responsible aggregates.Org
+	// Relation says why the organisation sees the person.
+	Relation Relation
+	Stage    Stage
+	// ReleaseDate is the displayed release date of the current custody period (or
+	// of the last one, after release); ReleasedAt the actual release.
+	ReleaseDate aggregates.Date
+	ReleasedAt  time.Time
+	RoSH        aggregates.RoSH
+	MAPPA       int
+	Attention   Attention
+	// OverdueActions counts open actions past their due dates.
+	OverdueActions int
+	// HandoverFrom, HandoverTo and HandoverDue describe the open handover, if any.
+	HandoverFrom aggregates.Org
+	HandoverTo   aggregates.Org
+	HandoverDue  time.Time
+}
+
+// Caseload returns the people org can see, in NOMS order, with stage and attention
+// decided at now. An organisation with no cases gets an empty list.
+func Caseload(r *Runner, org string, now time.Time) ([]CaseRow, error) {
+	var out []CaseRow
+	err := r.View(CaseloadName, func(b *bolt.Bucket) error {
+		rows := b.Bucket(caseRows)
+		if rows == nil {
+			return nil
+		}
+		prefix := key(org)
+		q := newCaseQuery(now)
+		c := rows.Cursor()
+		for k, v := c.Seek(prefix); k != nil && len(k) > len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
+			row, err := q.decode(k[len(prefix):], v)
+			if err != nil {
+				return fmt.Errorf("caseload of %s: %w", org, err)
+			}
+			if out == nil {
+				out = make([]CaseRow, 0, 64)
+			}
+			out = append(out, row)
+		}
+		return nil
+	})
+	if out == nil && err == nil {
+		out = []CaseRow{}
+	}
+	return out, err
+}
+
+// CanSee reports whether org holds a caseload row for the person: it is responsible,
+// on either side of an open handover, or the prison holding them.
+func CanSee(r *Runner, org, noms string) (bool, error) {
+	found := false
+	err := r.View(CaseloadName, func(b *bolt.Bucket) error {
+		rows := b.Bucket(caseRows)
+		found = rows != nil && rows.Get(append(key(org), noms...)) != nil
+		return nil
+	})
+	return found, err
+}
+
+// caseQuery decodes rows for one query: now in the forms the comparisons need, and
+// the organisation and prison codes interned so that 5,000 rows do not allocate
+// 20,000 copies of the same few strings.
+type caseQuery struct {
+	now    int64
+	today  int32
+	intern map[string]string
+}
+
+func newCaseQuery(now time.Time) *caseQuery {
+	return &caseQuery{now: now.UnixNano(), today: dateDays(aggregates.DateOf(now.UTC())), intern: map[string]string{}}
+}
+
+func (q *caseQuery) str(b []byte) string {
+	if s, ok := q.intern[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	q.intern[s] = s
+	return s
+}
+
+func (q *caseQuery) decode(noms, v []byte) (CaseRow, error) {
+	if len(v) < caseHeaderLen || v[0] != caseRowVersion {
+		return CaseRow{}, fmt.Errorf("%w: caseload row of %s", ErrCorruptRow, noms)
+	}
+	be := binary.BigEndian
+	row := CaseRow{NOMS: string(noms), Relation: Relation(v[1]), MAPPA: int(v[4])}
+	flags := v[2]
+	if int(v[3]) < len(roshLevels) {
+		row.RoSH = roshLevels[v[3]]
+	}
+	releaseDays := int32(be.Uint64(v[5:]))
+	var t [6]int64
+	for i := range t {
+		t[i] = int64(be.Uint64(v[13+8*i:]))
+	}
+	screeningDue, planDue, windowOpens, supervision, handoverDue, releasedAt := t[0], t[1], t[2], t[3], t[4], t[5]
+	rest := v[caseHeaderLen:]
+	var strs [5][]byte
+	for i := range strs {
+		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
+			return CaseRow{}, fmt.Errorf("%w: caseload row of %s", ErrCorruptRow, noms)
+		}
+		strs[i], rest = rest[1:1+int(rest[0])], rest[1+int(rest[0]):]
+	}
+	n, w := binary.Uvarint(rest)
+	if w <= 0 || uint64(len(rest)-w) < 4*n {
+		return CaseRow{}, fmt.Errorf("%w: caseload row of %s", ErrCorruptRow, noms)
+	}
+	rest = rest[w:]
+	if len(strs[0]) > 0 {
+		row.CRN = string(strs[0])
+	}
+	row.Prison = q.str(strs[1])
+	row.Responsible = aggregates.Org(q.str(strs[2]))
+	row.ReleaseDate = daysDate(releaseDays)
+	row.ReleasedAt = nanosTime(releasedAt)
+
+	inCustody, released, closed := flags&flagInCustody != 0, flags&flagReleased != 0, flags&flagClosed != 0
+	switch {
+	case closed:
+		row.Stage = StageClosed
+	case released:
+		row.Stage = StageReleased
+	case windowOpens != 0 && q.now >= windowOpens:
+		row.Stage = StagePreRelease
+	default:
+		row.Stage = StageCustody
+	}
+	if flags&flagHandoverOpen != 0 {
+		row.HandoverFrom = aggregates.Org(q.str(strs[3]))
+		row.HandoverTo = aggregates.Org(q.str(strs[4]))
+		row.HandoverDue = nanosTime(handoverDue)
+	}
+	if closed {
+		return row, nil
+	}
+	var a Attention
+	if inCustody {
+		if screeningDue != 0 && q.now > screeningDue {
+			a |= AttnScreeningOverdue
+		}
+		if planDue != 0 && q.now > planDue {
+			a |= AttnPlanOverdue
+		}
+		if row.Stage == StagePreRelease && flags&flagPlanDrafted == 0 {
+			a |= AttnNoPlanInWindow
+		}
+		if releaseDays != 0 && q.today > releaseDays {
+			a |= AttnReleaseDatePassed
+		}
+	}
+	if flags&flagHandoverOpen != 0 {
+		a |= AttnHandoverOpen
+		if q.now > handoverDue {
+			a |= AttnHandoverOverdue
+		}
+	}
+	for i := uint64(0); i < n; i++ {
+		if int32(be.Uint32(rest[4*i:])) >= q.today {
+			break // sorted: the rest are due later
+		}
+		row.OverdueActions++
+	}
+	if row.OverdueActions > 0 {
+		a |= AttnActionsOverdue
+	}
+	if released && supervision != 0 && q.now > supervision {
+		a |= AttnSupervisionEnded
+	}
+	if flags&flagRecallPending != 0 {
+		a |= AttnRecallPending
+	}
+	row.Attention = a
+	return row, nil
+}

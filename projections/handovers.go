@@ -1,0 +1,246 @@
+package projections
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/gateledger/gateledger/aggregates"
+)
+
+// HandoversName names the handover queue projection and its bucket.
+const HandoversName = "handovers"
+
+var handoverRows = []byte("rows")
+
+const handoverRowVersion = 1
+
+// Direction says which side of a handover an organisation is on.
+type Direction byte
+
+// Directions; the byte is part of the row key.
+const (
+	Sending   Direction = 'S'
+	Receiving Direction = 'R'
+)
+
+// HandoversProjection keeps every handover ever requested, once in the queue of the organisation
+// sending it and once in the queue of the one receiving it. Rows are never deleted:
+// accepted and rejected handovers stay, because the inspectorate found that systems
+// which drop allocations lose accountability.
+//
+// Storage: sub-bucket "rows", key org ‖ 0x00 ‖ direction ('S' or 'R') ‖ NOMS ‖ 0x00 ‖
+// U64(seq), value the binary row of encodeHandover. Overdue and age depend on now and
+// are decided at query time.
+type HandoversProjection struct {
+	policy aggregates.Policy
+}
+
+// NewHandovers returns the handover queue projection; policy names the allocation
+// model in force when each handover was requested.
+func NewHandovers(policy aggregates.Policy) *HandoversProjection {
+	return &HandoversProjection{policy: policy}
+}
+
+// Name implements Projection.
+func (*HandoversProjection) Name() string { return HandoversName }
+
+// Version implements Projection.
+func (*HandoversProjection) Version() int { return 1 }
+
+// Apply implements Projection: a handover event rewrites both rows of that handover
+// from the journey after it.
+func (h *HandoversProjection) Apply(b *bolt.Bucket, ev Event) error {
+	if !ev.IsJourney() {
+		return nil
+	}
+	if ev.DecodeErr != nil {
+		return ev.DecodeErr
+	}
+	var seq int
+	switch e := ev.Domain.(type) {
+	case aggregates.HandoverRequested:
+		seq = e.Seq
+	case aggregates.HandoverAccepted:
+		seq = e.Seq
+	case aggregates.HandoverRejected:
+		seq = e.Seq
+	default:
+		return nil
+	}
+	if ev.After == nil {
+		return nil
+	}
+	i := slices.IndexFunc(ev.After.Handovers, func(x aggregates.Handover) bool { return x.Seq == seq })
+	if i < 0 {
+		// The aggregate ignores a decision on an unknown handover; so does the queue.
+		return nil
+	}
+	ho := ev.After.Handovers[i]
+	rows, err := subBucket(b, handoverRows)
+	if err != nil {
+		return err
+	}
+	model := ""
+	if m, ok := h.policy.Allocation.ModelAt(ho.RequestedAt); ok {
+		model = string(m.Kind)
+	}
+	v := encodeHandover(ho, model)
+	for _, side := range [...]struct {
+		org aggregates.Org
+		dir Direction
+	}{{ho.From, Sending}, {ho.To, Receiving}} {
+		if side.org == "" {
+			continue
+		}
+		if err := rows.Put(handoverKey(side.org, side.dir, ev.NOMS, ho.Seq), v); err != nil {
+			return fmt.Errorf("handover row: %w", err)
+		}
+	}
+	return nil
+}
+
+func handoverKey(org aggregates.Org, dir Direction, noms string, seq int) []byte {
+	k := key(string(org))
+	k = append(k, byte(dir))
+	k = append(k, noms...)
+	k = append(k, 0)
+	return append(k, U64(uint64(seq))...)
+}
+
+func encodeHandover(h aggregates.Handover, model string) []byte {
+	var w wbuf
+	w.u8(handoverRowVersion)
+	w.str(string(h.From))
+	w.str(string(h.To))
+	w.str(h.Reason)
+	w.str(string(h.Status))
+	w.time(h.RequestedAt)
+	w.time(h.Due)
+	w.time(h.DecidedAt)
+	w.str(h.RejectReason)
+	w.str(model)
+	return w
+}
+
+// HandoverRow is one handover in an organisation's queue.
+type HandoverRow struct {
+	NOMS string
+	Seq  int
+	// Direction is the queried organisation's side; Counterpart the other side.
+	Direction   Direction
+	Counterpart aggregates.Org
+	From, To    aggregates.Org
+	Reason      string
+	Status      aggregates.HandoverStatus
+	RequestedAt time.Time
+	Due         time.Time
+	DecidedAt   time.Time
+	// RejectReason says why a rejected handover was refused.
+	RejectReason string
+	// Model is the allocation model in force when the handover was requested
+	// (SPLIT_2014 or UNIFIED_2021 by default).
+	Model aggregates.ModelKind
+	// Overdue: open and past its due time at the query's now.
+	Overdue bool
+	// Late: decided after its due time.
+	Late bool
+	// Age is how long the handover has been open (until now, or until its decision).
+	Age time.Duration
+}
+
+// HandoverQueue is what an organisation is sending and receiving.
+type HandoverQueue struct {
+	Org aggregates.Org
+	// Sending and Receiving are ordered open first, then by request time.
+	Sending   []HandoverRow
+	Receiving []HandoverRow
+	// Counts over both directions.
+	Open, Accepted, Rejected, Overdue int
+}
+
+// Handovers returns org's handover queue with overdue flags and ages at now.
+func Handovers(r *Runner, org string, now time.Time) (HandoverQueue, error) {
+	q := HandoverQueue{Org: aggregates.Org(org), Sending: []HandoverRow{}, Receiving: []HandoverRow{}}
+	prefix := key(org)
+	err := r.View(HandoversName, func(b *bolt.Bucket) error {
+		return scanPrefix(b.Bucket(handoverRows), prefix, func(k, v []byte) error {
+			row, err := decodeHandoverRow(k[len(prefix):], v, now)
+			if err != nil {
+				return fmt.Errorf("handovers of %s: %w", org, err)
+			}
+			switch row.Status {
+			case aggregates.HandoverStatusOpen:
+				q.Open++
+			case aggregates.HandoverStatusAccepted:
+				q.Accepted++
+			case aggregates.HandoverStatusRejected:
+				q.Rejected++
+			}
+			if row.Overdue {
+				q.Overdue++
+			}
+			if row.Direction == Sending {
+				row.Counterpart = row.To
+				q.Sending = append(q.Sending, row)
+			} else {
+				row.Counterpart = row.From
+				q.Receiving = append(q.Receiving, row)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return HandoverQueue{}, err
+	}
+	order := func(a, b HandoverRow) int {
+		ao, bo := a.Status == aggregates.HandoverStatusOpen, b.Status == aggregates.HandoverStatusOpen
+		if ao != bo {
+			if ao {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(a.RequestedAt.Compare(b.RequestedAt), cmp.Compare(a.NOMS, b.NOMS), cmp.Compare(a.Seq, b.Seq))
+	}
+	slices.SortFunc(q.Sending, order)
+	slices.SortFunc(q.Receiving, order)
+	return q, nil
+}
+
+// decodeHandoverRow reads a row; rest is the key after the organisation prefix.
+func decodeHandoverRow(rest, v []byte, now time.Time) (HandoverRow, error) {
+	if len(rest) < 1+1+8 || rest[len(rest)-9] != 0 {
+		return HandoverRow{}, fmt.Errorf("%w: handover key", ErrCorruptRow)
+	}
+	row := HandoverRow{Direction: Direction(rest[0]), NOMS: string(rest[1 : len(rest)-9])}
+	r := rbuf{b: rest[len(rest)-8:]}
+	row.Seq = int(r.u64())
+	r = rbuf{b: v}
+	if ver := r.u8(); ver != handoverRowVersion {
+		return HandoverRow{}, fmt.Errorf("%w: handover row version %d", ErrCorruptRow, ver)
+	}
+	row.From = aggregates.Org(r.str())
+	row.To = aggregates.Org(r.str())
+	row.Reason = r.str()
+	row.Status = aggregates.HandoverStatus(r.str())
+	row.RequestedAt = r.time()
+	row.Due = r.time()
+	row.DecidedAt = r.time()
+	row.RejectReason = r.str()
+	row.Model = aggregates.ModelKind(r.str())
+	if r.err != nil {
+		return HandoverRow{}, r.err
+	}
+	if row.Status == aggregates.HandoverStatusOpen {
+		row.Overdue = !row.Due.IsZero() && now.After(row.Due)
+		row.Age = now.Sub(row.RequestedAt)
+	} else {
+		row.Late = !row.Due.IsZero() && row.DecidedAt.After(row.Due)
+		row.Age = row.DecidedAt.Sub(row.RequestedAt)
+	}
+	return row, nil
+}
