@@ -147,6 +147,9 @@ func (r *Runner) Applied() uint64 { return r.applied.Load() }
 // in every read model that has not failed.
 func (r *Runner) Position() uint64 { return r.minCheckpoint() }
 
+// catchUpLinger is how long a catching-up runner waits to fill a batch.
+const catchUpLinger = 50 * time.Millisecond
+
 // folded is a journey folded up to the event at pos.
 type folded struct {
 	journey aggregates.Journey
@@ -414,14 +417,21 @@ func (r *Runner) runOnce(ctx context.Context) error {
 		}
 	}()
 	batch := make([]Event, 0, r.BatchSize)
+	live := false
 	for item := range events {
 		batch = batch[:0]
 		caughtUp := item.caughtUp
 		if !caughtUp {
 			batch = append(batch, item.ev)
 		}
+		// While catching up, wait a little for a full batch: one transaction (one fsync)
+		// per few events would make a rebuild wait on the disk. Once live, apply at once.
+		var linger <-chan time.Time
+		if !live && !caughtUp {
+			linger = time.After(catchUpLinger)
+		}
 	fill:
-		for len(batch) < r.BatchSize {
+		for len(batch) < r.BatchSize && !caughtUp {
 			select {
 			case more, ok := <-events:
 				if !ok {
@@ -432,9 +442,29 @@ func (r *Runner) runOnce(ctx context.Context) error {
 					continue
 				}
 				batch = append(batch, more.ev)
-			default:
+			case <-linger:
 				break fill
+			default:
+				if linger == nil {
+					break fill
+				}
+				select {
+				case more, ok := <-events:
+					if !ok {
+						break fill
+					}
+					if more.caughtUp {
+						caughtUp = true
+						continue
+					}
+					batch = append(batch, more.ev)
+				case <-linger:
+					break fill
+				}
 			}
+		}
+		if caughtUp {
+			live = true
 		}
 		if len(batch) > 0 {
 			if err := r.apply(ctx, batch); err != nil {
@@ -518,9 +548,13 @@ func (r *Runner) fold(ctx context.Context, batch []Event) error {
 		}
 		f := r.folds[ev.NOMS]
 		if f == nil || f.pos >= ev.Position {
-			j, err := r.foldFromStore(ctx, ev.Stream, ev.Position)
-			if err != nil {
-				return err
+			// A stream's first event needs no history; any later one does.
+			var j aggregates.Journey
+			if ev.Revision > 0 {
+				var err error
+				if j, err = r.foldFromStore(ctx, ev.Stream, ev.Position); err != nil {
+					return err
+				}
 			}
 			f = &folded{journey: j}
 			r.folds[ev.NOMS] = f
