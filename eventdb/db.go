@@ -13,6 +13,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // FileName is the name of the store's file inside its data directory.
@@ -117,6 +118,9 @@ func Open(dir string, opts Options) (*DB, error) {
 		// A large initial mapping avoids remaps, which wait for every open read transaction.
 		InitialMmapSize: 1 << 30,
 	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s is in use by another process (is the ledger running? stop it first, or use its --esdb-listen address)", ErrLocked, path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

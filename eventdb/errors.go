@@ -19,6 +19,8 @@ var (
 	ErrEventTooLarge = errors.New("event too large")
 	// ErrClosed: the store has been closed.
 	ErrClosed = errors.New("event store closed")
+	// ErrLocked: another process has the store open.
+	ErrLocked = errors.New("event store locked")
 )
 
 // StreamDeletedError names the tombstoned stream.
