@@ -16,7 +16,8 @@ const usage = `gateledger: the through-the-gate resettlement ledger
 
 Usage:
   gateledger serve [flags]   run the ledger (embedded event store unless --eventstore is set)
-  gateledger bench [flags]   measure the event store on this machine
+  gateledger replay [flags]  rebuild read models from position zero
+  gateledger bench [flags]   measure the event store and the read models on this machine
   gateledger help            show this help
 
 Run 'gateledger <command> -h' for a command's flags. Every flag can also be set with the
@@ -40,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = benchCmd(ctx, args[1:], stdout, stderr)
+	case "replay":
+		err = replayCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

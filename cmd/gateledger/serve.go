@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -11,16 +12,14 @@ import (
 )
 
 type serveConfig struct {
-	dataDir      string
-	eventstore   string
+	store        storeConfig
 	esdbListen   string
 	esdbInsecure bool
 	log          logConfig
 }
 
 func (c *serveConfig) register(f *flags) {
-	f.string(&c.dataDir, "data", "DATA_DIR", "./data", "data directory of the embedded event store")
-	f.string(&c.eventstore, "eventstore", "EVENTSTORE", "", "connection string of an external KurrentDB/EventStoreDB (esdb://...); empty runs the embedded store")
+	c.store.register(f)
 	f.string(&c.esdbListen, "esdb-listen", "ESDB_LISTEN", "", "also expose the embedded store to EventStoreDB clients on this address (TLS and generated credentials)")
 	f.bool(&c.esdbInsecure, "esdb-insecure", "ESDB_INSECURE", false, "serve the embedded store without TLS or authentication (loopback only; for local experiments)")
 	c.log.register(f)
@@ -37,7 +36,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if cfg.eventstore != "" && (cfg.esdbListen != "" || cfg.esdbInsecure) {
+	if cfg.store.eventstore != "" && (cfg.esdbListen != "" || cfg.esdbInsecure) {
 		return fmt.Errorf("--esdb-listen and --esdb-insecure apply to the embedded store; they cannot be used with --eventstore")
 	}
 	if cfg.esdbInsecure {
@@ -50,8 +49,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn("embedded event store is insecure: no TLS, no authentication", "listen", listen)
 	}
 	store, err := eventlog.Open(ctx, eventlog.Config{
-		ConnectionString: cfg.eventstore,
-		DataDir:          cfg.dataDir,
+		ConnectionString: cfg.store.eventstore,
+		DataDir:          cfg.store.dataDir,
 		Listen:           cfg.esdbListen,
 		Insecure:         cfg.esdbInsecure,
 		Logger:           log,
@@ -60,7 +59,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if store.Node != nil {
-		attrs := []any{"data", cfg.dataDir, "address", store.Node.Addr()}
+		attrs := []any{"data", cfg.store.dataDir, "address", store.Node.Addr()}
 		if store.Node.Secrets != nil && cfg.esdbListen != "" {
 			attrs = append(attrs, "connection", store.Node.ConnectionString(),
 				"user", store.Node.Secrets.Username, "password_file", filepath.Join(store.Node.Secrets.Dir, "admin.password"))
@@ -69,12 +68,28 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		log.Info("connected to external event store")
 	}
+	pol, err := policy()
+	if err != nil {
+		_ = store.Close(context.WithoutCancel(ctx))
+		return err
+	}
+	runner, err := openProjections(&cfg.store, store, pol, log)
+	if err != nil {
+		_ = store.Close(context.WithoutCancel(ctx))
+		return err
+	}
+	runCtx, stopRunner := context.WithCancel(ctx)
+	runnerDone := make(chan struct{})
+	go func() { defer close(runnerDone); _ = runner.Run(runCtx) }()
+
 	log.Info("gateledger ready")
 	<-ctx.Done()
 	log.Info("shutting down")
+	stopRunner()
+	<-runnerDone
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
-	if err := store.Close(shutdown); err != nil {
+	if err := errors.Join(runner.Close(), store.Close(shutdown)); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")

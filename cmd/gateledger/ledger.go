@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+	_ "time/tzdata" // the calendar needs Europe/London on machines without zoneinfo
+
+	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/calendar"
+	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/projections"
+)
+
+// storeConfig is the flags every command that opens the event store shares.
+type storeConfig struct {
+	dataDir    string
+	eventstore string
+}
+
+func (c *storeConfig) register(f *flags) {
+	f.string(&c.dataDir, "data", "DATA_DIR", "./data", "data directory: the embedded event store, its secrets, and the projections' state")
+	f.string(&c.eventstore, "eventstore", "EVENTSTORE", "", "connection string of an external KurrentDB/EventStoreDB (esdb://...); empty runs the embedded store")
+}
+
+// projectionsFile is where read models keep their state: beside the embedded store, or
+// on the local disk of this instance in external mode.
+func (c *storeConfig) projectionsFile() string { return filepath.Join(c.dataDir, "projections.db") }
+
+// policy is the ledger's policy: the default durations, the England and Wales calendar
+// in London time, and the allocation models with their effective dates.
+func policy() (aggregates.Policy, error) {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return aggregates.Policy{}, fmt.Errorf("load Europe/London: %w", err)
+	}
+	return aggregates.DefaultPolicy(calendar.New(loc)), nil
+}
+
+// openProjections opens the read models' state over an open store.
+func openProjections(c *storeConfig, store *eventlog.Store, pol aggregates.Policy, log *slog.Logger) (*projections.Runner, error) {
+	return projections.Open(c.projectionsFile(), store.Client, log, projections.All(pol)...)
+}
+
+// waitForHead blocks until every projection has applied the store's last event as it was
+// when called, reporting progress, or a projection fails.
+func waitForHead(ctx context.Context, store *eventlog.Store, r *projections.Runner, report func(pos, head, applied uint64)) (uint64, error) {
+	head, err := eventlog.LastPosition(ctx, store.Client)
+	if err != nil {
+		return 0, err
+	}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		for _, st := range r.Status() {
+			if st.Failed != nil {
+				return head, st.Failed
+			}
+		}
+		pos := r.Position()
+		if report != nil {
+			report(pos, head, r.Applied())
+		}
+		if pos >= head {
+			return head, nil
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return head, ctx.Err()
+		}
+	}
+}

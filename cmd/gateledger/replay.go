@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"sync"
+	"time"
+
+	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/progress"
+)
+
+// replayReport is what `gateledger replay --json` prints.
+type replayReport struct {
+	Events   uint64  `json:"events"`
+	Seconds  float64 `json:"seconds"`
+	EvPerS   float64 `json:"ev_per_s"`
+	Position uint64  `json:"position"`
+}
+
+func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var sc storeConfig
+	var lc logConfig
+	var asJSON bool
+	f := newFlags("replay", stderr)
+	sc.register(f)
+	lc.register(f)
+	f.bool(&asJSON, "json", "REPLAY_JSON", false, "print a JSON summary (events, seconds, ev_per_s) instead of a sentence")
+	var cpuProfile string
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the replay to this file")
+	f.Usage = func() {
+		fmt.Fprintln(f.Output(), "Usage: gateledger replay [flags] [projection ...]\n\nRebuilds the named read models (all when none are named) from position zero.\nIn embedded mode, stop the ledger first: the store's file is locked while it runs.\n\nFlags:")
+		f.PrintDefaults()
+	}
+	if err := f.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if len(f.envErrs) > 0 {
+		return f.envErrs[0]
+	}
+	log, err := lc.logger(stderr)
+	if err != nil {
+		return err
+	}
+	if cpuProfile != "" {
+		pf, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	pol, err := policy()
+	if err != nil {
+		return err
+	}
+	store, err := eventlog.Open(ctx, eventlog.Config{ConnectionString: sc.eventstore, DataDir: sc.dataDir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer store.Close(context.WithoutCancel(ctx))
+	r, err := openProjections(&sc, store, pol, log)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := r.Reset(f.Args()...); err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = r.Run(runCtx) }()
+	defer func() { cancel(); wg.Wait() }()
+
+	start := time.Now()
+	var bar *progress.Reporter
+	head, err := waitForHead(ctx, store, r, func(pos, head, applied uint64) {
+		if bar == nil {
+			bar = progress.New(stderr, "replay", float64(head), "events")
+		}
+		bar.Update(float64(pos), float64(applied))
+	})
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		return fmt.Errorf("replay stopped: %w", err)
+	}
+	elapsed := time.Since(start)
+	rep := replayReport{Events: r.Applied(), Seconds: elapsed.Seconds(), Position: head}
+	if elapsed > 0 {
+		rep.EvPerS = float64(rep.Events) / elapsed.Seconds()
+	}
+	if asJSON {
+		return json.NewEncoder(stdout).Encode(rep)
+	}
+	fmt.Fprintf(stdout, "replayed %d events to position %d in %s (%.0f events/s)\n", rep.Events, head, elapsed.Round(time.Millisecond), rep.EvPerS)
+	return nil
+}
+
