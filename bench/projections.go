@@ -13,8 +13,8 @@ import (
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/journeygen"
 	"github.com/gateledger/gateledger/journeys"
-	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/progress"
+	"github.com/gateledger/gateledger/projections"
 )
 
 // ProjectionResults are the read-model figures; the JSON keys are the ones

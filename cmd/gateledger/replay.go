@@ -110,4 +110,3 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "replayed %d events to position %d in %s (%.0f events/s)\n", rep.Events, head, elapsed.Round(time.Millisecond), rep.EvPerS)
 	return nil
 }
-
