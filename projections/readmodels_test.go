@@ -175,7 +175,7 @@ func TestHandoversAcrossThe2021PolicyChange(t *testing.T) {
 	now := day(2021, 7, 30, 9)
 
 	type want struct {
-		sending, receiving               []string // status/model per row, in queue order
+		sending, receiving                []string // status/model per row, in queue order
 		open, accepted, rejected, overdue int
 	}
 	rowsOf := func(rs []HandoverRow) []string {
