@@ -1,12 +1,14 @@
 package auth
 
 import (
+	"testing"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventlog/eventlogtest"
 )
 
 func sealedMeta() aggregates.Metadata {
@@ -16,3 +18,5 @@ func sealedMeta() aggregates.Metadata {
 func appendAfter(h eventlog.Head) esdb.AppendToStreamOptions {
 	return esdb.AppendToStreamOptions{ExpectedRevision: h.ExpectedRevision()}
 }
+
+func fuzzStore(f *testing.F) *eventlog.Store { return eventlogtest.Store(f) }

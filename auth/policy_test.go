@@ -1,0 +1,346 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	ag "github.com/gateledger/gateledger/aggregates"
+)
+
+var t0 = time.Date(2024, time.March, 4, 9, 0, 0, 0, time.UTC)
+
+func at(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+
+// Journeys in the states the rules distinguish. The person is received into
+// MDI; the release area is C05 (West Yorkshire), whose NPS division is N02.
+var (
+	evReceived   = ag.PrisonerReceived{NOMS: "A1234BC", Kind: ag.ReceptionSentence, Prison: "MDI", At: at(0)}
+	evArea       = ag.ReleaseAreaChanged{To: "C05", At: at(1)}
+	evRequestC05 = ag.HandoverRequested{Seq: 1, From: "MDI", To: "C05", Reason: ag.HandoverReasonRelease, Due: at(100), At: at(3)}
+	evAcceptC05  = ag.HandoverAccepted{Seq: 1, To: "C05", At: at(4)}
+	evReleased   = ag.PrisonerReleased{Kind: ag.ReleaseOnLicence, Prison: "MDI", At: at(2)}
+	evRequestN02 = ag.HandoverRequested{Seq: 2, From: "C05", To: "N02", Reason: ag.HandoverReasonRiskEscalation, Due: at(100), At: at(5)}
+	evAcceptN02  = ag.HandoverAccepted{Seq: 2, To: "N02", At: at(6)}
+	evRequestC06 = ag.HandoverRequested{Seq: 2, From: "C05", To: "C06", Reason: "moved to Liverpool", Due: at(100), At: at(5)}
+	evRejectC06  = ag.HandoverRejected{Seq: 2, Reason: "not our area", At: at(6)}
+	evDeparted   = ag.TransferDeparted{Prison: "MDI", At: at(1)}
+	evArrived    = ag.PrisonerTransferred{FromPrison: "MDI", ToPrison: "LEI", At: at(2)}
+	evActionMDI  = []ag.Event{
+		ag.PathwayNeedIdentified{Pathway: ag.PathwayAccommodation, Description: "no fixed abode", At: at(1)},
+		ag.ActionAgreed{ActionID: "a1", Pathway: ag.PathwayAccommodation, Description: "housing referral", At: at(1)},
+		ag.ActionAssigned{ActionID: "a1", Owner: "MDI", At: at(1)},
+	}
+)
+
+func journey(evs ...ag.Event) ag.Journey { return ag.Rebuild(evs) }
+
+var scenarios = map[string]ag.Journey{
+	"never recorded":                      {},
+	"in MDI":                              journey(evReceived),
+	"in MDI, handover to C05 open":        journey(evReceived, evArea, evRequestC05),
+	"in MDI, held by C05":                 journey(evReceived, evArea, evRequestC05, evAcceptC05),
+	"released by MDI, handover open":      journey(evReceived, evArea, evReleased, evRequestC05),
+	"released by MDI, no handover":        journey(evReceived, evReleased),
+	"released, held by C05":               journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05),
+	"released, escalation to N02 open":    journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05, evRequestN02),
+	"released, held by N02":               journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05, evRequestN02, evAcceptN02),
+	"released, held by C05, C06 rejected": journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05, evRequestC06, evRejectC06),
+	"departing MDI on transfer":           journey(evReceived, evDeparted),
+	"transferred to LEI":                  journey(evReceived, evDeparted, evArrived),
+	"in MDI, action owned by MDI":         journey(append([]ag.Event{evReceived}, evActionMDI...)...),
+}
+
+var principals = map[string]Principal{
+	"MDI":       {ID: "token:mdi", Role: RolePrison, Org: "MDI"},
+	"LEI":       {ID: "token:lei", Role: RolePrison, Org: "LEI"},
+	"C05":       {ID: "token:c05", Role: RoleProvider, Org: "C05"},
+	"C06":       {ID: "token:c06", Role: RoleProvider, Org: "C06"},
+	"N02":       {ID: "token:n02", Role: RoleProvider, Org: "N02"},
+	"NPS-C":     {ID: "token:npsc", Role: RoleProvider, Org: "NPS-C"},
+	"inspector": {ID: "token:hmip", Role: RoleInspector},
+	"feed":      {ID: "token:feed", Role: RoleFeed},
+	"admin":     {ID: "token:ops", Role: RoleAdmin},
+	// Principals that fail Validate may do nothing at all.
+	"provider with prison code": {ID: "x", Role: RoleProvider, Org: "MDI"},
+	"prison with no org":        {ID: "x", Role: RolePrison},
+	"no role":                   {ID: "x", Org: "MDI"},
+}
+
+func TestCanReadJourney(t *testing.T) {
+	// Who reads each journey; everyone not listed is refused.
+	readers := map[string][]string{
+		"never recorded":                      {"inspector"},
+		"in MDI":                              {"MDI", "inspector"},
+		"in MDI, handover to C05 open":        {"MDI", "C05", "inspector"},
+		"in MDI, held by C05":                 {"MDI", "C05", "inspector"},
+		"released by MDI, handover open":      {"MDI", "C05", "inspector"},
+		"released by MDI, no handover":        {"MDI", "inspector"},
+		"released, held by C05":               {"C05", "inspector"},
+		"released, escalation to N02 open":    {"C05", "N02", "inspector"},
+		"released, held by N02":               {"N02", "inspector"},
+		"released, held by C05, C06 rejected": {"C05", "inspector"},
+		"departing MDI on transfer":           {"MDI", "inspector"},
+		"transferred to LEI":                  {"LEI", "inspector"},
+		"in MDI, action owned by MDI":         {"MDI", "inspector"},
+	}
+	for sname, j := range scenarios {
+		want, ok := readers[sname]
+		if !ok {
+			t.Fatalf("no readers listed for %q", sname)
+		}
+		for pname, p := range principals {
+			t.Run(sname+"/"+pname, func(t *testing.T) {
+				if got := CanReadJourney(p, j); got != slices.Contains(want, pname) {
+					t.Fatalf("CanReadJourney = %v", got)
+				}
+				err := AuthorizeRead(p, j)
+				if slices.Contains(want, pname) && Exists(j) {
+					if err != nil {
+						t.Fatalf("AuthorizeRead = %v", err)
+					}
+				} else if !errors.Is(err, ErrNotFound) {
+					// Refused and absent are the same answer.
+					t.Fatalf("AuthorizeRead = %v, want ErrNotFound", err)
+				}
+			})
+		}
+	}
+}
+
+// Another organisation never sees a case: for every journey, every
+// provider or prison that is not a party to it is refused every read and
+// every command, with the answer a missing case gets.
+func TestOtherOrganisationsSeeNothing(t *testing.T) {
+	parties := map[string][]string{
+		"in MDI, held by C05":              {"MDI", "C05"},
+		"released, escalation to N02 open": {"C05", "N02"},
+		"released, held by N02":            {"N02"},
+		"transferred to LEI":               {"LEI"},
+	}
+	for sname, ps := range parties {
+		j := scenarios[sname]
+		for _, org := range []string{"MDI", "LEI", "C05", "C06", "N02", "NPS-C"} {
+			if slices.Contains(ps, org) {
+				continue
+			}
+			p := principals[org]
+			if CanReadJourney(p, j) {
+				t.Errorf("%s: %s reads", sname, org)
+			}
+			for _, cmd := range allCommands("MDI") {
+				if _, ok := cmd.(ag.ReceivePrisoner); ok {
+					continue // a reception into one's own prison is decided on its own
+				}
+				if err := AuthorizeCommand(p, j, cmd); !errors.Is(err, ErrNotFound) {
+					t.Errorf("%s: %s %s: %v, want ErrNotFound", sname, org, cmd.CommandName(), err)
+				}
+			}
+		}
+	}
+}
+
+// allCommands is one of each command; prison is the prison named in those
+// that name one.
+func allCommands(prison string) []ag.Command {
+	return []ag.Command{
+		ag.ReceivePrisoner{NOMS: "A1234BC", Kind: ag.ReceptionRecall, Prison: prison, At: at(9)},
+		ag.RecordMovement{Kind: ag.MovementCourtOut, Prison: prison, At: at(9)},
+		ag.RecordMovement{Kind: ag.MovementTransferIn, Prison: prison, At: at(9)},
+		ag.ReleasePrisoner{Kind: ag.ReleaseOnLicence, Prison: prison, At: at(9)},
+		ag.CompleteScreening{At: at(9)},
+		ag.DraftPlan{Summary: "s", At: at(9)},
+		ag.RevisePlan{Summary: "s", Reason: "r", At: at(9)},
+		ag.IdentifyNeed{Pathway: ag.PathwayHealth, Description: "d", At: at(9)},
+		ag.ChangePathwayStatus{Pathway: ag.PathwayHealth, Status: ag.StatusNotStarted, At: at(9)},
+		ag.AgreeAction{ActionID: "a2", Pathway: ag.PathwayHealth, Description: "d", At: at(9)},
+		ag.AssignAction{ActionID: "a1", Owner: "C05", At: at(9)},
+		ag.CompleteAction{ActionID: "a1", Outcome: "done", At: at(9)},
+		ag.SetReleaseDates{At: at(9)},
+		ag.NoteSentenceRecalculation{BookingID: "1", CalculationID: "2", At: at(9)},
+		ag.RecordMetAtGate{By: "mentor", At: at(9)},
+		ag.RecordSupervisionContact{By: "C05", Kind: "visit", At: at(9)},
+		ag.AssessRisk{Level: "HIGH", At: at(9)},
+		ag.SetMAPPALevel{Level: 1, At: at(9)},
+		ag.RecordBreach{Description: "d", At: at(9)},
+		ag.RecallPrisoner{Reason: "r", At: at(9)},
+		ag.RecordProvenReoffence{Offence: "o", At: at(9)},
+		ag.LinkCRN{CRN: "X123456", At: at(9)},
+		ag.CorrectFact{Reason: "r", At: at(9)},
+		ag.CloseJourney{At: at(9)},
+		ag.RequestHandover{To: "C06", Reason: "r", At: at(9)},
+		ag.AcceptHandover{At: at(9)},
+		ag.RejectHandover{Reason: "r", At: at(9)},
+		ag.ChangeReleaseArea{Area: "C06", At: at(9)},
+	}
+}
+
+func name(c ag.Command) string {
+	if m, ok := c.(ag.RecordMovement); ok {
+		return "RecordMovement " + string(m.Kind)
+	}
+	return c.CommandName()
+}
+
+func TestCanCommand(t *testing.T) {
+	type row struct {
+		scenario, principal string
+		// allowed lists the commands (by name) allowed; every other command
+		// must be refused.
+		allowed []string
+	}
+	custody := []string{"RecordMovement COURT_OUT", "RecordMovement TRANSFER_IN", "ReleasePrisoner", "CompleteScreening",
+		"SetReleaseDates", "NoteSentenceRecalculation", "CorrectFact", "ReceivePrisoner"}
+	caseWork := []string{"DraftPlan", "RevisePlan", "IdentifyNeed", "ChangePathwayStatus", "AgreeAction", "AssignAction",
+		"CompleteAction", "RecordMetAtGate", "RecordSupervisionContact", "AssessRisk", "SetMAPPALevel", "RecordBreach",
+		"RecordProvenReoffence", "LinkCRN", "CorrectFact", "ChangeReleaseArea"}
+	responsibleOnly := []string{"RequestHandover", "RecallPrisoner", "CloseJourney"}
+	receiving := []string{"AcceptHandover", "RejectHandover"}
+	cat := func(lists ...[]string) []string { return slices.Concat(lists...) }
+	rows := []row{
+		// Prisons.
+		{"never recorded", "MDI", []string{"ReceivePrisoner"}},
+		{"in MDI", "MDI", cat(custody, []string{"RequestHandover", "ChangeReleaseArea"})},
+		{"in MDI", "LEI", nil},
+		{"in MDI, handover to C05 open", "MDI", cat(custody, []string{"ChangeReleaseArea", "RequestHandover"})},
+		{"in MDI, held by C05", "MDI", custody},
+		{"in MDI, action owned by MDI", "MDI", cat(custody, []string{"RequestHandover", "ChangeReleaseArea", "CompleteAction"})},
+		{"released by MDI, handover open", "MDI", []string{"ReceivePrisoner"}},
+		{"released, held by C05", "MDI", []string{"ReceivePrisoner"}},
+		{"released, held by C05", "LEI", []string{"ReceivePrisoner"}},
+		{"departing MDI on transfer", "MDI", cat(custody, []string{"RequestHandover", "ChangeReleaseArea"})},
+		{"departing MDI on transfer", "LEI", []string{"RecordMovement TRANSFER_IN"}},
+		{"transferred to LEI", "MDI", nil},
+		{"transferred to LEI", "LEI", cat(custody, []string{"RequestHandover", "ChangeReleaseArea"})},
+		// Providers: before the handover is accepted, the receiving side
+		// may act on the case and decide the handover; after, it is
+		// responsible.
+		{"in MDI", "C05", nil},
+		{"in MDI, handover to C05 open", "C05", cat(caseWork, receiving)},
+		{"in MDI, held by C05", "C05", cat(caseWork, responsibleOnly)},
+		{"released by MDI, handover open", "C05", cat(caseWork, receiving)},
+		{"released, held by C05", "C05", cat(caseWork, responsibleOnly)},
+		{"released, held by C05", "C06", nil},
+		{"released, escalation to N02 open", "C05", cat(caseWork, responsibleOnly)},
+		{"released, escalation to N02 open", "N02", cat(caseWork, receiving)},
+		{"released, held by N02", "C05", nil},
+		{"released, held by N02", "N02", cat(caseWork, responsibleOnly)},
+		{"released, held by C05, C06 rejected", "C06", nil},
+		{"never recorded", "C05", nil},
+		// Roles that send no commands.
+		{"released, held by C05", "inspector", nil},
+		{"in MDI", "inspector", nil},
+		{"in MDI", "feed", nil},
+		{"in MDI", "admin", nil},
+		{"in MDI", "provider with prison code", nil},
+		{"in MDI", "prison with no org", nil},
+	}
+	for _, r := range rows {
+		j, p := scenarios[r.scenario], principals[r.principal]
+		prison := p.Org
+		if p.Role != RolePrison {
+			prison = "MDI"
+		}
+		for _, cmd := range allCommands(prison) {
+			t.Run(fmt.Sprintf("%s/%s/%s", r.scenario, r.principal, name(cmd)), func(t *testing.T) {
+				err := CanCommand(p, j, cmd)
+				want := slices.Contains(r.allowed, name(cmd))
+				if want && err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if !want && !errors.Is(err, ErrForbidden) {
+					t.Fatalf("err = %v, want ErrForbidden", err)
+				}
+				aerr := AuthorizeCommand(p, j, cmd)
+				switch {
+				case want:
+					if aerr != nil {
+						t.Fatalf("AuthorizeCommand = %v", aerr)
+					}
+				case p.Role != RolePrison && p.Role != RoleProvider || p.Validate() != nil:
+					if !errors.Is(aerr, ErrForbidden) {
+						t.Fatalf("AuthorizeCommand = %v, want ErrForbidden", aerr)
+					}
+				case !Exists(j) || !CanReadJourney(p, j):
+					if !errors.Is(aerr, ErrNotFound) {
+						t.Fatalf("AuthorizeCommand = %v, want ErrNotFound", aerr)
+					}
+				default:
+					if !errors.Is(aerr, ErrForbidden) {
+						t.Fatalf("AuthorizeCommand = %v, want ErrForbidden", aerr)
+					}
+				}
+			})
+		}
+	}
+}
+
+// A prison records custody only for its own prison, even for a person it
+// holds.
+func TestPrisonCommandsNameItsOwnPrison(t *testing.T) {
+	j := scenarios["in MDI"]
+	mdi := principals["MDI"]
+	for _, cmd := range []ag.Command{
+		ag.ReceivePrisoner{NOMS: "A1234BC", Kind: ag.ReceptionRecall, Prison: "LEI", At: at(9)},
+		ag.RecordMovement{Kind: ag.MovementCourtOut, Prison: "LEI", At: at(9)},
+		ag.ReleasePrisoner{Kind: ag.ReleaseOnLicence, Prison: "LEI", At: at(9)},
+	} {
+		if err := CanCommand(mdi, j, cmd); !errors.Is(err, ErrForbidden) {
+			t.Errorf("%s naming LEI: %v", cmd.CommandName(), err)
+		}
+	}
+}
+
+func TestRoleGates(t *testing.T) {
+	for pname, p := range principals {
+		valid := p.Validate() == nil
+		if got, want := CanIngest(p), valid && p.Role == RoleFeed; got != want {
+			t.Errorf("CanIngest(%s) = %v", pname, got)
+		}
+		if got, want := CanManageTokens(p), valid && p.Role == RoleAdmin; got != want {
+			t.Errorf("CanManageTokens(%s) = %v", pname, got)
+		}
+		if got, want := CanReadAccessLog(p), valid && p.Role == RoleInspector; got != want {
+			t.Errorf("CanReadAccessLog(%s) = %v", pname, got)
+		}
+	}
+}
+
+func TestPrincipalValidate(t *testing.T) {
+	tests := []struct {
+		p  Principal
+		ok bool
+	}{
+		{Principal{ID: "a", Role: RolePrison, Org: "MDI"}, true},
+		{Principal{ID: "a", Role: RolePrison, Org: "mdi"}, false},
+		{Principal{ID: "a", Role: RolePrison, Org: "C05"}, false},
+		{Principal{ID: "a", Role: RoleProvider, Org: "C21"}, true},
+		{Principal{ID: "a", Role: RoleProvider, Org: "C22"}, false},
+		{Principal{ID: "a", Role: RoleProvider, Org: "N07"}, true},
+		{Principal{ID: "a", Role: RoleProvider, Org: "N08"}, false},
+		{Principal{ID: "a", Role: RoleProvider, Org: "NPS-L"}, true},
+		{Principal{ID: "a", Role: RoleProvider, Org: "NPS-M"}, false},
+		{Principal{ID: "a", Role: RoleProvider}, false},
+		{Principal{ID: "a", Role: RoleInspector}, true},
+		{Principal{ID: "a", Role: RoleInspector, Org: "MDI"}, false},
+		{Principal{ID: "a", Role: RoleFeed}, true},
+		{Principal{ID: "a", Role: RoleFeed, Org: "MDI"}, true},
+		{Principal{ID: "a", Role: RoleAdmin, Org: "bogus"}, false},
+		{Principal{Role: RoleAdmin}, false},
+		{Principal{ID: "a", Role: "root"}, false},
+		{Principal{ID: "a\x00", Role: RoleAdmin}, false},
+		{Principal{ID: "a", Name: strings.Repeat("n", MaxNameLen+1), Role: RoleAdmin}, false},
+	}
+	for _, tc := range tests {
+		err := tc.p.Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("%+v: Validate = %v", tc.p, err)
+		}
+		if err != nil && !errors.Is(err, ErrInvalidPrincipal) {
+			t.Errorf("%+v: %v does not match ErrInvalidPrincipal", tc.p, err)
+		}
+	}
+}
