@@ -87,20 +87,22 @@ func (o *OutcomesProjection) Apply(b *bolt.Bucket, ev Event) error {
 		if e.Late || ev.After == nil || !ev.After.ReleasedAt.Equal(e.At) {
 			return nil // a late movement records history; it is not a release now
 		}
-		return o.release(b, ev.NOMS, ev.Before, ev.After, e.At)
+		return o.release(b, ev.NOMS, ev.After, e.At)
 	case aggregates.ProvenReoffenceRecorded:
 		return o.reoffence(b, ev.NOMS, e)
 	}
 	return nil
 }
 
-func (o *OutcomesProjection) release(b *bolt.Bucket, noms string, before, after *aggregates.Journey, at time.Time) error {
+func (o *OutcomesProjection) release(b *bolt.Bucket, noms string, after *aggregates.Journey, at time.Time) error {
 	provider := o.policy.Allocation.Allocate(*after, at)
 	if provider == "" {
 		provider = aggregates.ResponsibleFor(*after, at)
 	}
-	if provider == "" && before != nil {
-		provider = before.Responsible()
+	if provider == "" {
+		// A release changes neither the prison nor the holder, so the organisation
+		// responsible after it is the one responsible before it.
+		provider = after.Responsible()
 	}
 	start := quarterStart(at)
 	m := member{provider: provider, cohort: cohortLabel(start), releasedAt: at}

@@ -45,6 +45,11 @@ type PlansProjection struct {
 type pendingPlan struct {
 	j        *aggregates.Journey
 	pos, rev uint64
+	// pathways and actions are the person's plan items after the last event applied,
+	// kept by the projection itself (the runner's journey is folded in place, so it
+	// only ever shows the latest state): planChange reads the old values from them.
+	pathways map[aggregates.Pathway]aggregates.PathwayState
+	actions  map[string]aggregates.Action
 }
 
 // NewPlans returns the resettlement plan projection.
@@ -65,11 +70,16 @@ func (p *PlansProjection) Apply(b *bolt.Bucket, ev Event) error {
 	if ev.DecodeErr != nil {
 		return ev.DecodeErr
 	}
-	if ev.After == nil || ev.Before == nil {
+	if ev.After == nil {
 		return nil
 	}
-	p.pending[ev.NOMS] = &pendingPlan{j: ev.After, pos: ev.Position, rev: ev.Revision}
-	item, change, ok := planChange(ev.Before, ev.Domain)
+	pp, err := p.pendingOf(b, ev.NOMS)
+	if err != nil {
+		return err
+	}
+	pp.j, pp.pos, pp.rev = ev.After, ev.Position, ev.Revision
+	item, change, ok := planChange(pp.pathways, pp.actions, ev.Domain)
+	pp.track(ev.Domain, ev.After)
 	if !ok {
 		return nil
 	}
@@ -82,6 +92,49 @@ func (p *PlansProjection) Apply(b *bolt.Bucket, ev Event) error {
 		return fmt.Errorf("plan history: %w", err)
 	}
 	return nil
+}
+
+// pendingOf returns the batch's entry for noms, starting it from the stored state row
+// when the person has not been seen in this batch.
+func (p *PlansProjection) pendingOf(b *bolt.Bucket, noms string) (*pendingPlan, error) {
+	if pp := p.pending[noms]; pp != nil {
+		return pp, nil
+	}
+	pp := &pendingPlan{}
+	if st := b.Bucket(planState); st != nil {
+		if v := st.Get([]byte(noms)); v != nil {
+			var sp storedPlan
+			if err := json.Unmarshal(v, &sp); err != nil {
+				return nil, fmt.Errorf("%w: plan of %s: %w", ErrCorruptRow, noms, err)
+			}
+			pp.pathways, pp.actions = sp.Pathways, sp.Actions
+		}
+	}
+	if pp.pathways == nil {
+		pp.pathways = map[aggregates.Pathway]aggregates.PathwayState{}
+	}
+	if pp.actions == nil {
+		pp.actions = map[string]aggregates.Action{}
+	}
+	p.pending[noms] = pp
+	return pp, nil
+}
+
+// track copies the plan item ev changed from the journey after it. Only the plan
+// events change pathways and actions, each one item.
+func (pp *pendingPlan) track(ev aggregates.Event, after *aggregates.Journey) {
+	switch e := ev.(type) {
+	case aggregates.PathwayNeedIdentified:
+		pp.pathways[e.Pathway] = after.Pathway(e.Pathway)
+	case aggregates.PathwayStatusChanged:
+		pp.pathways[e.Pathway] = after.Pathway(e.Pathway)
+	case aggregates.ActionAgreed:
+		pp.actions[e.ActionID] = after.Actions[e.ActionID]
+	case aggregates.ActionAssigned:
+		pp.actions[e.ActionID] = after.Actions[e.ActionID]
+	case aggregates.ActionCompleted:
+		pp.actions[e.ActionID] = after.Actions[e.ActionID]
+	}
 }
 
 // Commit implements Batcher.
@@ -154,8 +207,8 @@ func (s storedPlan) journey() aggregates.Journey {
 }
 
 // planChange names the plan item an event changes and says what changed, reading
-// the state before the event for the old values.
-func planChange(before *aggregates.Journey, ev aggregates.Event) (item, change string, ok bool) {
+// the pathways and actions before the event for the old values.
+func planChange(pathways map[aggregates.Pathway]aggregates.PathwayState, actions map[string]aggregates.Action, ev aggregates.Event) (item, change string, ok bool) {
 	late := func(l bool) string {
 		if l {
 			return " (late: recorded for the history, current state unchanged)"
@@ -187,7 +240,7 @@ func planChange(before *aggregates.Journey, ev aggregates.Event) (item, change s
 		return "releaseDates", c, true
 	case aggregates.PathwayNeedIdentified:
 		return "pathway/" + string(e.Pathway), fmt.Sprintf("need identified: %s; status %s → %s",
-			e.Description, before.Pathway(e.Pathway).Status, aggregates.StatusSupportRequired), true
+			e.Description, pathwayStatus(pathways, e.Pathway), aggregates.StatusSupportRequired), true
 	case aggregates.PathwayStatusChanged:
 		c := fmt.Sprintf("status %s → %s", e.From, e.To)
 		if e.Reason != "" {
@@ -201,7 +254,7 @@ func planChange(before *aggregates.Journey, ev aggregates.Event) (item, change s
 		}
 		return "action/" + e.ActionID, c, true
 	case aggregates.ActionAssigned:
-		old := string(before.Actions[e.ActionID].Owner)
+		old := string(actions[e.ActionID].Owner)
 		if old == "" {
 			old = "nobody"
 		}
@@ -210,6 +263,14 @@ func planChange(before *aggregates.Journey, ev aggregates.Event) (item, change s
 		return "action/" + e.ActionID, "completed: " + e.Outcome, true
 	}
 	return "", "", false
+}
+
+// pathwayStatus is the status of pathway p as aggregates.Journey.Pathway reads it.
+func pathwayStatus(pathways map[aggregates.Pathway]aggregates.PathwayState, p aggregates.Pathway) aggregates.PathwayStatus {
+	if s, ok := pathways[p]; ok {
+		return s.Status
+	}
+	return aggregates.StatusNotStarted
 }
 
 func displayed(d aggregates.ReleaseDates) string {
