@@ -313,8 +313,10 @@ func fromResolved(ev *esdb.RecordedEvent) (Recorded, error) {
 	if len(ev.UserMetadata) == 0 {
 		return r, fmt.Errorf("%w: no metadata", ErrMalformedEnvelope)
 	}
-	if err := json.Unmarshal(ev.UserMetadata, &r.Metadata); err != nil {
+	m, err := DecodeMetadata(ev.UserMetadata)
+	if err != nil {
 		return r, fmt.Errorf("%w: %w", ErrMalformedEnvelope, err)
 	}
+	r.Metadata = m
 	return r, nil
 }

@@ -512,9 +512,11 @@ func decode(ev *Event) {
 	}
 	noms, isJourney := aggregates.NOMSFromStream(ev.Stream)
 	if len(ev.Metadata) > 0 {
-		if err := json.Unmarshal(ev.Metadata, &ev.Envelope); err != nil {
+		env, err := eventlog.DecodeMetadata(ev.Metadata)
+		if err != nil {
 			ev.DecodeErr = fmt.Errorf("%w: %w", eventlog.ErrMalformedEnvelope, err)
 		}
+		ev.Envelope = env
 	}
 	if !isJourney {
 		return
