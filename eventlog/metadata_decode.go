@@ -27,7 +27,6 @@ func DecodeMetadata(raw []byte) (Metadata, error) {
 	return m, nil
 }
 
-
 // scanMetadata fills m from a JSON object of known string keys with string values and
 // an integer schemaVersion; it reports false for anything else.
 func scanMetadata(b []byte, m *Metadata) bool {
@@ -251,4 +250,3 @@ func (s *scanner) int() (int, bool) {
 	n, err := strconv.Atoi(string(digits))
 	return n, err == nil
 }
-
