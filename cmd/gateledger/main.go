@@ -18,6 +18,7 @@ Usage:
   gateledger serve [flags]   run the ledger (embedded event store unless --eventstore is set)
   gateledger replay [flags]  rebuild read models from position zero
   gateledger bench [flags]   measure the event store and the read models on this machine
+  gateledger token ...       create, list and revoke the ledger's own bearer tokens
   gateledger help            show this help
 
 Run 'gateledger <command> -h' for a command's flags. Every flag can also be set with the
@@ -43,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = benchCmd(ctx, args[1:], stdout, stderr)
 	case "replay":
 		err = replayCmd(ctx, args[1:], stdout, stderr)
+	case "token":
+		err = tokenCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
