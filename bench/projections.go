@@ -24,6 +24,7 @@ type ProjectionResults struct {
 	RebuildEvents      uint64  `json:"rebuild_events"`
 	RebuildSeconds     float64 `json:"rebuild_seconds"`
 	RebuildPeakRSSMB   float64 `json:"rebuild_peak_rss_mb"`
+	RebuildPeakAnonMB  float64 `json:"rebuild_peak_anon_mb"`
 	AuditQueryP99Ms    float64 `json:"audit_query_p99_ms"`
 	AuditEvents        int     `json:"audit_events"`
 	CaseloadQueryP99Ms float64 `json:"caseload_query_p99_ms"`
@@ -38,6 +39,8 @@ type ReplayOutcome struct {
 	Events   uint64
 	Seconds  float64
 	MaxRSSMB float64
+	// PeakAnonMB leaves out the store files the process maps.
+	PeakAnonMB float64
 }
 
 // ProjectionConfig sets the size of a read-model run.
@@ -79,7 +82,7 @@ func RunProjections(ctx context.Context, cfg ProjectionConfig) (ProjectionResult
 	if err != nil {
 		return res, fmt.Errorf("replay: %w", err)
 	}
-	res.RebuildEvents, res.RebuildSeconds, res.RebuildPeakRSSMB = out.Events, out.Seconds, out.MaxRSSMB
+	res.RebuildEvents, res.RebuildSeconds, res.RebuildPeakRSSMB, res.RebuildPeakAnonMB = out.Events, out.Seconds, out.MaxRSSMB, out.PeakAnonMB
 	if out.Seconds > 0 {
 		res.RebuildEvPerS = float64(out.Events) / out.Seconds
 	}

@@ -101,7 +101,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if p := rep.ProjectionResults; p != nil {
 		row(fmt.Sprintf("rebuild of all projections (%d events)", p.RebuildEvents), p.RebuildEvPerS, "events/s", ">= 100000")
-		row("rebuild peak RSS", p.RebuildPeakRSSMB, "MB", "")
+		row("rebuild peak RSS (with mapped store files)", p.RebuildPeakRSSMB, "MB", "")
+		row("rebuild peak anonymous memory", p.RebuildPeakAnonMB, "MB", "")
 		row(fmt.Sprintf("audit trail query (%d events), p99", p.AuditEvents), p.AuditQueryP99Ms, "ms", "<= 5")
 		row(fmt.Sprintf("caseload query (%d people, %s), p99", p.CaseloadRows, p.CaseloadOrg), p.CaseloadQueryP99Ms, "ms", "<= 5")
 	}
@@ -126,7 +127,7 @@ func replayInChild(ctx context.Context, dataDir string) (bench.ReplayOutcome, er
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		return bench.ReplayOutcome{}, fmt.Errorf("replay child printed %q: %w", out.String(), err)
 	}
-	res := bench.ReplayOutcome{Events: rep.Events, Seconds: rep.Seconds}
+	res := bench.ReplayOutcome{Events: rep.Events, Seconds: rep.Seconds, PeakAnonMB: rep.PeakAnonMB}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		res.MaxRSSMB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,10 @@ type replayReport struct {
 	Seconds  float64 `json:"seconds"`
 	EvPerS   float64 `json:"ev_per_s"`
 	Position uint64  `json:"position"`
+	// PeakAnonMB is the most anonymous memory (heap, stacks) seen during the replay,
+	// sampled; peak RSS also counts the store files bbolt maps, which the kernel can
+	// drop at will.
+	PeakAnonMB float64 `json:"peak_anon_mb,omitempty"`
 }
 
 func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -86,6 +91,7 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer func() { cancel(); wg.Wait() }()
 
 	start := time.Now()
+	peakAnon := sampleAnonMemory(runCtx)
 	var bar *progress.Reporter
 	head, err := waitForHead(ctx, store, r, func(pos, head, applied uint64) {
 		if bar == nil {
@@ -100,7 +106,7 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("replay stopped: %w", err)
 	}
 	elapsed := time.Since(start)
-	rep := replayReport{Events: r.Applied(), Seconds: elapsed.Seconds(), Position: head}
+	rep := replayReport{Events: r.Applied(), Seconds: elapsed.Seconds(), Position: head, PeakAnonMB: peakAnon()}
 	if elapsed > 0 {
 		rep.EvPerS = float64(rep.Events) / elapsed.Seconds()
 	}
@@ -109,4 +115,46 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "replayed %d events to position %d in %s (%.0f events/s)\n", rep.Events, head, elapsed.Round(time.Millisecond), rep.EvPerS)
 	return nil
+}
+
+// sampleAnonMemory samples the process's anonymous resident memory (RssAnon in
+// /proc/self/status) every 50 ms until ctx ends; the returned function gives the peak in
+// MB. Where /proc is not there it reports 0.
+func sampleAnonMemory(ctx context.Context) func() float64 {
+	var mu sync.Mutex
+	peak := 0.0
+	read := func() {
+		b, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			return
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+				var kb float64
+				if _, err := fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), &kb); err == nil {
+					mu.Lock()
+					peak = max(peak, kb/1024)
+					mu.Unlock()
+				}
+			}
+		}
+	}
+	go func() {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			read()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() float64 {
+		read()
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
+	}
 }
