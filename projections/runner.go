@@ -44,9 +44,11 @@ type Event struct {
 	NOMS string
 	// Domain is the decoded journey event; nil for other streams.
 	Domain aggregates.Event
-	// Before and After are the journey before and after Domain. Projections must not
-	// change them: they are shared.
-	Before, After *aggregates.Journey
+	// After is the person's journey just after Domain. It is shared by every projection,
+	// must not be changed, and is valid only during Apply: the runner folds each journey
+	// in place, once for all projections, so the next event of the same person changes
+	// it. (A Batcher that keeps the pointer until Commit sees the person's latest state.)
+	After *aggregates.Journey
 	// DecodeErr says why the envelope or domain event could not be read; a projection
 	// that needs them should return it, which stops that projection at this event.
 	DecodeErr error
@@ -537,48 +539,53 @@ func decode(ev *Event) {
 	ev.Domain = d
 }
 
-// fold sets Before and After of every journey event in the batch, folding each journey
-// once for all projections. A journey not in the cache, or cached beyond this event
-// (after a resubscription from an earlier checkpoint), is folded again from its stream up
-// to the event.
-func (r *Runner) fold(ctx context.Context, batch []Event) error {
-	touched := map[string]bool{}
-	for i := range batch {
-		ev := &batch[i]
-		if ev.NOMS == "" || ev.Domain == nil {
-			continue
-		}
-		f := r.folds[ev.NOMS]
-		if f == nil || f.pos >= ev.Position {
-			// A stream's first event needs no history; any later one does.
-			var j aggregates.Journey
-			if ev.Revision > 0 {
-				var err error
-				if j, err = r.foldFromStore(ctx, ev.Stream, ev.Position); err != nil {
-					return err
-				}
-			}
-			f = &folded{journey: j}
-			r.folds[ev.NOMS] = f
-		}
-		before := f.journey
-		after := aggregates.Evolve(before, ev.Domain)
-		ev.Before, ev.After = &before, &after
-		f.journey, f.pos = after, ev.Position
-		touched[ev.NOMS] = true
+// foldEvent folds ev into its person's journey in the cache, in place, and points
+// ev.After at it. A journey not in the cache, or cached beyond this event (after a
+// resubscription from an earlier checkpoint, or a batch abandoned part-way), is folded
+// again from its stream up to the event.
+func (r *Runner) foldEvent(ctx context.Context, ev *Event) error {
+	if ev.NOMS == "" || ev.Domain == nil {
+		return nil
 	}
-	if over := len(r.folds) - r.FoldCacheSize; over > 0 {
-		for noms := range r.folds {
-			if over == 0 {
-				break
-			}
-			if !touched[noms] {
-				delete(r.folds, noms)
-				over--
+	f := r.folds[ev.NOMS]
+	if f == nil || f.pos >= ev.Position {
+		// A stream's first event needs no history; any later one does.
+		var j aggregates.Journey
+		if ev.Revision > 0 {
+			var err error
+			if j, err = r.foldFromStore(ctx, ev.Stream, ev.Position); err != nil {
+				return err
 			}
 		}
+		f = &folded{journey: j}
+		r.folds[ev.NOMS] = f
 	}
+	aggregates.Fold(&f.journey, ev.Domain)
+	f.pos = ev.Position
+	ev.After = &f.journey
 	return nil
+}
+
+// trimFolds keeps the fold cache within its bound, sparing the people of this batch:
+// Batchers may hold pointers to their journeys until Commit.
+func (r *Runner) trimFolds(batch []Event) {
+	over := len(r.folds) - r.FoldCacheSize
+	if over <= 0 {
+		return
+	}
+	keep := make(map[string]bool, len(batch))
+	for i := range batch {
+		keep[batch[i].NOMS] = true
+	}
+	for noms := range r.folds {
+		if over == 0 {
+			return
+		}
+		if !keep[noms] {
+			delete(r.folds, noms)
+			over--
+		}
+	}
 }
 
 // foldFromStore folds a journey stream's events that come before position pos.
@@ -605,9 +612,7 @@ func (r *Runner) foldFromStore(ctx context.Context, stream string, pos uint64) (
 // When one projection fails, the transaction is abandoned, that projection is stopped
 // with the error, and the batch is applied again to the others.
 func (r *Runner) apply(ctx context.Context, batch []Event) error {
-	if err := r.fold(ctx, batch); err != nil {
-		return err
-	}
+	defer r.trimFolds(batch)
 	for {
 		var failed *ApplyError
 		live := make([]*slot, 0, len(r.slots))
@@ -628,6 +633,9 @@ func (r *Runner) apply(ctx context.Context, batch []Event) error {
 			}
 			for i := range batch {
 				ev := &batch[i]
+				if err := r.foldEvent(ctx, ev); err != nil {
+					return err
+				}
 				system := strings.HasPrefix(ev.Type, "$") // the store's own bookkeeping
 				for k, s := range live {
 					if ev.Position <= start[s] {
