@@ -1,10 +1,19 @@
 package projections
 
 import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 
@@ -17,23 +26,26 @@ const AuditName = "audit"
 
 // auditRowVersion is the first byte of every audit row; a change of layout bumps it
 // together with Audit.Version.
-const auditRowVersion = 1
+const auditRowVersion = 2
 
 var auditRows = []byte("rows")
 
-// AuditProjection keeps every event of every stream exactly as stored, with its envelope read
-// out, so that a person's whole history can be shown, replayed to any past moment and
-// its hash chain checked without going back to the event store.
+// AuditProjection keeps, for every event of every stream, what the audit trail shows: its
+// position and revision, id, type, who recorded it, for which organisation, when it
+// happened and when it was recorded, from where, and its place in the hash chain. It
+// does not copy the events' data and metadata: the event store holds them, and AsAt and
+// VerifyPerson/VerifyAll read them there. An inspector trusts the store, not a copy; the
+// verification also checks that the rows here agree with it.
 //
 // Storage: sub-bucket "rows", key stream ‖ 0x00 ‖ U64(revision), value the binary row
-// of encodeAudit (the parsed envelope fields first, then the stored data and metadata
-// bytes). One prefix scan reads a stream in revision order.
+// of encodeAudit. One prefix scan reads a stream in revision order.
 //
 // Unlike the other read models, AuditProjection keeps events whose envelope or payload cannot be
-// decoded instead of stopping at them: it needs only the stored bytes, and an
-// inspector must see such an event; VerifyPerson reports it as a break and AsAt as an
-// error naming it.
-type AuditProjection struct{}
+// decoded instead of stopping at them: an inspector must see such an event, and the row
+// says why its envelope could not be read.
+type AuditProjection struct {
+	arena arena
+}
 
 // NewAudit returns the audit trail projection.
 func NewAudit() *AuditProjection { return &AuditProjection{} }
@@ -42,23 +54,25 @@ func NewAudit() *AuditProjection { return &AuditProjection{} }
 func (*AuditProjection) Name() string { return AuditName }
 
 // Version implements Projection.
-func (*AuditProjection) Version() int { return 1 }
+func (*AuditProjection) Version() int { return auditRowVersion }
 
 // Apply implements Projection: it stores the event as a row of its stream.
-func (*AuditProjection) Apply(b *bolt.Bucket, ev Event) error {
+func (a *AuditProjection) Apply(b *bolt.Bucket, ev Event) error {
 	rows, err := subBucket(b, auditRows)
 	if err != nil {
 		return err
 	}
-	k := append(key(ev.Stream), U64(ev.Revision)...)
-	if err := rows.Put(k, encodeAudit(&ev)); err != nil {
+	k := a.arena.take(auditKey(a.arena.free(len(ev.Stream)+9), ev.Stream, ev.Revision))
+	v := a.arena.take(appendAudit(a.arena.free(200+len(ev.Type)), &ev))
+	if err := rows.Put(k, v); err != nil {
 		return fmt.Errorf("audit row: %w", err)
 	}
 	return nil
 }
 
-// AuditEntry is one event of a history with who recorded it, when, from where, and
-// the bytes the hash chain covers.
+// AuditEntry is one event of a history: who recorded it, for which organisation, when,
+// from where, and its place in the hash chain. The event's data and metadata are in the
+// event store (AsAt folds them from there; VerifyPerson checks them there).
 type AuditEntry struct {
 	// Position is the event's position in $all.
 	Position uint64
@@ -84,17 +98,72 @@ type AuditEntry struct {
 	Command      string
 	Hash         string
 	PreviousHash string
-	// Data and Metadata are the stored bytes, exactly.
-	Data     []byte
-	Metadata []byte
 	// EnvelopeError says why the metadata could not be read (then the envelope
 	// fields above are empty).
 	EnvelopeError string
 }
 
-func encodeAudit(ev *Event) []byte {
+func auditKey(k []byte, stream string, revision uint64) []byte {
+	k = append(k, stream...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, revision)
+}
+
+// Hashes are stored as their 32 bytes when they are the lower-case hex the ledger
+// writes, and as the string otherwise, so any stored value reads back exactly.
+const (
+	hashEmpty byte = iota
+	hashRaw
+	hashText
+)
+
+func appendHash(w wbuf, h string) wbuf {
+	switch {
+	case h == "":
+		return append(w, hashEmpty)
+	case len(h) == 64 && isLowerHex(h):
+		out, _ := hex.AppendDecode(append(w, hashRaw), []byte(h)) // checked above: valid hex
+		return out
+	}
+	w = append(w, hashText)
+	w.str(h)
+	return w
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *rbuf) hash() string {
+	switch r.u8() {
+	case hashEmpty:
+		return ""
+	case hashRaw:
+		if len(r.b) < 32 {
+			r.fail()
+			return ""
+		}
+		h := hex.EncodeToString(r.b[:32])
+		r.b = r.b[32:]
+		return h
+	case hashText:
+		return r.str()
+	}
+	r.fail()
+	return ""
+}
+
+// appendAudit appends the row of ev to w. Layout (version 2): version, U64 position,
+// uvarint revision, 16-byte id, type, stored time, schema version, user, role,
+// organisation, occurred and recorded times, source, correlation, causation and
+// idempotency ids, command, hash, previous hash, envelope error.
+func appendAudit(w wbuf, ev *Event) wbuf {
 	m := &ev.Envelope
-	w := make(wbuf, 0, 160+len(ev.Data)+len(ev.Metadata))
 	w.u8(auditRowVersion)
 	w.u64(ev.Position)
 	w.uvar(ev.Revision)
@@ -112,15 +181,13 @@ func encodeAudit(ev *Event) []byte {
 	w.str(m.CausationID)
 	w.str(m.IdempotencyKey)
 	w.str(m.Command)
-	w.str(m.Hash)
-	w.str(m.PreviousHash)
+	w = appendHash(w, m.Hash)
+	w = appendHash(w, m.PreviousHash)
 	envErr := ""
 	if errors.Is(ev.DecodeErr, eventlog.ErrMalformedEnvelope) {
 		envErr = ev.DecodeErr.Error()
 	}
 	w.str(envErr)
-	w.bytes(ev.Data)
-	w.bytes(ev.Metadata)
 	return w
 }
 
@@ -152,21 +219,13 @@ func decodeAudit(stream string, v []byte) (AuditEntry, error) {
 	e.CausationID = r.str()
 	e.IdempotencyKey = r.str()
 	e.Command = r.str()
-	e.Hash = r.str()
-	e.PreviousHash = r.str()
+	e.Hash = r.hash()
+	e.PreviousHash = r.hash()
 	e.EnvelopeError = r.str()
-	e.Data = r.bytes()
-	e.Metadata = r.bytes()
 	if r.err != nil {
 		return AuditEntry{}, fmt.Errorf("audit row of %s: %w", stream, r.err)
 	}
 	return e, nil
-}
-
-// Recorded is the entry as the event log's verification reads it.
-func (e AuditEntry) Recorded() eventlog.Recorded {
-	return eventlog.Recorded{Stream: e.Stream, Revision: e.Revision, ID: e.EventID, Type: e.Type,
-		Data: e.Data, RawMetadata: e.Metadata}
 }
 
 // StreamTrail returns every stored event of a stream in revision order, or a
@@ -206,46 +265,109 @@ func Trail(r *Runner, noms string) ([]AuditEntry, error) {
 	return StreamTrail(r, aggregates.StreamName(noms))
 }
 
-// AsAt is the journey as the ledger knew it at the moment at: the person's events
-// recorded (envelope recordedAt) at or before at, folded in order. Knowledge rather
-// than occurrence is what an inspector asks about ("what did the ledger show then?");
-// a late event that happened earlier but was recorded after at is not included.
-func AsAt(r *Runner, noms string, at time.Time) (aggregates.Journey, error) {
-	return asAt(r, noms, func(e *AuditEntry) bool {
-		rec := e.RecordedAt
-		if rec.IsZero() {
-			rec = e.StoredAt
+// storePage is how many events one read of the event store asks for.
+const storePage = 1024
+
+// eachStored calls fn with every event of stream in the store, oldest first, with the
+// envelope error of events whose metadata is not an envelope, until fn returns false.
+// A stream that does not exist has no events.
+func eachStored(ctx context.Context, client *esdb.Client, stream string, fn func(rec eventlog.Recorded, envErr error) bool) error {
+	var from esdb.StreamPosition = esdb.Start{}
+	for {
+		rs, err := client.ReadStream(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Forwards, From: from}, storePage)
+		if err != nil {
+			if isNotFound(err) {
+				return nil
+			}
+			return fmt.Errorf("read %s: %w", stream, err)
 		}
-		return !rec.After(at)
+		n, next, more, err := func() (int, uint64, bool, error) {
+			defer rs.Close()
+			n, next := 0, uint64(0)
+			for {
+				ev, err := rs.Recv()
+				if errors.Is(err, io.EOF) || isNotFound(err) {
+					return n, next, true, nil
+				}
+				if err != nil {
+					return n, next, false, fmt.Errorf("read %s: %w", stream, err)
+				}
+				rec := ev.OriginalEvent()
+				if rec == nil {
+					continue
+				}
+				n++
+				next = rec.EventNumber + 1
+				r, envErr := eventlog.FromRecorded(rec)
+				if !fn(r, envErr) {
+					return n, next, false, nil
+				}
+			}
+		}()
+		if err != nil || !more || n < storePage {
+			return err
+		}
+		from = esdb.Revision(next)
+	}
+}
+
+func isNotFound(err error) bool {
+	var e *esdb.Error
+	return errors.As(err, &e) && e.Code() == esdb.ErrorCodeResourceNotFound
+}
+
+// AsAt is the journey as the ledger knew it at the moment at: the person's events
+// recorded (envelope recordedAt, else the store's timestamp) at or before at, folded in
+// order from the event store. Knowledge rather than occurrence is what an inspector
+// asks about ("what did the ledger show then?"); a late event that happened earlier but
+// was recorded after at is not included. A person with no events gives a
+// *NotFoundError.
+func AsAt(ctx context.Context, client *esdb.Client, noms string, at time.Time) (aggregates.Journey, error) {
+	return asAt(ctx, client, noms, func(rec *eventlog.Recorded) bool {
+		t := rec.Metadata.RecordedAt
+		if t.IsZero() {
+			t = rec.Created
+		}
+		return !t.After(at)
 	})
 }
 
 // AsAtPosition is the journey after the person's events at $all positions up to and
-// including pos.
-func AsAtPosition(r *Runner, noms string, pos uint64) (aggregates.Journey, error) {
-	return asAt(r, noms, func(e *AuditEntry) bool { return e.Position <= pos })
+// including pos, folded from the event store.
+func AsAtPosition(ctx context.Context, client *esdb.Client, noms string, pos uint64) (aggregates.Journey, error) {
+	return asAt(ctx, client, noms, func(rec *eventlog.Recorded) bool { return rec.Position.Commit <= pos })
 }
 
-// asAt folds the longest prefix of the trail whose events satisfy include.
-func asAt(r *Runner, noms string, include func(*AuditEntry) bool) (aggregates.Journey, error) {
-	trail, err := Trail(r, noms)
-	if err != nil {
-		return aggregates.Journey{}, err
-	}
+// asAt folds the longest prefix of the person's stream whose events satisfy include.
+func asAt(ctx context.Context, client *esdb.Client, noms string, include func(*eventlog.Recorded) bool) (aggregates.Journey, error) {
+	stream := aggregates.StreamName(noms)
 	var j aggregates.Journey
-	for i := range trail {
-		e := &trail[i]
-		if !include(e) {
-			break
+	var foldErr error
+	seen := false
+	err := eachStored(ctx, client, stream, func(rec eventlog.Recorded, envErr error) bool {
+		seen = true
+		if !include(&rec) {
+			return false
 		}
-		if e.EnvelopeError != "" {
-			return aggregates.Journey{}, fmt.Errorf("as at: %s revision %d (position %d): %s", e.Stream, e.Revision, e.Position, e.EnvelopeError)
+		if envErr != nil {
+			foldErr = fmt.Errorf("as at: %s revision %d (position %d): %w", stream, rec.Revision, rec.Position.Commit, envErr)
+			return false
 		}
-		d, err := aggregates.Decode(e.Type, e.SchemaVersion, e.Data)
+		d, err := aggregates.Decode(rec.Type, rec.Metadata.SchemaVersion, rec.Data)
 		if err != nil {
-			return aggregates.Journey{}, fmt.Errorf("as at: %s revision %d (position %d): %w", e.Stream, e.Revision, e.Position, err)
+			foldErr = fmt.Errorf("as at: %s revision %d (position %d): %w", stream, rec.Revision, rec.Position.Commit, err)
+			return false
 		}
 		aggregates.Fold(&j, d)
+		return true
+	})
+	switch {
+	case err != nil:
+		return aggregates.Journey{}, fmt.Errorf("as at: %w", err)
+	case foldErr != nil:
+		return aggregates.Journey{}, foldErr
+	case !seen:
+		return aggregates.Journey{}, &NotFoundError{Projection: AuditName, Key: stream}
 	}
 	if j.NOMS == "" {
 		j.NOMS = noms
@@ -253,42 +375,150 @@ func asAt(r *Runner, noms string, include func(*AuditEntry) bool) (aggregates.Jo
 	return j, nil
 }
 
-// StreamVerification is the check of one stream's hash chain from the stored rows.
+// AuditMismatch is an audit row that does not agree with the event store: the read
+// model was changed, or holds an event the store does not (or lacks one it should).
+type AuditMismatch struct {
+	Stream   string
+	Revision uint64
+	// Position is the event's $all position in the store (the row's when the store
+	// has no such event).
+	Position uint64
+	// Reason is "hash differs", "previous hash differs", "event id differs",
+	// "position differs", "missing from the audit trail" or "not in the store".
+	Reason string
+	// Expected is the store's value, Found the row's.
+	Expected string
+	Found    string
+}
+
+func (m AuditMismatch) String() string {
+	return fmt.Sprintf("%s revision %d (position %d): %s: store %q, audit row %q", m.Stream, m.Revision, m.Position, m.Reason, m.Expected, m.Found)
+}
+
+// compareRow checks the audit row of an event against the event as stored.
+func compareRow(rec *eventlog.Recorded, storedHash, storedPrev string, row *AuditEntry) *AuditMismatch {
+	mm := func(reason, expected, found string) *AuditMismatch {
+		return &AuditMismatch{Stream: rec.Stream, Revision: rec.Revision, Position: rec.Position.Commit, Reason: reason, Expected: expected, Found: found}
+	}
+	switch {
+	case row == nil:
+		return mm("missing from the audit trail", storedHash, "")
+	case row.Hash != storedHash:
+		return mm("hash differs", storedHash, row.Hash)
+	case row.PreviousHash != storedPrev:
+		return mm("previous hash differs", storedPrev, row.PreviousHash)
+	case row.EventID != rec.ID:
+		return mm("event id differs", rec.ID.String(), row.EventID.String())
+	case row.Position != rec.Position.Commit:
+		return mm("position differs", fmt.Sprint(rec.Position.Commit), fmt.Sprint(row.Position))
+	}
+	return nil
+}
+
+// envelopeHashes reads the hash and previous hash stored in an event's metadata as
+// the chain does (the raw strings; empty when absent or unreadable).
+func envelopeHashes(raw []byte) (hash, prev string) {
+	var cf canonicalFields
+	if json.Unmarshal(raw, &cf) != nil {
+		return "", ""
+	}
+	return cf.Hash, cf.PreviousHash
+}
+
+// StreamVerification is the check of one stream's hash chain in the event store, and
+// of the audit rows against it.
 type StreamVerification struct {
 	eventlog.Verification
 	// BreakPosition is the $all position of the event at Break (0 when none).
 	BreakPosition uint64
+	// Mismatches are the audit rows (up to the audit projection's checkpoint) that
+	// differ from the store.
+	Mismatches []AuditMismatch
 }
 
-// VerifyPerson recomputes the hash chain of the person's stored events
-// (eventlog.VerifyEvents): any changed byte of a stored row, a missing or an inserted
-// one, is reported as the first break with its position.
-func VerifyPerson(r *Runner, noms string) (StreamVerification, error) {
-	trail, err := Trail(r, noms)
-	if err != nil {
-		return StreamVerification{}, err
+// OK reports whether the chain verified and the audit rows agree with the store.
+func (v StreamVerification) OK() bool { return v.Break == nil && len(v.Mismatches) == 0 }
+
+// auditCheckpoint is the audit projection's position as stored with its rows (in the
+// transaction of b).
+func auditCheckpoint(b *bolt.Bucket) (uint64, error) {
+	var rec checkpointRecord
+	if v := b.Tx().Bucket(bucketMeta).Get([]byte(AuditName)); v != nil {
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return 0, fmt.Errorf("%w: audit checkpoint: %w", ErrCorruptRow, err)
+		}
 	}
-	return verifyTrail(aggregates.StreamName(noms), trail), nil
+	return rec.Position, nil
 }
 
-func verifyTrail(stream string, trail []AuditEntry) StreamVerification {
-	recs := make([]eventlog.Recorded, len(trail))
-	for i := range trail {
-		recs[i] = trail[i].Recorded()
+// VerifyPerson recomputes the hash chain of the person's events in the event store
+// (eventlog.VerifyEvents over the stream as stored): any changed byte, a missing or an
+// inserted event is reported as the first break with its position. It also checks that
+// the audit rows the projection has applied carry the store's hashes, ids and positions,
+// so a changed read model is reported too. A person with no events in the store and
+// no audit rows gives a *NotFoundError.
+func VerifyPerson(ctx context.Context, r *Runner, client *esdb.Client, noms string) (StreamVerification, error) {
+	stream := aggregates.StreamName(noms)
+	var recs []eventlog.Recorded
+	err := eachStored(ctx, client, stream, func(rec eventlog.Recorded, _ error) bool {
+		recs = append(recs, rec)
+		return true
+	})
+	if err != nil {
+		return StreamVerification{}, fmt.Errorf("verify %s: %w", stream, err)
 	}
 	v := StreamVerification{Verification: eventlog.VerifyEvents(stream, recs)}
 	if v.Break != nil {
-		for i := range trail {
-			if trail[i].Revision == v.Break.Revision && trail[i].EventID == v.Break.EventID {
-				v.BreakPosition = trail[i].Position
+		for i := range recs {
+			if recs[i].Revision == v.Break.Revision && recs[i].ID == v.Break.EventID {
+				v.BreakPosition = recs[i].Position.Commit
 				break
 			}
 		}
 	}
-	return v
+	var rows []AuditEntry
+	var checkpoint uint64
+	err = r.View(AuditName, func(b *bolt.Bucket) error {
+		var err error
+		if checkpoint, err = auditCheckpoint(b); err != nil {
+			return err
+		}
+		rows, err = streamTrail(b, stream)
+		return err
+	})
+	if err != nil {
+		return StreamVerification{}, err
+	}
+	if len(recs) == 0 && len(rows) == 0 {
+		return StreamVerification{}, &NotFoundError{Projection: AuditName, Key: stream}
+	}
+	byRev := make(map[uint64]*AuditEntry, len(rows))
+	for i := range rows {
+		byRev[rows[i].Revision] = &rows[i]
+	}
+	for i := range recs {
+		rec := &recs[i]
+		row := byRev[rec.Revision]
+		delete(byRev, rec.Revision)
+		if rec.Position.Commit > checkpoint && row == nil {
+			continue // not applied yet
+		}
+		hash, prev := envelopeHashes(rec.RawMetadata)
+		if m := compareRow(rec, hash, prev, row); m != nil {
+			v.Mismatches = append(v.Mismatches, *m)
+		}
+	}
+	for i := range rows {
+		if byRev[rows[i].Revision] != nil {
+			v.Mismatches = append(v.Mismatches, AuditMismatch{Stream: stream, Revision: rows[i].Revision, Position: rows[i].Position,
+				Reason: "not in the store", Found: rows[i].Hash})
+		}
+	}
+	return v, nil
 }
 
-// StoreVerification is the check of every hash-chained stream the audit holds.
+// StoreVerification is the check of every hash-chained stream of the event store, and
+// of the audit rows against it.
 type StoreVerification struct {
 	// Streams and Events count what was checked.
 	Streams int
@@ -297,59 +527,213 @@ type StoreVerification struct {
 	// event carries no hash (events written by other tools, not by the ledger).
 	// Journey streams are always checked.
 	Unchained int
-	// Breaks lists every stream whose chain does not verify, in stream order.
+	// Breaks lists every stream whose chain does not verify, with its first break,
+	// in stream order.
 	Breaks []StreamVerification
+	// Mismatches lists the audit rows that differ from the store, in $all order; a
+	// stream-less entry counts rows the store does not have.
+	Mismatches []AuditMismatch
 }
 
-// OK reports whether every checked chain verified.
-func (v StoreVerification) OK() bool { return len(v.Breaks) == 0 }
+// OK reports whether every checked chain verified and the audit agrees with the store.
+func (v StoreVerification) OK() bool { return len(v.Breaks) == 0 && len(v.Mismatches) == 0 }
+
+// chainState is where the verification of one stream stands.
+type chainState struct {
+	next      uint64   // revision expected next
+	prev      [32]byte // hash of the last event that verified
+	prevHex   string
+	unchained bool
+	brk       int // index in Breaks + 1; 0 while the chain holds
+}
 
 // VerifyAll checks the hash chain of every stream whose events the ledger wrote
-// (journeys, the dead-letter stream) from the stored rows, one stream in memory at a
-// time, in a single read transaction so the answer describes one consistent state.
-func VerifyAll(r *Runner) (StoreVerification, error) {
+// (journeys, the dead-letter stream) in the event store, reading $all once, in pages,
+// and keeping only a running state per stream. Every stream whose chain breaks is
+// reported with its first break and that event's position. The audit rows up to the
+// audit projection's checkpoint are checked against the store (hashes, ids, positions,
+// and that the audit holds no other rows), in one read transaction so the answer
+// describes one consistent state of the read model.
+func VerifyAll(ctx context.Context, r *Runner, client *esdb.Client) (StoreVerification, error) {
 	var out StoreVerification
 	err := r.View(AuditName, func(b *bolt.Bucket) error {
+		checkpoint, err := auditCheckpoint(b)
+		if err != nil {
+			return err
+		}
 		rows := b.Bucket(auditRows)
-		if rows == nil {
-			return nil
-		}
-		var stream string
-		var trail []AuditEntry
-		flush := func() {
-			if len(trail) == 0 {
-				return
+		chains := map[string]*chainState{}
+		applied := 0 // store events at or before the checkpoint
+		var kbuf []byte
+		var from esdb.AllPosition = esdb.Start{}
+		var last uint64
+		started := false
+		for {
+			rs, err := client.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Forwards, From: from}, storePage)
+			if err != nil {
+				return fmt.Errorf("verify: read $all: %w", err)
 			}
-			_, journey := aggregates.NOMSFromStream(stream)
-			if !journey && trail[0].Hash == "" && trail[0].EnvelopeError == "" {
-				out.Unchained++
-			} else {
-				out.Streams++
-				out.Events += len(trail)
-				if v := verifyTrail(stream, trail); v.Break != nil {
-					out.Breaks = append(out.Breaks, v)
+			fresh, lastPos, err := func() (int, esdb.Position, error) {
+				defer rs.Close()
+				n := 0 // events not seen before
+				var lastPos esdb.Position
+				for {
+					ev, err := rs.Recv()
+					if errors.Is(err, io.EOF) {
+						return n, lastPos, nil
+					}
+					if err != nil {
+						return n, lastPos, fmt.Errorf("verify: read $all: %w", err)
+					}
+					e := ev.OriginalEvent()
+					if e == nil {
+						continue
+					}
+					lastPos = e.Position
+					if started && e.Position.Commit <= last {
+						continue // the page began at the last event of the previous one
+					}
+					n++
+					started, last = true, e.Position.Commit
+					if strings.HasPrefix(e.EventType, "$") {
+						continue // the store's own bookkeeping, as the runner skips it
+					}
+					rec := eventlog.Recorded{Stream: e.StreamID, Revision: e.EventNumber, ID: e.EventID, Type: e.EventType,
+						Data: e.Data, RawMetadata: e.UserMetadata, Position: e.Position, Created: e.CreatedDate}
+					c := chains[rec.Stream]
+					if c == nil {
+						c = &chainState{}
+						chains[rec.Stream] = c
+						if _, journey := aggregates.NOMSFromStream(rec.Stream); !journey && !ledgerWrote(rec.RawMetadata) {
+							c.unchained = true
+							out.Unchained++
+						} else {
+							out.Streams++
+						}
+					}
+					var hash, prev string
+					if !c.unchained {
+						out.Events++
+						hash, prev = c.verify(&out, &rec)
+					} else if rec.Position.Commit <= checkpoint {
+						hash, prev = envelopeHashes(rec.RawMetadata)
+					}
+					if rec.Position.Commit <= checkpoint && rows != nil {
+						applied++
+						kbuf = auditKey(kbuf[:0], rec.Stream, rec.Revision)
+						var row *AuditEntry
+						if v := rows.Get(kbuf); v != nil {
+							entry, err := decodeAudit(rec.Stream, v)
+							if err != nil {
+								return n, lastPos, err
+							}
+							row = &entry
+						}
+						if m := compareRow(&rec, hash, prev, row); m != nil {
+							out.Mismatches = append(out.Mismatches, *m)
+						}
+					}
 				}
-			}
-			trail = trail[:0]
-		}
-		c := rows.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if len(k) < 9 || k[len(k)-9] != 0 {
-				return fmt.Errorf("%w: audit key %q", ErrCorruptRow, k)
-			}
-			s := k[:len(k)-9]
-			if string(s) != stream {
-				flush()
-				stream = string(s)
-			}
-			e, err := decodeAudit(stream, v)
+			}()
 			if err != nil {
 				return err
 			}
-			trail = append(trail, e)
+			if fresh == 0 {
+				break
+			}
+			from = lastPos
 		}
-		flush()
+		if rows != nil {
+			if held := rows.Stats().KeyN; held > applied {
+				out.Mismatches = append(out.Mismatches, AuditMismatch{Reason: "not in the store",
+					Expected: fmt.Sprintf("%d rows", applied), Found: fmt.Sprintf("%d rows", held)})
+			}
+		}
 		return nil
 	})
+	slices.SortStableFunc(out.Breaks, func(a, b StreamVerification) int { return cmp.Compare(a.Stream, b.Stream) })
 	return out, err
+}
+
+// ledgerWrote reports whether an event's metadata is a ledger envelope with a hash, or
+// at least meant to be one (present but unreadable): such a stream is checked.
+func ledgerWrote(raw []byte) bool {
+	if len(raw) == 0 {
+		return false
+	}
+	var m eventlog.Metadata
+	if json.Unmarshal(raw, &m) != nil {
+		return true
+	}
+	return m.Hash != ""
+}
+
+// verify checks the next event of the chain as eventlog.VerifyEvents does, and returns
+// the hash and previous hash its metadata holds. After a break it only counts.
+func (c *chainState) verify(out *StoreVerification, rec *eventlog.Recorded) (hash, prev string) {
+	var cf canonicalFields
+	parseErr := error(nil)
+	if len(rec.RawMetadata) > 0 {
+		parseErr = json.Unmarshal(rec.RawMetadata, &cf)
+		if parseErr != nil {
+			cf = canonicalFields{}
+		}
+	}
+	rev := c.next
+	c.next++
+	if c.brk > 0 {
+		out.Breaks[c.brk-1].Checked++
+		return cf.Hash, cf.PreviousHash
+	}
+	brk := func(reason, expected, found string) {
+		out.Breaks = append(out.Breaks, StreamVerification{
+			Verification: eventlog.Verification{Stream: rec.Stream, Checked: int(rev) + 1, Head: c.prevHex,
+				Break: &eventlog.Break{Revision: rec.Revision, EventID: rec.ID, Reason: reason, Expected: expected, Found: found}},
+			BreakPosition: rec.Position.Commit})
+		c.brk = len(out.Breaks)
+	}
+	switch {
+	case rec.Revision != rev:
+		brk("revision gap", fmt.Sprint(rev), fmt.Sprint(rec.Revision))
+	case len(rec.RawMetadata) == 0:
+		brk("malformed metadata", "an envelope", "no metadata")
+	case parseErr != nil:
+		brk("malformed metadata", "an envelope", parseErr.Error())
+	case cf.PreviousHash != c.prevHex:
+		brk("previous hash mismatch", c.prevHex, cf.PreviousHash)
+	case cf.SchemaVersion < 0:
+		brk("malformed metadata", "a schema version", fmt.Sprint(cf.SchemaVersion))
+	default:
+		sum, err := eventlog.EventHash(rec.Stream, rec.Revision, rec.ID, rec.Type, c.prev, rec.Data, rec.RawMetadata)
+		want := hex.EncodeToString(sum[:])
+		switch {
+		case err != nil:
+			brk("malformed metadata", "an envelope", err.Error())
+		case cf.Hash != want:
+			brk("hash mismatch", want, cf.Hash)
+		default:
+			c.prev, c.prevHex = sum, want
+		}
+	}
+	return cf.Hash, cf.PreviousHash
+}
+
+// canonicalFields are the metadata values the chain reads, with the types
+// eventlog's verification decodes them into (so a malformed envelope fails the same
+// way).
+type canonicalFields struct {
+	UserID         string `json:"userId"`
+	Role           string `json:"role"`
+	Organisation   string `json:"organisation"`
+	OccurredAt     string `json:"occurredAt"`
+	RecordedAt     string `json:"recordedAt"`
+	Source         string `json:"source"`
+	CorrelationID  string `json:"correlationId"`
+	CausationID    string `json:"causationId"`
+	IdempotencyKey string `json:"idempotencyKey"`
+	Command        string `json:"command"`
+	CommandDigest  string `json:"commandDigest"`
+	SchemaVersion  int64  `json:"schemaVersion"`
+	PreviousHash   string `json:"previousHash"`
+	Hash           string `json:"hash"`
 }

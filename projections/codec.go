@@ -44,7 +44,6 @@ func (w *wbuf) uvar(v uint64)    { *w = binary.AppendUvarint(*w, v) }
 func (w *wbuf) svar(v int64)     { *w = binary.AppendVarint(*w, v) }
 func (w *wbuf) u64(v uint64)     { *w = binary.BigEndian.AppendUint64(*w, v) }
 func (w *wbuf) str(s string)     { w.uvar(uint64(len(s))); *w = append(*w, s...) }
-func (w *wbuf) bytes(b []byte)   { w.uvar(uint64(len(b))); *w = append(*w, b...) }
 func (w *wbuf) time(t time.Time) { w.svar(timeNanos(t)) }
 func (w *wbuf) date(d aggregates.Date) {
 	if d.IsZero() {
@@ -139,15 +138,6 @@ func (r *rbuf) raw() []byte {
 
 func (r *rbuf) str() string { return string(r.raw()) }
 
-// bytes copies the next length-prefixed bytes (nil when empty).
-func (r *rbuf) bytes() []byte {
-	v := r.raw()
-	if len(v) == 0 {
-		return nil
-	}
-	return append([]byte(nil), v...)
-}
-
 func (r *rbuf) time() time.Time { return nanosTime(r.svar()) }
 
 func (r *rbuf) date() aggregates.Date {
@@ -215,4 +205,30 @@ func projectionOf[T Projection](r *Runner, name string) (T, error) {
 		return zero, fmt.Errorf("%w: %q is a %T", ErrUnknownProjection, name, s.p)
 	}
 	return p, nil
+}
+
+// arena hands out byte slices for keys and values that must stay valid until the
+// transaction that stores them ends (bbolt keeps the slices given to Put), carving them
+// from large blocks instead of allocating one per row. A slice is never handed out
+// twice, so nothing is reused while bbolt may still read it.
+type arena struct{ block []byte }
+
+const arenaBlock = 64 << 10
+
+// free returns an empty slice with room for at least n bytes to append to; pass the
+// result to take.
+func (a *arena) free(n int) []byte {
+	if cap(a.block)-len(a.block) < n {
+		a.block = make([]byte, 0, max(arenaBlock, n))
+	}
+	return a.block[len(a.block):len(a.block)]
+}
+
+// take marks b, appended to a slice from free, as used and returns it with its
+// capacity capped. If appending outgrew the free room, b is already its own allocation.
+func (a *arena) take(b []byte) []byte {
+	if len(b) <= cap(a.block)-len(a.block) {
+		a.block = a.block[:len(a.block)+len(b)]
+	}
+	return b[:len(b):len(b)]
 }

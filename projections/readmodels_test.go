@@ -3,9 +3,12 @@ package projections
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -298,7 +301,7 @@ func TestRecallMidJourney(t *testing.T) {
 	}
 
 	// Between recall and second release the person is in custody again.
-	asAt, err := AsAtPosition(w.r, noms, positionOf(t, w.r, noms, aggregates.TypeProvenReoffenceRecorded, 0))
+	asAt, err := AsAtPosition(context.Background(), w.store.Client, noms, positionOf(t, w.r, noms, aggregates.TypeProvenReoffenceRecorded, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,6 +418,7 @@ func TestCaseloadStagesAndAttention(t *testing.T) {
 }
 
 func TestAuditTrailAsAtAndVerification(t *testing.T) {
+	ctx := context.Background()
 	w := newWorld(t)
 	noms := planJourney(w)
 	w.do(noms, "C05", aggregates.DraftPlan{Summary: "tamper-me: housing first", At: day(2024, 6, 12, 9)})
@@ -445,8 +449,8 @@ func TestAuditTrailAsAtAndVerification(t *testing.T) {
 			e.UserID != m.UserID || e.Role != m.Role || e.Organisation != m.Organisation || !e.OccurredAt.Equal(m.OccurredAt) ||
 			!e.RecordedAt.Equal(m.RecordedAt) || e.Source != m.Source || e.CorrelationID != m.CorrelationID ||
 			e.IdempotencyKey != m.IdempotencyKey || e.Hash != m.Hash || e.PreviousHash != m.PreviousHash ||
-			e.SchemaVersion != m.SchemaVersion || e.Command != m.Command || !bytes.Equal(e.Data, s.Data) ||
-			!bytes.Equal(e.Metadata, s.RawMetadata) || e.StoredAt.IsZero() {
+			e.SchemaVersion != m.SchemaVersion || e.Command != m.Command || e.CausationID != m.CausationID ||
+			!e.StoredAt.Equal(s.Created) || e.StoredAt.IsZero() || e.EnvelopeError != "" {
 			t.Fatalf("entry %d = %+v\nstream %+v", i, e, s.Recorded)
 		}
 	}
@@ -463,10 +467,12 @@ func TestAuditTrailAsAtAndVerification(t *testing.T) {
 		at   func() (aggregates.Journey, error)
 		n    int // events folded
 	}{
-		{"before anything", func() (aggregates.Journey, error) { return AsAt(w.r, noms, trail[0].RecordedAt.Add(-time.Second)) }, 0},
-		{"as at the 3rd event's recording", func() (aggregates.Journey, error) { return AsAt(w.r, noms, trail[2].RecordedAt) }, 3},
-		{"as at the 5th event's position", func() (aggregates.Journey, error) { return AsAtPosition(w.r, noms, trail[4].Position) }, 5},
-		{"now", func() (aggregates.Journey, error) { return AsAt(w.r, noms, time.Now()) }, 8},
+		{"before anything", func() (aggregates.Journey, error) {
+			return AsAt(ctx, w.store.Client, noms, trail[0].RecordedAt.Add(-time.Second))
+		}, 0},
+		{"as at the 3rd event's recording", func() (aggregates.Journey, error) { return AsAt(ctx, w.store.Client, noms, trail[2].RecordedAt) }, 3},
+		{"as at the 5th event's position", func() (aggregates.Journey, error) { return AsAtPosition(ctx, w.store.Client, noms, trail[4].Position) }, 5},
+		{"now", func() (aggregates.Journey, error) { return AsAt(ctx, w.store.Client, noms, time.Now()) }, 8},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -487,25 +493,74 @@ func TestAuditTrailAsAtAndVerification(t *testing.T) {
 		})
 	}
 
-	// The stored chain verifies; a changed byte of a stored row is found, with its position.
-	v, err := VerifyPerson(w.r, noms)
-	if err != nil || !v.OK() || v.Checked != 8 {
+	if _, err := AsAt(ctx, w.store.Client, "Z9999ZZ", time.Now()); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("as at for an unknown person: %v", err)
+	}
+
+	// The chain in the store verifies, and the audit rows agree with it.
+	v, err := VerifyPerson(ctx, w.r, w.store.Client, noms)
+	if err != nil || !v.OK() || v.Checked != 8 || v.Head != trail[7].Hash {
 		t.Fatalf("verify: %+v %v", v, err)
 	}
-	all, err := VerifyAll(w.r)
+	all, err := VerifyAll(ctx, w.r, w.store.Client)
 	if err != nil || !all.OK() || all.Streams != 1 || all.Events != 8 || all.Unchained != 1 {
 		t.Fatalf("verify all: %+v %v", all, err)
 	}
-	tamper(t, w.r, aggregates.StreamName(noms), 7, func(v []byte) []byte {
-		return bytes.Replace(v, []byte("tamper-me"), []byte("tamper-ME"), 1)
-	})
-	v, err = VerifyPerson(w.r, noms)
-	if err != nil || v.OK() || v.Break.Revision != 7 || v.Break.Reason != "hash mismatch" || v.BreakPosition != trail[7].Position {
-		t.Fatalf("after tampering: %+v %v", v, err)
+	if _, err := VerifyPerson(ctx, w.r, w.store.Client, "Z9999ZZ"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("verify an unknown person: %v", err)
 	}
-	all, err = VerifyAll(w.r)
-	if err != nil || all.OK() || len(all.Breaks) != 1 || all.Breaks[0].Stream != aggregates.StreamName(noms) || all.Breaks[0].BreakPosition != trail[7].Position {
-		t.Fatalf("verify all after tampering: %+v %v", all, err)
+
+	// A changed audit row (the read model, not the store) is found, with its position.
+	tamper(t, w.r, aggregates.StreamName(noms), 7, func(v []byte) []byte {
+		e, err := decodeAudit(aggregates.StreamName(noms), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Hash = strings.Repeat("0", 64)
+		ev := Event{Position: e.Position, Stream: e.Stream, Revision: e.Revision, ID: e.EventID, Type: e.Type, Recorded: e.StoredAt}
+		ev.Envelope.SchemaVersion, ev.Envelope.UserID, ev.Envelope.Role, ev.Envelope.Organisation = e.SchemaVersion, e.UserID, e.Role, e.Organisation
+		ev.Envelope.OccurredAt, ev.Envelope.RecordedAt, ev.Envelope.Source = e.OccurredAt, e.RecordedAt, e.Source
+		ev.Envelope.CorrelationID, ev.Envelope.CausationID, ev.Envelope.IdempotencyKey = e.CorrelationID, e.CausationID, e.IdempotencyKey
+		ev.Envelope.Command, ev.Envelope.Hash, ev.Envelope.PreviousHash = e.Command, e.Hash, e.PreviousHash
+		return appendAudit(nil, &ev)
+	})
+	v, err = VerifyPerson(ctx, w.r, w.store.Client, noms)
+	if err != nil || v.OK() || v.Break != nil || len(v.Mismatches) != 1 || v.Mismatches[0].Revision != 7 ||
+		v.Mismatches[0].Reason != "hash differs" || v.Mismatches[0].Position != trail[7].Position || v.Mismatches[0].Expected != trail[7].Hash {
+		t.Fatalf("after tampering with the audit row: %+v %v", v, err)
+	}
+	all, err = VerifyAll(ctx, w.r, w.store.Client)
+	if err != nil || all.OK() || len(all.Breaks) != 0 || len(all.Mismatches) != 1 || all.Mismatches[0] != v.Mismatches[0] {
+		t.Fatalf("verify all after tampering with the audit row: %+v %v", all, err)
+	}
+
+	// An event in the store whose bytes differ from what its hash covers (the 8th
+	// event's envelope on changed data) breaks the chain there, with its position.
+	forged := bytes.Replace(stream.Events[7].Data, []byte("tamper-me"), []byte("tamper-ME"), 1)
+	var meta map[string]any
+	if err := json.Unmarshal(stream.Events[7].RawMetadata, &meta); err != nil {
+		t.Fatal(err)
+	}
+	meta["previousHash"] = trail[7].Hash
+	rawMeta, _ := json.Marshal(meta)
+	res, err := w.store.Client.AppendToStream(ctx, aggregates.StreamName(noms), esdb.AppendToStreamOptions{ExpectedRevision: esdb.Revision(7)},
+		esdb.EventData{EventID: uuid.New(), EventType: stream.Events[7].Type, ContentType: esdb.ContentTypeJson, Data: forged, Metadata: rawMeta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.r.WaitFor(waitCtx(t), AuditName, res.CommitPosition); err != nil {
+		t.Fatal(err)
+	}
+	v, err = VerifyPerson(ctx, w.r, w.store.Client, noms)
+	if err != nil || v.Break == nil || v.Break.Revision != 8 || v.Break.Reason != "hash mismatch" || v.BreakPosition != res.CommitPosition ||
+		v.Checked != 9 || v.Head != trail[7].Hash || len(v.Mismatches) != 1 {
+		t.Fatalf("after forging an event: %+v %v", v, err)
+	}
+	all, err = VerifyAll(ctx, w.r, w.store.Client)
+	if err != nil || len(all.Breaks) != 1 || all.Breaks[0].Stream != aggregates.StreamName(noms) ||
+		!reflect.DeepEqual(all.Breaks[0].Verification, v.Verification) || all.Breaks[0].BreakPosition != res.CommitPosition ||
+		len(all.Mismatches) != 1 || all.Events != 9 {
+		t.Fatalf("verify all after forging an event: %+v %v", all, err)
 	}
 }
 
@@ -532,10 +587,10 @@ func TestUndecodableEventStopsOnlyTheReadModelsThatNeedIt(t *testing.T) {
 	if err != nil || len(tr) != 1 || tr[0].SchemaVersion != 99 {
 		t.Fatalf("poison in the audit trail: %+v %v", tr, err)
 	}
-	if v, err := VerifyPerson(w.r, "F6789GH"); err != nil || v.OK() {
+	if v, err := VerifyPerson(context.Background(), w.r, w.store.Client, "F6789GH"); err != nil || v.OK() || v.Break == nil || v.BreakPosition != poison.CommitPosition {
 		t.Fatalf("poison verifies: %+v %v", v, err)
 	}
-	if _, err := AsAt(w.r, "F6789GH", time.Now()); !errors.Is(err, aggregates.ErrUnsupportedSchemaVersion) {
+	if _, err := AsAt(context.Background(), w.store.Client, "F6789GH", time.Now()); !errors.Is(err, aggregates.ErrUnsupportedSchemaVersion) {
 		t.Fatalf("as at the poison: %v", err)
 	}
 	// and each read model that needs the decoded event stops at it, naming it.
