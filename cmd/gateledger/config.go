@@ -8,7 +8,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
+
+// grpcLog is the logger gRPC's own messages go to. gRPC keeps one logger per process,
+// installed by main before anything runs; each command points it at the logger its
+// flags asked for.
+var grpcLog atomic.Pointer[slog.Logger]
 
 // envPrefix is the prefix of every environment variable the ledger reads.
 const envPrefix = "GATELEDGER_"
@@ -78,11 +84,15 @@ func (l *logConfig) logger(w io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("log level %q: %w", l.level, err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
 	switch l.format {
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		log = slog.New(slog.NewJSONHandler(w, opts))
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		log = slog.New(slog.NewTextHandler(w, opts))
+	default:
+		return nil, fmt.Errorf("log format %q: want json or text", l.format)
 	}
-	return nil, fmt.Errorf("log format %q: want json or text", l.format)
+	grpcLog.Store(log)
+	return log, nil
 }

@@ -7,9 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"google.golang.org/grpc/grpclog"
+
+	"github.com/gateledger/gateledger/esdbserver"
 )
 
 const usage = `gateledger: the through-the-gate resettlement ledger
@@ -26,6 +31,8 @@ environment variable shown in its help.
 `
 
 func main() {
+	grpcLog.Store(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	grpclog.SetLoggerV2(esdbserver.GRPCLogger{Log: slog.New(forward{})})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
@@ -65,6 +72,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 }
+
+// forward hands gRPC's log records to whichever logger grpcLog points at now.
+type forward struct{}
+
+func (forward) Enabled(ctx context.Context, l slog.Level) bool {
+	return grpcLog.Load().Enabled(ctx, l)
+}
+
+func (forward) Handle(ctx context.Context, r slog.Record) error {
+	return grpcLog.Load().Handler().Handle(ctx, r)
+}
+
+func (f forward) WithAttrs([]slog.Attr) slog.Handler { return f }
+
+func (f forward) WithGroup(string) slog.Handler { return f }
 
 // errUsage marks a command line that could not be parsed; the flag package has already
 // said why.
