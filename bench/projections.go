@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/gateledger/gateledger/aggregates"
@@ -138,12 +140,16 @@ func fill(ctx context.Context, cfg ProjectionConfig, dataDir string, now time.Ti
 	n := 0
 	for total < int64(cfg.Events) {
 		// Chunks bound memory; within a chunk, histories interleave in $all.
-		var chunk []journeygen.Journey
-		for size := int64(0); size < 60000 && total+size < int64(cfg.Events); n++ {
-			j := gen.Journey(n)
-			chunk = append(chunk, j)
+		chunk := generate(gen, n, 2000)
+		size := total
+		for i, j := range chunk {
+			if size >= int64(cfg.Events) {
+				chunk = chunk[:i]
+				break
+			}
 			size += int64(j.EventCount())
 		}
+		n += len(chunk)
 		base := total
 		w := &journeygen.Writer{Client: store.Client, Concurrency: 32, StepsPerAppend: 6,
 			Progress: func(written int64) { bar.Update(float64(base+written), float64(base+written)) }}
@@ -206,4 +212,23 @@ func p99(n int, fn func() error) (float64, error) {
 	}
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	return ms(d[len(d)*99/100]), nil
+}
+
+// generate makes journeys first..first+n-1 on every core; each is deterministic on its
+// own, so the order of work does not matter.
+func generate(gen *journeygen.Generator, first, n int) []journeygen.Journey {
+	out := make([]journeygen.Journey, n)
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				out[i] = gen.Journey(first + i)
+			}
+		}(w)
+	}
+	wg.Wait()
+	return out
 }
