@@ -62,6 +62,7 @@ func (a *AuditProjection) Apply(b *bolt.Bucket, ev Event) error {
 	if err != nil {
 		return err
 	}
+	rows.FillPercent = appendFill
 	k := a.arena.take(auditKey(a.arena.free(len(ev.Stream)+9), ev.Stream, ev.Revision))
 	v := a.arena.take(appendAudit(a.arena.free(200+len(ev.Type)), &ev))
 	if err := rows.Put(k, v); err != nil {
@@ -121,23 +122,38 @@ func appendHash(w wbuf, h string) wbuf {
 	switch {
 	case h == "":
 		return append(w, hashEmpty)
-	case len(h) == 64 && isLowerHex(h):
-		out, _ := hex.AppendDecode(append(w, hashRaw), []byte(h)) // checked above: valid hex
-		return out
+	case len(h) == 64:
+		if out, ok := appendLowerHex(append(w, hashRaw), h); ok {
+			return out
+		}
 	}
 	w = append(w, hashText)
 	w.str(h)
 	return w
 }
 
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
+// appendLowerHex appends the bytes of the lower-case hex h; ok is false (and the
+// result garbage) when h is not lower-case hex.
+func appendLowerHex(w wbuf, h string) (wbuf, bool) {
+	for i := 0; i+1 < len(h); i += 2 {
+		hi, lo := lowerHex[h[i]], lowerHex[h[i+1]]
+		if hi < 0 || lo < 0 {
+			return w, false
 		}
+		w = append(w, byte(hi)<<4|byte(lo))
 	}
-	return true
+	return w, len(h)%2 == 0
 }
+
+var lowerHex = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for i, c := range "0123456789abcdef" {
+		t[c] = int8(i)
+	}
+	return t
+}()
 
 func (r *rbuf) hash() string {
 	switch r.u8() {

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -44,6 +45,7 @@ type CaseloadProjection struct {
 	// pending holds the latest state of each person seen in the current batch, so that
 	// a person with several events in a batch is written once (Batcher).
 	pending map[string]*aggregates.Journey
+	kbuf    []byte // scratch for row keys looked up before a Put
 }
 
 // NewCaseload returns the caseload projection; policy decides the due times.
@@ -179,14 +181,24 @@ func (c *CaseloadProjection) update(b, rows, people *bolt.Bucket, noms string, j
 	orgs.uvar(uint64(len(now)))
 	for _, x := range now {
 		orgs.str(string(x.org))
-		if err := rows.Put(append(key(string(x.org)), noms...), base.encode(x.rel)); err != nil {
-			return err
+		k := append(append(append(c.kbuf[:0], x.org...), 0), noms...)
+		c.kbuf = k
+		v := base.encode(x.rel)
+		// An unchanged row is not written again: a Put dirties its page even when
+		// the bytes are the same, and most events change nothing a caseload shows.
+		if old := rows.Get(k); !bytes.Equal(old, v) || old == nil {
+			if err := rows.Put(bytes.Clone(k), v); err != nil {
+				return err
+			}
 		}
 		if !slices.Contains(had, string(x.org)) {
 			if err := addCount(b, string(x.org), 1); err != nil {
 				return err
 			}
 		}
+	}
+	if old := people.Get([]byte(noms)); bytes.Equal(old, orgs) && old != nil {
+		return nil
 	}
 	return people.Put([]byte(noms), orgs)
 }

@@ -53,6 +53,35 @@ func (w *wbuf) date(d aggregates.Date) {
 	w.svar(d.Time().UnixNano())
 }
 
+func (w *wbuf) bool(v bool) {
+	if v {
+		w.u8(1)
+	} else {
+		w.u8(0)
+	}
+}
+
+// zeroUnix is the zero time's Unix seconds: xtime stores seconds from it, so the zero
+// time is (0, 0) and any other instant, in any year, reads back exactly (in UTC).
+const zeroUnix = -62135596800
+
+func (w *wbuf) xtime(t time.Time) {
+	if t.IsZero() {
+		w.svar(0)
+		w.uvar(0)
+		return
+	}
+	w.svar(t.Unix() - zeroUnix)
+	w.uvar(uint64(t.Nanosecond()))
+}
+
+// xdate stores every field of d, so any Date reads back exactly.
+func (w *wbuf) xdate(d aggregates.Date) {
+	w.svar(int64(d.Year))
+	w.svar(int64(d.Month))
+	w.svar(int64(d.Day))
+}
+
 // timeNanos is t as Unix nanoseconds, 0 for the zero time. (The Unix epoch itself
 // would read back as the zero time; no ledger fact happened then.)
 func timeNanos(t time.Time) int64 {
@@ -140,6 +169,31 @@ func (r *rbuf) str() string { return string(r.raw()) }
 
 func (r *rbuf) time() time.Time { return nanosTime(r.svar()) }
 
+func (r *rbuf) bool() bool { return r.u8() != 0 }
+
+func (r *rbuf) xtime() time.Time {
+	sec, nsec := r.svar(), r.uvar()
+	if sec == 0 && nsec == 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec+zeroUnix, int64(nsec)).UTC()
+}
+
+func (r *rbuf) xdate() aggregates.Date {
+	return aggregates.Date{Year: int(r.svar()), Month: time.Month(r.svar()), Day: int(r.svar())}
+}
+
+// count reads an element count, failing when it exceeds the bytes left (each element
+// takes at least one byte), so a corrupt row cannot ask for a huge allocation.
+func (r *rbuf) count() int {
+	n := r.uvar()
+	if n > uint64(len(r.b)) {
+		r.fail()
+		return 0
+	}
+	return int(n)
+}
+
 func (r *rbuf) date() aggregates.Date {
 	n := r.svar()
 	if n == 0 {
@@ -162,6 +216,11 @@ func key(parts ...string) []byte {
 	}
 	return k
 }
+
+// appendFill is the fill percent of buckets whose keys mostly grow within a prefix
+// (a stream's revisions, a person's history): bbolt's default of one half leaves every
+// split page half empty for good, which doubles the file and what a rebuild writes.
+const appendFill = 0.9
 
 // subBucket returns the named sub-bucket of b, creating it when b is writable.
 func subBucket(b *bolt.Bucket, name []byte) (*bolt.Bucket, error) {

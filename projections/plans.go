@@ -2,8 +2,9 @@ package projections
 
 import (
 	"cmp"
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -18,8 +19,9 @@ import (
 const PlansName = "plans"
 
 var (
-	planState   = []byte("state")
-	planHistory = []byte("history")
+	// planPeople holds each person's state row and, right after it, the person's
+	// history rows, so that a batch dirties one leaf page per person, not two.
+	planPeople = []byte("people")
 )
 
 const planHistoryVersion = 1
@@ -27,16 +29,16 @@ const planHistoryVersion = 1
 // PlansProjection keeps each person's resettlement plan: pathways, needs, actions, the plan
 // itself, the inputs of the derived deadlines, and the history of every item.
 //
-// Storage:
-//   - "state": key NOMS, value the JSON of storedPlan, the plan-relevant part of the
-//     journey after the person's last event (one row per person, read once per query,
-//     so JSON's clarity costs nothing that matters).
-//   - "history": key NOMS ‖ 0x00 ‖ item ‖ 0x00 ‖ U64(position), value the binary
-//     history row (who, organisation, when, what changed). Items are "custody",
-//     "screening", "plan", "releaseDates", "pathway/<PATHWAY>" and "action/<id>".
+// Storage, in the sub-bucket "people", each person's rows together:
+//   - key NOMS ‖ 0x00, value the binary storedPlan (appendTo), the plan-relevant part
+//     of the journey after the person's last event (one row per person);
+//   - key NOMS ‖ 0x00 ‖ item ‖ 0x00 ‖ U64(position), value the binary history row (who,
+//     organisation, when, what changed). Items are "custody", "screening", "plan",
+//     "releaseDates", "pathway/<PATHWAY>" and "action/<id>".
 //
 // Deadlines and overdue flags are decided at query time from the stored dates.
 type PlansProjection struct {
+	arena arena
 	// pending holds the latest state of each person changed in the current batch, so
 	// that a person with several events in a batch is written once (Batcher).
 	pending map[string]*pendingPlan
@@ -46,8 +48,11 @@ type pendingPlan struct {
 	j        *aggregates.Journey
 	pos, rev uint64
 	// pathways and actions are the person's plan items after the last event applied,
-	// kept by the projection itself (the runner's journey is folded in place, so it
-	// only ever shows the latest state): planChange reads the old values from them.
+	// kept by the projection itself (the runner folds the journey in place, so it only
+	// ever shows the latest state): planChange reads the old values from them. They
+	// are read from the stored row at the person's first plan event of the batch
+	// (loaded), since only plan events change them.
+	loaded   bool
 	pathways map[aggregates.Pathway]aggregates.PathwayState
 	actions  map[string]aggregates.Action
 }
@@ -55,11 +60,15 @@ type pendingPlan struct {
 // NewPlans returns the resettlement plan projection.
 func NewPlans() *PlansProjection { return &PlansProjection{pending: map[string]*pendingPlan{}} }
 
+// planStateVersion is the first byte of every state row; planHistoryVersion of every
+// history row. A change of either layout bumps it together with Version.
+const planStateVersion = 2
+
 // Name implements Projection.
 func (*PlansProjection) Name() string { return PlansName }
 
 // Version implements Projection.
-func (*PlansProjection) Version() int { return 1 }
+func (*PlansProjection) Version() int { return 2 }
 
 // Apply implements Projection: it writes the history row of a plan item now and keeps
 // the person's state for Commit.
@@ -73,39 +82,72 @@ func (p *PlansProjection) Apply(b *bolt.Bucket, ev Event) error {
 	if ev.After == nil {
 		return nil
 	}
-	pp, err := p.pendingOf(b, ev.NOMS)
-	if err != nil {
-		return err
+	pp := p.pending[ev.NOMS]
+	if pp == nil {
+		pp = &pendingPlan{}
+		p.pending[ev.NOMS] = pp
 	}
 	pp.j, pp.pos, pp.rev = ev.After, ev.Position, ev.Revision
+	if !isPlanEvent(ev.Domain) {
+		return nil
+	}
+	if !pp.loaded && changesItems(ev.Domain) {
+		if err := pp.load(b, ev.NOMS); err != nil {
+			return err
+		}
+	}
 	item, change, ok := planChange(pp.pathways, pp.actions, ev.Domain)
 	pp.track(ev.Domain, ev.After)
 	if !ok {
 		return nil
 	}
-	hist, err := subBucket(b, planHistory)
+	hist, err := subBucket(b, planPeople)
 	if err != nil {
 		return err
 	}
-	k := append(key(ev.NOMS, item), U64(ev.Position)...)
-	if err := hist.Put(k, encodeHistory(&ev, change)); err != nil {
+	hist.FillPercent = appendFill
+	k := p.arena.take(append(append(p.arena.free(len(ev.NOMS)+len(item)+10), ev.NOMS...), 0))
+	k = append(append(k, item...), 0)
+	k = binary.BigEndian.AppendUint64(k, ev.Position)
+	k = p.arena.take(k)
+	v := p.arena.take(appendHistory(p.arena.free(120+len(change)), &ev, change))
+	if err := hist.Put(k, v); err != nil {
 		return fmt.Errorf("plan history: %w", err)
 	}
 	return nil
 }
 
-// pendingOf returns the batch's entry for noms, starting it from the stored state row
-// when the person has not been seen in this batch.
-func (p *PlansProjection) pendingOf(b *bolt.Bucket, noms string) (*pendingPlan, error) {
-	if pp := p.pending[noms]; pp != nil {
-		return pp, nil
+// isPlanEvent reports whether ev changes a plan item (planChange names one).
+func isPlanEvent(ev aggregates.Event) bool {
+	switch ev.(type) {
+	case aggregates.PrisonerReceived, aggregates.PrisonerReleased, aggregates.LicenceRevoked, aggregates.JourneyClosed,
+		aggregates.CustodyScreeningCompleted, aggregates.ResettlementPlanDrafted, aggregates.ResettlementPlanRevised,
+		aggregates.ReleaseDatesSet, aggregates.ReleaseDatesChanged, aggregates.PathwayNeedIdentified,
+		aggregates.PathwayStatusChanged, aggregates.ActionAgreed, aggregates.ActionAssigned, aggregates.ActionCompleted:
+		return true
 	}
-	pp := &pendingPlan{}
-	if st := b.Bucket(planState); st != nil {
-		if v := st.Get([]byte(noms)); v != nil {
-			var sp storedPlan
-			if err := json.Unmarshal(v, &sp); err != nil {
-				return nil, fmt.Errorf("%w: plan of %s: %w", ErrCorruptRow, noms, err)
+	return false
+}
+
+// changesItems reports whether ev changes a pathway or an action.
+func changesItems(ev aggregates.Event) bool {
+	switch ev.(type) {
+	case aggregates.PathwayNeedIdentified, aggregates.PathwayStatusChanged, aggregates.ActionAgreed,
+		aggregates.ActionAssigned, aggregates.ActionCompleted:
+		return true
+	}
+	return false
+}
+
+// load reads the person's pathways and actions from the stored state row (none when
+// the person has no row yet).
+func (pp *pendingPlan) load(b *bolt.Bucket, noms string) error {
+	pp.loaded = true
+	if st := b.Bucket(planPeople); st != nil {
+		if v := st.Get(key(noms)); v != nil {
+			sp, err := decodePlanState(v)
+			if err != nil {
+				return fmt.Errorf("plan of %s: %w", noms, err)
 			}
 			pp.pathways, pp.actions = sp.Pathways, sp.Actions
 		}
@@ -116,13 +158,15 @@ func (p *PlansProjection) pendingOf(b *bolt.Bucket, noms string) (*pendingPlan, 
 	if pp.actions == nil {
 		pp.actions = map[string]aggregates.Action{}
 	}
-	p.pending[noms] = pp
-	return pp, nil
+	return nil
 }
 
 // track copies the plan item ev changed from the journey after it. Only the plan
 // events change pathways and actions, each one item.
 func (pp *pendingPlan) track(ev aggregates.Event, after *aggregates.Journey) {
+	if !pp.loaded {
+		return
+	}
 	switch e := ev.(type) {
 	case aggregates.PathwayNeedIdentified:
 		pp.pathways[e.Pathway] = after.Pathway(e.Pathway)
@@ -142,10 +186,11 @@ func (p *PlansProjection) Commit(b *bolt.Bucket) error {
 	if len(p.pending) == 0 {
 		return nil
 	}
-	st, err := subBucket(b, planState)
+	st, err := subBucket(b, planPeople)
 	if err != nil {
 		return err
 	}
+	st.FillPercent = appendFill
 	nomss := make([]string, 0, len(p.pending))
 	for n := range p.pending {
 		nomss = append(nomss, n)
@@ -153,11 +198,9 @@ func (p *PlansProjection) Commit(b *bolt.Bucket) error {
 	slices.Sort(nomss)
 	for _, n := range nomss {
 		pp := p.pending[n]
-		v, err := json.Marshal(storedPlanOf(pp.j, pp.pos, pp.rev))
-		if err != nil {
-			return fmt.Errorf("plan of %s: %w", n, err)
-		}
-		if err := st.Put([]byte(n), v); err != nil {
+		sp := storedPlanOf(pp.j, pp.pos, pp.rev)
+		v := p.arena.take(sp.appendTo(p.arena.free(256)))
+		if err := st.Put(p.arena.take(append(append(p.arena.free(len(n)+1), n...), 0)), v); err != nil {
 			return fmt.Errorf("plan of %s: %w", n, err)
 		}
 	}
@@ -193,6 +236,127 @@ func storedPlanOf(j *aggregates.Journey, pos, rev uint64) storedPlan {
 		Responsible: j.Responsible(), ReceivedAt: j.ReceivedAt, ScreenedAt: j.ScreenedAt, Plan: j.Plan,
 		Pathways: j.Pathways, Actions: j.Actions, ReleaseDates: j.ReleaseDates, ReleasedAt: j.ReleasedAt,
 		Closed: j.Closed, ClosedAt: j.ClosedAt, OpenHandover: j.OpenHandover()}
+}
+
+// appendTo appends the row of s (layout version planStateVersion): NOMS, position,
+// revision, custody, prison, responsible, received and screened times, the plan
+// (revision, summary, drafted, revised), the pathways sorted by name (name, status,
+// reason, need, identified, changed), the actions sorted by id (id, pathway,
+// description, due, owner, agreed, outcome, completed), the five release dates, the
+// release time, closed and its time, and the open handover if any (seq, from, to,
+// reason, due, requested, status, decided, reject reason).
+func (s *storedPlan) appendTo(w wbuf) wbuf {
+	w.u8(planStateVersion)
+	w.str(s.NOMS)
+	w.uvar(s.Position)
+	w.uvar(s.Revision)
+	w.str(string(s.Custody))
+	w.str(s.Prison)
+	w.str(string(s.Responsible))
+	w.xtime(s.ReceivedAt)
+	w.xtime(s.ScreenedAt)
+	w.svar(int64(s.Plan.Revision))
+	w.str(s.Plan.Summary)
+	w.xtime(s.Plan.DraftedAt)
+	w.xtime(s.Plan.RevisedAt)
+	w.uvar(uint64(len(s.Pathways)))
+	if len(s.Pathways) > 0 {
+		for _, p := range slices.Sorted(maps.Keys(s.Pathways)) {
+			ps := s.Pathways[p]
+			w.str(string(p))
+			w.str(string(ps.Status))
+			w.str(ps.Reason)
+			w.str(ps.Need)
+			w.xtime(ps.IdentifiedAt)
+			w.xtime(ps.ChangedAt)
+		}
+	}
+	w.uvar(uint64(len(s.Actions)))
+	if len(s.Actions) > 0 {
+		for _, id := range slices.Sorted(maps.Keys(s.Actions)) {
+			a := s.Actions[id]
+			w.str(id)
+			w.str(a.ID)
+			w.str(string(a.Pathway))
+			w.str(a.Description)
+			w.xdate(a.Due)
+			w.str(string(a.Owner))
+			w.xtime(a.AgreedAt)
+			w.str(a.Outcome)
+			w.xtime(a.CompletedAt)
+		}
+	}
+	rd := &s.ReleaseDates
+	for _, d := range [...]aggregates.Date{rd.ConfirmedRelease, rd.ActualParole, rd.HDCActual, rd.ConditionalRelease, rd.AutomaticRelease} {
+		w.xdate(d)
+	}
+	w.xtime(s.ReleasedAt)
+	w.bool(s.Closed)
+	w.xtime(s.ClosedAt)
+	w.bool(s.OpenHandover != nil)
+	if h := s.OpenHandover; h != nil {
+		w.svar(int64(h.Seq))
+		w.str(string(h.From))
+		w.str(string(h.To))
+		w.str(h.Reason)
+		w.xtime(h.Due)
+		w.xtime(h.RequestedAt)
+		w.str(string(h.Status))
+		w.xtime(h.DecidedAt)
+		w.str(h.RejectReason)
+	}
+	return w
+}
+
+// decodePlanState reads what appendTo wrote.
+func decodePlanState(v []byte) (storedPlan, error) {
+	r := rbuf{b: v}
+	if ver := r.u8(); ver != planStateVersion {
+		return storedPlan{}, fmt.Errorf("%w: plan state version %d", ErrCorruptRow, ver)
+	}
+	var s storedPlan
+	s.NOMS = r.str()
+	s.Position = r.uvar()
+	s.Revision = r.uvar()
+	s.Custody = aggregates.CustodyStatus(r.str())
+	s.Prison = r.str()
+	s.Responsible = aggregates.Org(r.str())
+	s.ReceivedAt = r.xtime()
+	s.ScreenedAt = r.xtime()
+	s.Plan.Revision = int(r.svar())
+	s.Plan.Summary = r.str()
+	s.Plan.DraftedAt = r.xtime()
+	s.Plan.RevisedAt = r.xtime()
+	if n := r.count(); n > 0 {
+		s.Pathways = make(map[aggregates.Pathway]aggregates.PathwayState, n)
+		for range n {
+			p := aggregates.Pathway(r.str())
+			s.Pathways[p] = aggregates.PathwayState{Status: aggregates.PathwayStatus(r.str()), Reason: r.str(), Need: r.str(),
+				IdentifiedAt: r.xtime(), ChangedAt: r.xtime()}
+		}
+	}
+	if n := r.count(); n > 0 {
+		s.Actions = make(map[string]aggregates.Action, n)
+		for range n {
+			id := r.str()
+			s.Actions[id] = aggregates.Action{ID: r.str(), Pathway: aggregates.Pathway(r.str()), Description: r.str(), Due: r.xdate(),
+				Owner: aggregates.Org(r.str()), AgreedAt: r.xtime(), Outcome: r.str(), CompletedAt: r.xtime()}
+		}
+	}
+	rd := &s.ReleaseDates
+	rd.ConfirmedRelease, rd.ActualParole, rd.HDCActual, rd.ConditionalRelease, rd.AutomaticRelease = r.xdate(), r.xdate(), r.xdate(), r.xdate(), r.xdate()
+	s.ReleasedAt = r.xtime()
+	s.Closed = r.bool()
+	s.ClosedAt = r.xtime()
+	if r.bool() {
+		s.OpenHandover = &aggregates.Handover{Seq: int(r.svar()), From: aggregates.Org(r.str()), To: aggregates.Org(r.str()),
+			Reason: r.str(), Due: r.xtime(), RequestedAt: r.xtime(), Status: aggregates.HandoverStatus(r.str()),
+			DecidedAt: r.xtime(), RejectReason: r.str()}
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%w: %d bytes after the plan state", ErrCorruptRow, len(r.b))
+	}
+	return s, r.err
 }
 
 // journey rebuilds enough of the journey for aggregates.Journey.Deadlines.
@@ -280,9 +444,8 @@ func displayed(d aggregates.ReleaseDates) string {
 	return "none"
 }
 
-func encodeHistory(ev *Event, change string) []byte {
+func appendHistory(w wbuf, ev *Event, change string) wbuf {
 	m := &ev.Envelope
-	var w wbuf
 	w.u8(planHistoryVersion)
 	w.uvar(ev.Revision)
 	w = append(w, ev.ID[:]...)
@@ -420,20 +583,24 @@ func Plan(r *Runner, noms string, now time.Time, policy aggregates.Policy) (Plan
 	var st storedPlan
 	var hist []HistoryEntry
 	err := r.View(PlansName, func(b *bolt.Bucket) error {
-		s := b.Bucket(planState)
+		people := b.Bucket(planPeople)
+		prefix := key(noms)
 		var v []byte
-		if s != nil {
-			v = s.Get([]byte(noms))
+		if people != nil {
+			v = people.Get(prefix)
 		}
 		if v == nil {
 			return &NotFoundError{Projection: PlansName, Key: noms}
 		}
-		if err := json.Unmarshal(v, &st); err != nil {
-			return fmt.Errorf("%w: plan of %s: %w", ErrCorruptRow, noms, err)
+		var err error
+		if st, err = decodePlanState(v); err != nil {
+			return fmt.Errorf("plan of %s: %w", noms, err)
 		}
-		prefix := key(noms)
-		return scanPrefix(b.Bucket(planHistory), prefix, func(k, v []byte) error {
+		return scanPrefix(people, prefix, func(k, v []byte) error {
 			rest := k[len(prefix):]
+			if len(rest) == 0 {
+				return nil // the state row
+			}
 			if len(rest) < 9 || rest[len(rest)-9] != 0 {
 				return fmt.Errorf("%w: plan history key %q", ErrCorruptRow, k)
 			}
