@@ -1,0 +1,250 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gateledger/gateledger/aggregates"
+)
+
+// Text limits of request fields, in bytes. Free text (summaries, reasons,
+// notes) is bounded so that one event stays small; names and codes tighter.
+const (
+	maxText  = 4000
+	maxShort = 200
+)
+
+// decodeJSON reads exactly one JSON object from body into dst, refusing
+// unknown fields, trailing data and values of the wrong type. The errors are
+// *problemError (malformed-request, with the field when known), or the
+// *http.MaxBytesError of a body over the limit.
+func decodeJSON(body io.Reader, dst any) error {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeProblem(err)
+	}
+	// One value only: anything but white space after it is refused, so that
+	// a body cannot smuggle a second command a proxy might read differently.
+	var extra json.RawMessage
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err
+		}
+		return newProblem(ProblemMalformedRequest, "the body must hold one JSON object and nothing after it")
+	}
+	return nil
+}
+
+func decodeProblem(err error) error {
+	var (
+		tooBig  *http.MaxBytesError
+		syntax  *json.SyntaxError
+		typeErr *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &tooBig):
+		return err
+	case errors.Is(err, io.EOF):
+		return newProblem(ProblemMalformedRequest, "the body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return newProblem(ProblemMalformedRequest, "the body ends inside a JSON value")
+	case errors.As(err, &syntax):
+		return newProblem(ProblemMalformedRequest, "invalid JSON at byte %d", syntax.Offset)
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			p := newProblem(ProblemMalformedRequest, "the body must be a JSON object, not %s", typeErr.Value)
+			return p
+		}
+		p := newProblem(ProblemMalformedRequest, "field %s has the wrong type", field)
+		p.errs = []FieldError{{Field: field, Message: fmt.Sprintf("must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}}
+		return p
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		field := strings.Trim(name, `"`)
+		p := newProblem(ProblemMalformedRequest, "unknown field %s", name)
+		p.errs = []FieldError{{Field: field, Message: "unknown field"}}
+		return p
+	}
+	return newProblem(ProblemMalformedRequest, "the body cannot be read as JSON")
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "int", "int64", "int32", "uint64":
+		return "an integer"
+	case "struct", "map":
+		return "an object"
+	case "slice":
+		return "an array"
+	case "ptr":
+		return "a number"
+	}
+	return "another type"
+}
+
+// checkJSONContentType refuses bodies that do not say they are JSON.
+func checkJSONContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return newProblem(ProblemMediaType, "send Content-Type: application/json")
+	}
+	return nil
+}
+
+// validator gathers field errors; its helpers return the parsed value (zero on
+// error) so that a body's command can be built in one pass and every invalid
+// field reported at once.
+type validator struct{ errs []FieldError }
+
+func (v *validator) add(field, format string, args ...any) {
+	v.errs = append(v.errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) err() error {
+	if len(v.errs) == 0 {
+		return nil
+	}
+	return validationProblem(v.errs...)
+}
+
+// text checks a free-text field: required or not, at most limit bytes, no
+// control characters other than new lines and tabs.
+func (v *validator) text(field, s string, required bool, limit int) string {
+	switch {
+	case s == "" && required:
+		v.add(field, "is required")
+	case len(s) > limit:
+		v.add(field, "is longer than %d bytes", limit)
+	case !utf8.ValidString(s):
+		v.add(field, "is not UTF-8")
+	case strings.TrimSpace(s) == "" && s != "":
+		v.add(field, "is blank")
+	default:
+		for _, r := range s {
+			if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
+				v.add(field, "contains a control character")
+				break
+			}
+		}
+	}
+	return s
+}
+
+// time parses an RFC 3339 timestamp with a zone offset.
+func (v *validator) time(field, s string, required bool) time.Time {
+	if s == "" {
+		if required {
+			v.add(field, "is required (RFC 3339 time such as 2026-05-01T09:30:00Z)")
+		}
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		v.add(field, "is not an RFC 3339 time such as 2026-05-01T09:30:00Z")
+		return time.Time{}
+	}
+	if t.Year() < 1900 || t.Year() > 2200 {
+		v.add(field, "is out of range")
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// date parses a civil date YYYY-MM-DD.
+func (v *validator) date(field, s string, required bool) aggregates.Date {
+	if s == "" {
+		if required {
+			v.add(field, "is required (YYYY-MM-DD)")
+		}
+		return aggregates.Date{}
+	}
+	d, err := aggregates.ParseDate(s)
+	if err != nil || d.Year < 1900 || d.Year > 2200 {
+		v.add(field, "is not a date YYYY-MM-DD")
+		return aggregates.Date{}
+	}
+	return d
+}
+
+// ident checks an identifier against its published format (kind is an
+// aggregates.ValidateIdentifier format name).
+func (v *validator) ident(field, kind, s string, required bool) string {
+	if s == "" {
+		if required {
+			v.add(field, "is required")
+		}
+		return ""
+	}
+	if aggregates.ValidateIdentifier(kind, s) != nil {
+		v.add(field, "%s", identHelp(kind))
+	}
+	return s
+}
+
+func identHelp(kind string) string {
+	switch kind {
+	case "noms":
+		return "is not a prison number such as A1234BC"
+	case "prison":
+		return "is not a three-letter prison code such as MDI"
+	case "bookingId":
+		return "is not a numeric NOMIS booking id"
+	case "crn":
+		return "is not a case reference number such as X123456"
+	case "pnc":
+		return "is not a PNC id such as 2012/394773H"
+	case "providerCode":
+		return "is not a contract package area C01-C21"
+	case "correctsEventId":
+		return "is not an event id (UUID)"
+	case "actionId":
+		return "is not an action id: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+	}
+	return "has the wrong format"
+}
+
+// org checks an organisation code (prison, CRC, NPS division or region).
+func (v *validator) org(field, s string, required bool) aggregates.Org {
+	if s == "" {
+		if required {
+			v.add(field, "is required")
+		}
+		return ""
+	}
+	o := aggregates.Org(s)
+	if !o.Valid() {
+		v.add(field, "is not an organisation code (a prison code such as MDI, C01-C21, N01-N07 or NPS-A..NPS-L)")
+	}
+	return o
+}
+
+// enum checks s is one of the values valid accepts.
+func (v *validator) enum(field, s string, valid bool, values string) {
+	switch {
+	case s == "":
+		v.add(field, "is required (one of %s)", values)
+	case !valid:
+		v.add(field, "must be one of %s", values)
+	}
+}
+
+// jsonBytes is a small helper for tests and the fuzzer: it reads a command
+// body from bytes as the handler does.
+func jsonBytes(b []byte, dst any) error { return decodeJSON(bytes.NewReader(b), dst) }

@@ -1,0 +1,404 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/projections"
+)
+
+// What the access log says was read.
+const (
+	accessJourney      = "read journey"
+	accessPlan         = "read plan"
+	accessTrail        = "read audit trail"
+	accessVerification = "verify journey"
+	accessVerifyAll    = "verify all journeys"
+	accessCaseload     = "read caseload"
+	accessHandovers    = "read handovers"
+)
+
+// maxAccessLogSpan bounds one read of the access log.
+const maxAccessLogSpan = 366 * 24 * time.Hour
+
+// nomsParam reads and checks the {noms} path parameter.
+func nomsParam(r *http.Request) (string, error) {
+	var v validator
+	noms := v.ident("noms", "noms", r.PathValue("noms"), true)
+	return noms, v.err()
+}
+
+// loadReadable loads the journey of noms from the store and authorises p to
+// read it. A journey p may not read answers exactly like one that does not
+// exist (auth.ErrNotFound).
+func (s *server) loadReadable(ctx context.Context, p auth.Principal, noms string) (eventlog.JourneyStream, error) {
+	st, err := s.cfg.Journeys.LoadStream(ctx, noms)
+	if err != nil {
+		return eventlog.JourneyStream{}, err
+	}
+	if err := auth.AuthorizeRead(p, st.Journey); err != nil {
+		return eventlog.JourneyStream{}, err
+	}
+	return st, nil
+}
+
+// minPosition reads Gateledger-Min-Position.
+func minPosition(r *http.Request) (uint64, error) {
+	v := r.Header.Get(HeaderMinPosition)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, validationProblem(FieldError{Field: HeaderMinPosition, Message: "must be a $all position (a non-negative integer) from Gateledger-Position"})
+	}
+	return n, nil
+}
+
+// waitRead waits until the read model has reached the later of the
+// caller's Gateledger-Min-Position and floor (for a person's reads, the
+// journey's last event as loaded: a read never shows a person older than the
+// store does). It answers not-caught-up after Config.WaitTimeout.
+func (s *server) waitRead(r *http.Request, projection string, floor uint64) error {
+	pos, err := minPosition(r)
+	if err != nil {
+		return err
+	}
+	pos = max(pos, floor)
+	if pos == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WaitTimeout)
+	defer cancel()
+	if err := s.cfg.Runner.WaitFor(ctx, projection, pos); err != nil {
+		if errors.Is(err, projections.ErrNotCaughtUp) {
+			return &problemError{kind: ProblemNotCaughtUp, detail: "the read model is behind; retry shortly", err: err,
+				header: map[string]string{"Retry-After": "1"}}
+		}
+		return &problemError{kind: ProblemUnavailable, detail: "the read model is not available", err: err}
+	}
+	return nil
+}
+
+// record stores the access before the answer is sent: a read that cannot be
+// recorded is not served.
+func (s *server) record(ctx context.Context, p auth.Principal, what, subject string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.WaitTimeout)
+	defer cancel()
+	if err := s.cfg.AccessLog.Record(ctx, p, what, subject); err != nil {
+		s.metrics.accessFail.Inc()
+		return &problemError{kind: ProblemUnavailable, detail: "the access could not be recorded, so it is not served", err: err,
+			header: map[string]string{"Retry-After": "5"}}
+	}
+	return nil
+}
+
+func setPosition(w http.ResponseWriter, rev int64, pos uint64) {
+	if rev != noETag {
+		w.Header().Set("ETag", etag(rev))
+	}
+	w.Header().Set(HeaderPosition, strconv.FormatUint(pos, 10))
+}
+
+const noETag = -2
+
+// getJourney answers the journey as folded from the store, with its revision
+// as ETag.
+func (s *server) getJourney(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	noms, err := nomsParam(r)
+	if err != nil {
+		return err
+	}
+	st, err := s.loadReadable(r.Context(), p, noms)
+	if err != nil {
+		return err
+	}
+	if err := s.record(r.Context(), p, accessJourney, noms); err != nil {
+		return err
+	}
+	pos := st.Position().Commit
+	setPosition(w, st.Revision(), pos)
+	return writeJSON(w, http.StatusOK, journeyView{NOMS: noms, Revision: st.Revision(), Position: pos, Journey: st.Journey})
+}
+
+func (s *server) getPlan(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	noms, err := nomsParam(r)
+	if err != nil {
+		return err
+	}
+	st, err := s.loadReadable(r.Context(), p, noms)
+	if err != nil {
+		return err
+	}
+	if err := s.waitRead(r, projections.PlansName, st.Position().Commit); err != nil {
+		return err
+	}
+	v, err := projections.Plan(s.cfg.Runner, noms, s.now(), s.cfg.Policy)
+	if err != nil {
+		return err
+	}
+	if err := s.record(r.Context(), p, accessPlan, noms); err != nil {
+		return err
+	}
+	setPosition(w, int64(v.Revision), v.Position)
+	return writeJSON(w, http.StatusOK, planOf(v))
+}
+
+// getTrail answers the audit trail of a person: every event with who
+// recorded it, when and from where, and its hash. With as_at (an RFC 3339
+// time) or as_at_position (a $all position) it answers the entries the
+// ledger knew then and the journey as it stood.
+func (s *server) getTrail(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	noms, err := nomsParam(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	var v validator
+	asAt := v.time("as_at", q.Get("as_at"), false)
+	var asAtPos uint64
+	if s := q.Get("as_at_position"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			v.add("as_at_position", "must be a $all position (a non-negative integer)")
+		}
+		asAtPos = n
+	}
+	if !asAt.IsZero() && asAtPos != 0 {
+		v.add("as_at", "give as_at or as_at_position, not both")
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	st, err := s.loadReadable(r.Context(), p, noms)
+	if err != nil {
+		return err
+	}
+	if err := s.waitRead(r, projections.AuditName, st.Position().Commit); err != nil {
+		return err
+	}
+	entries, err := projections.Trail(s.cfg.Runner, noms)
+	if err != nil {
+		return err
+	}
+	out := trailView{NOMS: noms, AsAt: asAt, AsAtPosition: asAtPos, Entries: make([]auditView, 0, len(entries))}
+	for _, e := range entries {
+		a := auditOf(e)
+		if (!asAt.IsZero() && a.knownAt().After(asAt)) || (asAtPos != 0 && a.Position > asAtPos) {
+			continue
+		}
+		out.Entries = append(out.Entries, a)
+	}
+	if !asAt.IsZero() || asAtPos != 0 {
+		var j aggregates.Journey
+		if !asAt.IsZero() {
+			j, err = projections.AsAt(r.Context(), s.cfg.Store.Client, noms, asAt)
+		} else {
+			j, err = projections.AsAtPosition(r.Context(), s.cfg.Store.Client, noms, asAtPos)
+		}
+		switch {
+		case errors.Is(err, projections.ErrNotFound):
+			// The ledger knew nothing of the person then.
+		case err != nil:
+			return err
+		default:
+			out.Journey = &j
+		}
+	}
+	if err := s.record(r.Context(), p, accessTrail, noms); err != nil {
+		return err
+	}
+	setPosition(w, st.Revision(), st.Position().Commit)
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *server) verifyJourney(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	noms, err := nomsParam(r)
+	if err != nil {
+		return err
+	}
+	st, err := s.loadReadable(r.Context(), p, noms)
+	if err != nil {
+		return err
+	}
+	v, err := projections.VerifyPerson(r.Context(), s.cfg.Runner, s.cfg.Store.Client, noms)
+	if err != nil {
+		return err
+	}
+	if err := s.record(r.Context(), p, accessVerification, noms); err != nil {
+		return err
+	}
+	setPosition(w, st.Revision(), st.Position().Commit)
+	return writeJSON(w, http.StatusOK, streamVerificationOf(v))
+}
+
+// verifyAll checks every chain in the store: inspectors only. It may read
+// the whole store, so it extends its own write deadline.
+func (s *server) verifyAll(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if p.Role != auth.RoleInspector || p.Validate() != nil {
+		return auth.ErrForbidden
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
+	v, err := projections.VerifyAll(r.Context(), s.cfg.Runner, s.cfg.Store.Client)
+	if err != nil {
+		return err
+	}
+	if err := s.record(r.Context(), p, accessVerifyAll, ""); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, storeVerificationOf(v))
+}
+
+// orgParam reads {org} and checks p may read that organisation's queues:
+// inspectors any, prisons and providers their own.
+func orgParam(r *http.Request, p auth.Principal) (string, error) {
+	var v validator
+	org := string(v.org("org", r.PathValue("org"), true))
+	if err := v.err(); err != nil {
+		return "", err
+	}
+	if p.Validate() != nil {
+		return "", auth.ErrForbidden
+	}
+	switch p.Role {
+	case auth.RoleInspector:
+		return org, nil
+	case auth.RolePrison, auth.RoleProvider:
+		if p.Org == org {
+			return org, nil
+		}
+	}
+	return "", auth.ErrForbidden
+}
+
+func (s *server) getCaseload(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	org, err := orgParam(r, p)
+	if err != nil {
+		return err
+	}
+	if err := s.waitRead(r, projections.CaseloadName, 0); err != nil {
+		return err
+	}
+	rows, err := projections.Caseload(s.cfg.Runner, org, s.now())
+	if err != nil {
+		return err
+	}
+	if err := s.record(r.Context(), p, accessCaseload, org); err != nil {
+		return err
+	}
+	w.Header().Set(HeaderPosition, strconv.FormatUint(s.cfg.Runner.Position(), 10))
+	return writeJSON(w, http.StatusOK, caseloadOf(org, rows))
+}
+
+func (s *server) getHandovers(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	org, err := orgParam(r, p)
+	if err != nil {
+		return err
+	}
+	if err := s.waitRead(r, projections.HandoversName, 0); err != nil {
+		return err
+	}
+	q, err := projections.Handovers(s.cfg.Runner, org, s.now())
+	if err != nil {
+		return err
+	}
+	if err := s.record(r.Context(), p, accessHandovers, org); err != nil {
+		return err
+	}
+	w.Header().Set(HeaderPosition, strconv.FormatUint(s.cfg.Runner.Position(), 10))
+	return writeJSON(w, http.StatusOK, handoverQueueOf(q))
+}
+
+// getOutcomes answers the payment-by-results cohorts: counts, no person.
+// Inspectors see every provider's, providers their own.
+func (s *server) getOutcomes(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if p.Validate() != nil || (p.Role != auth.RoleInspector && p.Role != auth.RoleProvider) {
+		return auth.ErrForbidden
+	}
+	if err := s.waitRead(r, projections.OutcomesName, 0); err != nil {
+		return err
+	}
+	cs, err := projections.Outcomes(s.cfg.Runner, s.now())
+	if err != nil {
+		return err
+	}
+	out := outcomesView{Cohorts: []outcomeView{}}
+	for _, c := range cs {
+		if p.Role == auth.RoleProvider && string(c.Provider) != p.Org {
+			continue
+		}
+		out.Cohorts = append(out.Cohorts, outcomeOf(c))
+	}
+	w.Header().Set(HeaderPosition, strconv.FormatUint(s.cfg.Runner.Position(), 10))
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// getAccessLog answers who read what between from and to (RFC 3339; the
+// last 24 hours by default): inspectors only.
+func (s *server) getAccessLog(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if !auth.CanReadAccessLog(p) {
+		return auth.ErrForbidden
+	}
+	q := r.URL.Query()
+	var v validator
+	now := s.now().UTC()
+	from := v.time("from", q.Get("from"), false)
+	to := v.time("to", q.Get("to"), false)
+	if to.IsZero() {
+		to = now.Add(time.Second)
+	}
+	if from.IsZero() {
+		from = to.Add(-24 * time.Hour)
+	}
+	switch {
+	case !from.Before(to):
+		v.add("from", "must be before to")
+	case to.Sub(from) > maxAccessLogSpan:
+		v.add("from", "read at most 366 days at once")
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	entries, err := s.cfg.AccessLog.Read(r.Context(), from, to)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, accessLogView{From: from, To: to, Entries: nonNil(entries)})
+}
+
+// healthz says the process is alive.
+func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {
+	_ = writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz says whether the ledger can serve: the event store answers and the
+// read models have caught up (and none has failed).
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"store": "ok", "projections": "ok"}
+	ready := true
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		checks["store"], ready = "not answering", false
+		s.log.WarnContext(ctx, "readiness: event store", "err", err)
+	}
+	if !s.cfg.Runner.Live() {
+		checks["projections"], ready = "catching up", false
+		for _, st := range s.cfg.Runner.Status() {
+			if st.Failed != nil {
+				checks["projections"] = "failed"
+			}
+		}
+	}
+	status, code := "ready", http.StatusOK
+	if !ready {
+		status, code = "not ready", http.StatusServiceUnavailable
+	}
+	_ = writeJSON(w, code, map[string]any{"status": status, "checks": checks})
+}
