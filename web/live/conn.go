@@ -67,6 +67,13 @@ type conn struct {
 
 	// written is the position of the last message written to the socket.
 	written atomic.Uint64
+	// live is set once the feed has sent caught-up.
+	live atomic.Bool
+	// fullSince is when enqueue first found the queue full without finding
+	// room since (zero: it had room last time). The reader may enqueue an
+	// error beside the feed, hence the lock.
+	fullMu    sync.Mutex
+	fullSince time.Time
 
 	readerDone chan struct{}
 	writerDone chan struct{}
@@ -124,18 +131,51 @@ func (c *conn) drop(code int, reason string, attrs ...any) {
 	c.stop(code, reason)
 }
 
-// enqueue puts m on the send queue without blocking. A full queue means the
-// client reads slower than events arrive: it is dropped with
-// CloseSlowClient, and reconnects from the position in the close reason.
+// enqueue puts m on the send queue and reports whether it did.
+//
+// While the feed reads history (before caught-up) a full queue just makes
+// it wait: the history stays in the store and is read at the client's pace,
+// so a client catching up from "start" is never dropped for being slower
+// than the disk. A client that stops reading altogether is ended by the
+// writer's WriteWait.
+//
+// Once live, events arrive at the rate they are recorded. A queue found
+// full at every enqueue for SlowClientWait means the client reads slower
+// than events arrive and would only fall further behind: it is dropped with
+// CloseSlowClient and resumes from the position in the close reason. Only
+// this connection's feed waits; other connections have their own queues.
 func (c *conn) enqueue(m outbound) bool {
 	if c.ctx.Err() != nil {
 		return false
 	}
 	select {
 	case c.send <- m:
+		c.fullMu.Lock()
+		c.fullSince = time.Time{}
+		c.fullMu.Unlock()
 		return true
 	default:
-		c.drop(CloseSlowClient, DropSlowClient, "queued", len(c.send))
+	}
+	var timeout <-chan time.Time
+	var since time.Time
+	if c.live.Load() {
+		c.fullMu.Lock()
+		if c.fullSince.IsZero() {
+			c.fullSince = time.Now()
+		}
+		since = c.fullSince
+		c.fullMu.Unlock()
+		t := time.NewTimer(time.Until(since.Add(c.h.cfg.SlowClientWait)))
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case c.send <- m:
+		return true
+	case <-c.ctx.Done():
+		return false
+	case <-timeout:
+		c.drop(CloseSlowClient, DropSlowClient, "queued", len(c.send), "full_for", time.Since(since))
 		return false
 	}
 }

@@ -149,6 +149,7 @@ func (f *feed) run(ctx context.Context) error {
 				f.caughtUp = true
 				f.sent = f.last
 				c.enqueue(outbound{data: mustJSON(positionMessage{Type: TypeCaughtUp, Position: f.last}), pos: f.last, hasPos: true})
+				c.live.Store(true)
 			}
 		case <-checkpoint.C:
 			// Only once live: before caught-up the client is reading history

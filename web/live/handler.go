@@ -32,7 +32,8 @@ type Metrics interface {
 
 // Reasons passed to Metrics.Dropped and logged.
 const (
-	// DropSlowClient: the client's send queue filled up (close 4429).
+	// DropSlowClient: the client's send queue stayed full for
+	// Config.SlowClientWait (close 4429).
 	DropSlowClient = "slow-client"
 	// DropMessageTooBig: a client message exceeded the read limit (close 1009).
 	DropMessageTooBig = "message-too-big"
@@ -78,6 +79,7 @@ const Subprotocol = "gateledger.live.v1"
 const (
 	DefaultMaxMessageSize     = 4 << 10
 	DefaultSendBuffer         = 256
+	DefaultSlowClientWait     = 2 * time.Second
 	DefaultPingInterval       = 30 * time.Second
 	DefaultWriteWait          = 10 * time.Second
 	DefaultCheckpointInterval = 15 * time.Second
@@ -110,9 +112,12 @@ type Config struct {
 	// MaxMessageSize is the read limit on client messages in bytes
 	// (DefaultMaxMessageSize).
 	MaxMessageSize int64
-	// SendBuffer is how many messages may wait for a slow client before it
-	// is dropped (DefaultSendBuffer).
+	// SendBuffer is how many messages may wait for a client
+	// (DefaultSendBuffer).
 	SendBuffer int
+	// SlowClientWait is how long a full send queue may stay full before the
+	// client is dropped as too slow (DefaultSlowClientWait).
+	SlowClientWait time.Duration
 	// PingInterval is how often the server pings (DefaultPingInterval). The
 	// read deadline is twice it: a client that answers no ping and sends
 	// nothing for that long is dropped.
@@ -158,6 +163,9 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.SendBuffer <= 0 {
 		cfg.SendBuffer = DefaultSendBuffer
+	}
+	if cfg.SlowClientWait <= 0 {
+		cfg.SlowClientWait = DefaultSlowClientWait
 	}
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = DefaultPingInterval
