@@ -63,8 +63,6 @@ func (c *foldCache) put(f *folded) {
 	}
 }
 
-func (c *foldCache) len() int { return c.order.Len() }
-
 // foldBefore folds the events of stream with a revision below rev: the
 // journey as it was just before the event at rev. eventlog.ReadStream reads
 // the whole stream, which may already hold events after rev; they are not

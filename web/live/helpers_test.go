@@ -67,7 +67,6 @@ type env struct {
 	srv      *httptest.Server
 	metrics  *counts
 	n        int
-	last     uint64
 	clock    time.Time
 	mu       sync.Mutex
 }
