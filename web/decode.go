@@ -73,6 +73,9 @@ func decodeProblem(err error) error {
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		field := strings.Trim(name, `"`)
+		if field == "" {
+			field = `""` // a member with an empty name
+		}
 		p := newProblem(ProblemMalformedRequest, "unknown field %s", name)
 		p.errs = []FieldError{{Field: field, Message: "unknown field"}}
 		return p
