@@ -463,11 +463,14 @@ func smallBuffers(t *testing.T) net.Listener {
 	return l
 }
 
-// TestSlowClient: once live, a client that reads more slowly than events
-// arrive is closed with 4429 and the last position written, the drop is
-// counted, and a fast client beside it gets everything meanwhile.
+// TestSlowClient: once live, a client that stops keeping up is closed with
+// 4429 and the last position written, the drop is counted, and a fast
+// client beside it gets everything meanwhile. The slow client reads nothing
+// until it has been dropped, then reads what is left, close frame included.
 func TestSlowClient(t *testing.T) {
-	e := newEnv(t, func(c *live.Config) { c.SendBuffer = 16; c.SlowClientWait = 200 * time.Millisecond },
+	e := newEnv(t, func(c *live.Config) {
+		c.SendBuffer, c.SlowClientWait, c.WriteWait = 16, time.Second, 10*time.Second
+	},
 		func(l net.Listener) net.Listener { _ = l.Close(); return smallBuffers(t) })
 	tok := e.token(auth.RoleInspector, "")
 	// The receive buffer is set before connecting, so the window the
@@ -487,7 +490,7 @@ func TestSlowClient(t *testing.T) {
 		c.subscribe(`{"type":"subscribe","from":"now"}`)
 		c.readUntil(&session{}, 0)
 	}
-	const events = 400
+	const events = 300
 	fastGot := make(chan int, 1)
 	go func() { // reads as fast as it can
 		n := 0
@@ -509,10 +512,13 @@ func TestSlowClient(t *testing.T) {
 		err  error
 	}
 	slowGot := make(chan result, 1)
-	go func() { // reads one message every 20 ms
+	dropped := func() bool { return e.metrics.droppedFor(live.DropSlowClient) > 0 }
+	go func() { // reads nothing until dropped
+		for deadline := time.Now().Add(20 * time.Second); !dropped() && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
 		var r result
 		for {
-			time.Sleep(20 * time.Millisecond)
 			_ = slow.ws.SetReadDeadline(time.Now().Add(20 * time.Second))
 			_, b, err := slow.ws.ReadMessage()
 			if err != nil {
