@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -69,8 +71,20 @@ func TestServeShutsDownCleanlyOnSignals(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")
-			cmd, sc := startMain(t, []string{"GATELEDGER_DATA_DIR=" + dir}, "serve", "--log-format", "text")
-			waitFor(t, sc, "gateledger ready")
+			cmd, sc := startMain(t, []string{"GATELEDGER_DATA_DIR=" + dir, "GATELEDGER_HTTP_LISTEN=127.0.0.1:0"}, "serve", "--log-format", "text")
+			seen := waitFor(t, sc, "gateledger ready")
+			m := regexp.MustCompile(`http=(\S+)`).FindStringSubmatch(seen[len(seen)-1])
+			if m == nil {
+				t.Fatalf("the ready line does not say where the HTTP API listens: %s", seen[len(seen)-1])
+			}
+			resp, err := http.Get("http://" + m[1] + "/healthz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("healthz answered %d", resp.StatusCode)
+			}
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
@@ -108,6 +122,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"stray argument", []string{"serve", "extra"}, nil, 2, "unexpected arguments"},
 		{"bad boolean env", []string{"serve"}, map[string]string{"GATELEDGER_ESDB_INSECURE": "maybe"}, 1, "not a boolean"},
 		{"bad log level", []string{"serve", "--log-level", "loud"}, nil, 1, "log level"},
+		{"bad rate limit", []string{"serve", "--data", "DIR", "--rate-limit", "fast"}, nil, 1, "--rate-limit"},
 		{"insecure off loopback", []string{"serve", "--data", "DIR", "--esdb-insecure", "--esdb-listen", "0.0.0.0:0"}, nil, 1, "loopback"},
 		{"listen with external store", []string{"serve", "--eventstore", "esdb://localhost:2113", "--esdb-listen", "127.0.0.1:0"}, nil, 1, "cannot be used with --eventstore"},
 		{"help", []string{"help"}, nil, 0, ""},

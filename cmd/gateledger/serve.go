@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"time"
 
 	"github.com/gateledger/gateledger/eventlog"
 )
@@ -15,6 +14,7 @@ type serveConfig struct {
 	store        storeConfig
 	esdbListen   string
 	esdbInsecure bool
+	http         httpConfig
 	log          logConfig
 }
 
@@ -22,6 +22,7 @@ func (c *serveConfig) register(f *flags) {
 	c.store.register(f)
 	f.string(&c.esdbListen, "esdb-listen", "ESDB_LISTEN", "", "also expose the embedded store to EventStoreDB clients on this address (TLS and generated credentials)")
 	f.bool(&c.esdbInsecure, "esdb-insecure", "ESDB_INSECURE", false, "serve the embedded store without TLS or authentication (loopback only; for local experiments)")
+	c.http.register(f)
 	c.log.register(f)
 }
 
@@ -34,6 +35,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log, err := cfg.log.logger(stderr)
 	if err != nil {
+		return err
+	}
+	if _, err := cfg.http.limit(); err != nil {
 		return err
 	}
 	if cfg.store.eventstore != "" && (cfg.esdbListen != "" || cfg.esdbInsecure) {
@@ -82,14 +86,29 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	runnerDone := make(chan struct{})
 	go func() { defer close(runnerDone); _ = runner.Run(runCtx) }()
 
-	log.Info("gateledger ready")
-	<-ctx.Done()
+	api, err := startHTTP(ctx, &cfg.http, store, runner, pol, log)
+	if err != nil {
+		stopRunner()
+		<-runnerDone
+		return errors.Join(err, runner.Close(), store.Close(context.WithoutCancel(ctx)))
+	}
+
+	log.Info("gateledger ready", "http", api.addr.String())
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-api.done:
+		serveErr = fmt.Errorf("HTTP API stopped: %w", serveErr)
+		api.done <- nil
+	}
 	log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	// Requests in flight finish before the runner and the store they read go.
+	httpErr := api.shutdown(shutdown)
 	stopRunner()
 	<-runnerDone
-	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	if err := errors.Join(runner.Close(), store.Close(shutdown)); err != nil {
+	if err := errors.Join(serveErr, httpErr, runner.Close(), store.Close(shutdown)); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")
