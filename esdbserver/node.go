@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -136,14 +137,15 @@ func (n *Node) ClientConfig() (*esdb.Configuration, error) {
 // routine discovery steps at info level, so those become debug lines.
 func ClientLogging(l *slog.Logger) esdb.LoggingFunc {
 	return func(level esdb.LogLevel, format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
 		lv := slog.LevelDebug
-		switch level {
-		case esdb.LogWarn:
-			lv = slog.LevelWarn
-		case esdb.LogError:
+		switch {
+		case strings.Contains(msg, "context canceled"):
+			// The client reports a subscription the ledger closed itself as an error.
+		case level == esdb.LogWarn, level == esdb.LogError:
 			lv = slog.LevelWarn
 		}
-		l.Log(context.Background(), lv, "eventstore client: "+fmt.Sprintf(format, args...))
+		l.Log(context.Background(), lv, "eventstore client: "+msg)
 	}
 }
 
