@@ -115,3 +115,13 @@ func TestIsWorkingDayUsesLocation(t *testing.T) {
 		t.Error("Good Friday in UTC+1 should not be a working day")
 	}
 }
+
+// TestTableAgreesWithTheRules: the table New builds answers exactly as the rules do.
+func TestTableAgreesWithTheRules(t *testing.T) {
+	tabled, ruled := New(time.UTC), EnglandAndWales{}
+	for d := time.Date(tableFrom-1, 12, 20, 12, 0, 0, 0, time.UTC); d.Year() <= tableTo+1; d = d.AddDate(0, 0, 1) {
+		if tabled.IsWorkingDay(d) != ruled.IsWorkingDay(d) {
+			t.Fatalf("%s: table says working day %v, rules say %v", d.Format(time.DateOnly), tabled.IsWorkingDay(d), ruled.IsWorkingDay(d))
+		}
+	}
+}

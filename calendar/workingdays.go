@@ -9,10 +9,30 @@ import "time"
 // do I/O) for exact answers near midnight in summer time.
 type EnglandAndWales struct {
 	Location *time.Location
+	// holidays holds the bank holidays of tableFrom..tableTo as yyyymmdd, worked out
+	// once by New: deadlines are computed for every event a read model applies, and
+	// working the rules out each time was a visible part of a rebuild. It is never
+	// written after New, so the calendar stays safe to share.
+	holidays map[int]bool
 }
 
+// The years New tabulates; dates outside them are worked out from the rules each time.
+const (
+	tableFrom = 1990
+	tableTo   = 2100
+)
+
 // New returns the calendar reading dates in loc (UTC if nil).
-func New(loc *time.Location) EnglandAndWales { return EnglandAndWales{Location: loc} }
+func New(loc *time.Location) EnglandAndWales {
+	h := make(map[int]bool, (tableTo-tableFrom+1)*9)
+	for y := tableFrom; y <= tableTo; y++ {
+		for _, d := range BankHolidays(y) {
+			yy, mm, dd := d.Date.Date()
+			h[yy*10000+int(mm)*100+dd] = true
+		}
+	}
+	return EnglandAndWales{Location: loc, holidays: h}
+}
 
 func (c EnglandAndWales) in(t time.Time) time.Time {
 	if c.Location == nil {
@@ -28,6 +48,9 @@ func (c EnglandAndWales) IsWorkingDay(t time.Time) bool {
 		return false
 	}
 	y, m, d := t.Date()
+	if c.holidays != nil && y >= tableFrom && y <= tableTo {
+		return !c.holidays[y*10000+int(m)*100+d]
+	}
 	return !IsBankHoliday(y, m, d)
 }
 
