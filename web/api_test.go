@@ -416,3 +416,25 @@ func TestTokenAdministration(t *testing.T) {
 	w.do(req{method: "DELETE", path: "/v1/tokens/nosuchid", as: "admin"}).problem(t, ProblemNotFound)
 	_ = auth.RoleAdmin
 }
+
+// TestUnrecordedReadIsRefused: when the access log cannot record a read, the
+// read is not served (503), and nothing of the person is in the answer.
+func TestUnrecordedReadIsRefused(t *testing.T) {
+	w := newWorld(t, nil)
+	const noms = "H8901JK"
+	w.receive(noms, "mdi", "MDI")
+	w.do(req{method: "GET", path: "/v1/journeys/" + noms, as: "mdi"}).ok(t, http.StatusOK)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.access.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"", "/plan", "/trail", "/verification"} {
+		a := w.do(req{method: "GET", path: "/v1/journeys/" + noms + path, as: "mdi"})
+		a.problem(t, ProblemUnavailable)
+		if bytes.Contains(a.body, []byte("MDI")) {
+			t.Fatalf("a refused read leaked the case: %s", a.body)
+		}
+	}
+	w.do(req{method: "GET", path: "/v1/organisations/MDI/caseload", as: "mdi"}).problem(t, ProblemUnavailable)
+}

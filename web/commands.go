@@ -283,7 +283,7 @@ type recalculationBody struct {
 func (b *recalculationBody) command(pathParams) (aggregates.Command, error) {
 	var v validator
 	v.ident("bookingId", "bookingId", b.BookingID, true)
-	v.text("calculationId", b.CalculationID, false, maxShort)
+	v.ident("calculationId", "bookingId", b.CalculationID, true)
 	at := v.time("at", b.At, true)
 	return aggregates.NoteSentenceRecalculation{BookingID: b.BookingID, CalculationID: b.CalculationID, At: at}, v.err()
 }

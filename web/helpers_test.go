@@ -227,3 +227,5 @@ func mustRequest(t *testing.T, method, path string) *http.Request {
 	t.Helper()
 	return httptest.NewRequest(method, path, nil)
 }
+
+var replacer = strings.NewReplacer("{pathway}", "HEALTH", "{id}", "a1", "{org}", "C05")
