@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -378,20 +380,37 @@ func TestHealthReadyMetrics(t *testing.T) {
 	}
 }
 
-// TestReadyzBeforeCatchUp: a server whose runner has not run is not ready.
-func TestReadyzBeforeCatchUp(t *testing.T) {
+// TestReadyzFlips: a server whose runner has not run is not ready; once the
+// runner has caught up it is.
+func TestReadyzFlips(t *testing.T) {
 	w := newWorld(t, nil)
+	w.receive("J9012KL", "mdi", "MDI")
 	cfg := w.cfg
-	cfg.Runner = mustIdleRunner(t, w)
+	idle := mustIdleRunner(t, w)
+	cfg.Runner = idle
 	cfg.Metrics = NewMetrics()
 	h, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := newRecorder()
-	h.ServeHTTP(rec, mustRequest(t, "GET", "/readyz"))
-	if rec.Code != http.StatusServiceUnavailable {
-		t.Fatalf("readyz %d before the runner ran", rec.Code)
+	ready := func() int {
+		rec := newRecorder()
+		h.ServeHTTP(rec, mustRequest(t, "GET", "/readyz"))
+		return rec.Code
+	}
+	if c := ready(); c != http.StatusServiceUnavailable {
+		t.Fatalf("readyz %d before the runner ran", c)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = idle.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	deadline := time.Now().Add(20 * time.Second)
+	for ready() != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("readyz never became ready")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -437,4 +456,37 @@ func TestUnrecordedReadIsRefused(t *testing.T) {
 		}
 	}
 	w.do(req{method: "GET", path: "/v1/organisations/MDI/caseload", as: "mdi"}).problem(t, ProblemUnavailable)
+}
+
+// TestLiveMount: the live feed's handler is reached at GET /v1/live through
+// the logging and metrics layers, and can take over the connection (the
+// WebSocket upgrade hijacks it).
+func TestLiveMount(t *testing.T) {
+	w := newWorld(t, func(c *Config) {
+		c.Live = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			hj, ok := rw.(http.Hijacker)
+			if !ok {
+				http.Error(rw, "no hijacker", http.StatusInternalServerError)
+				return
+			}
+			conn, buf, err := hj.Hijack()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			_, _ = buf.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n")
+			_ = buf.Flush()
+		})
+	})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(w.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, _ = conn.Write([]byte("GET /v1/live HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n"))
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.Contains(line, "101") {
+		t.Fatalf("status line %q (%v)", line, err)
+	}
 }

@@ -72,6 +72,18 @@ func TestCommandAuthorisation(t *testing.T) {
 			}
 		})
 	}
+	// Reads: every role without a part in the case gets what a missing
+	// person gets.
+	for _, as := range []string{"c17", "lei", "feed", "admin"} {
+		for _, sub := range []string{"", "/plan", "/trail", "/trail?as_at_position=1", "/verification"} {
+			w.do(req{method: "GET", path: "/v1/journeys/" + noms + sub, as: as}).problem(t, ProblemNotFound)
+		}
+	}
+	for _, as := range []string{"feed", "admin", "c17"} {
+		for _, path := range []string{"/v1/organisations/C05/caseload", "/v1/organisations/MDI/handovers", "/v1/verification", "/v1/access-log"} {
+			w.do(req{method: "GET", path: path, as: as}).problem(t, ProblemForbidden)
+		}
+	}
 	// Another prison receiving a person held in MDI: not found, as if absent.
 	w.do(req{method: "POST", path: "/v1/journeys/" + noms + "/receptions", as: "lei",
 		body: map[string]any{"kind": "SENTENCE", "prison": "LEI", "at": ago(time.Hour)}}).problem(t, ProblemNotFound)
