@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -488,5 +489,38 @@ func TestLiveMount(t *testing.T) {
 	line, err := bufio.NewReader(conn).ReadString('\n')
 	if err != nil || !strings.Contains(line, "101") {
 		t.Fatalf("status line %q (%v)", line, err)
+	}
+}
+
+// TestConcurrentRetries: the same command sent many times at once under one
+// Idempotency-Key records once, and every answer is the same.
+func TestConcurrentRetries(t *testing.T) {
+	w := newWorld(t, nil)
+	const noms = "K0123LM"
+	w.receive(noms, "mdi", "MDI")
+	body := map[string]any{"dates": map[string]any{"conditionalReleaseDate": "2030-01-01"}, "at": ago(time.Hour)}
+	const n = 8
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i] = w.do(req{method: "POST", path: "/v1/journeys/" + noms + "/release-dates", as: "mdi", body: body,
+				header: map[string]string{"Idempotency-Key": "dates-1"}})
+		}()
+	}
+	wg.Wait()
+	for i, a := range answers {
+		if a.status != http.StatusCreated || !bytes.Equal(a.body, answers[0].body) {
+			t.Fatalf("answer %d: %d %s; answer 0: %d %s", i, a.status, a.body, answers[0].status, answers[0].body)
+		}
+	}
+	st, err := w.svc.LoadStream(context.Background(), noms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Events) != 2 {
+		t.Fatalf("%d events, want 2", len(st.Events))
 	}
 }
