@@ -130,7 +130,10 @@ type Runner struct {
 	advanced chan struct{} // closed and replaced whenever a checkpoint moves
 	live     bool
 
-	// BatchSize bounds how many events one transaction applies.
+	// BatchSize bounds how many events one transaction applies. While catching up,
+	// bigger batches mean fewer fsyncs and each person's pages rewritten less often:
+	// 20,000 rebuilt 1,000,000 events twice as fast as 2,000. Once live, batches are
+	// whatever has arrived, so this only bounds a burst.
 	BatchSize int
 	// FoldCacheSize bounds how many journeys the runner keeps folded in memory; a journey
 	// not in the cache is folded again from its stream when its next event arrives.
@@ -169,7 +172,7 @@ func Open(path string, client *esdb.Client, log *slog.Logger, ps ...Projection) 
 		return nil, fmt.Errorf("open projection state %s: %w", path, err)
 	}
 	r := &Runner{db: db, client: client, log: log, byName: map[string]*slot{}, advanced: make(chan struct{}),
-		BatchSize: 2000, FoldCacheSize: 50000, folds: map[string]*folded{}}
+		BatchSize: 20000, FoldCacheSize: 50000, folds: map[string]*folded{}}
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
@@ -390,7 +393,9 @@ func (r *Runner) runOnce(ctx context.Context) error {
 		return fmt.Errorf("subscribe to $all: %w", err)
 	}
 	defer sub.Close()
-	received := make(chan subItem, 4*r.BatchSize)
+	// Each stage may run a batch ahead of the next: decoding fills the next batch while
+	// the last one is applied. Deeper buffers cost memory and bought nothing measurable.
+	received := make(chan subItem, r.BatchSize)
 	recvErr := make(chan error, 1)
 	go func() {
 		defer close(received)
@@ -408,7 +413,7 @@ func (r *Runner) runOnce(ctx context.Context) error {
 		}
 	}()
 	// Decoding runs beside receiving and applying, so the three use both cores.
-	events := make(chan subItem, 4*r.BatchSize)
+	events := make(chan subItem, r.BatchSize)
 	go func() {
 		defer close(events)
 		for item := range received {
