@@ -15,9 +15,38 @@ import (
 // shape (string fields, one integer) is scanned here directly. Anything the scanner does
 // not expect falls back to encoding/json, so the result is always what json.Unmarshal
 // would give; FuzzDecodeMetadata checks that.
-func DecodeMetadata(raw []byte) (Metadata, error) {
+func DecodeMetadata(raw []byte) (Metadata, error) { return (*Interner)(nil).DecodeMetadata(raw) }
+
+// Interner remembers the strings that repeat from one envelope to the next (user ids,
+// roles, organisations, sources, command names), so that decoding many envelopes does
+// not allocate them again and again. It is not safe for concurrent use: give each
+// decoding goroutine its own. A nil *Interner interns nothing.
+type Interner struct{ m map[string]string }
+
+// NewInterner returns an empty interner.
+func NewInterner() *Interner { return &Interner{m: make(map[string]string)} }
+
+// internCap bounds an interner: past it, new strings are simply allocated.
+const internCap = 1 << 14
+
+func (in *Interner) intern(b []byte) string {
+	if in == nil {
+		return string(b)
+	}
+	if s, ok := in.m[string(b)]; ok { // the conversion in a map index does not allocate
+		return s
+	}
+	s := string(b)
+	if len(in.m) < internCap {
+		in.m[s] = s
+	}
+	return s
+}
+
+// DecodeMetadata is DecodeMetadata, interning the repeating strings.
+func (in *Interner) DecodeMetadata(raw []byte) (Metadata, error) {
 	var m Metadata
-	if scanMetadata(raw, &m) {
+	if scanMetadata(raw, &m, in) {
 		return m, nil
 	}
 	m = Metadata{}
@@ -29,7 +58,7 @@ func DecodeMetadata(raw []byte) (Metadata, error) {
 
 // scanMetadata fills m from a JSON object of known string keys with string values and
 // an integer schemaVersion; it reports false for anything else.
-func scanMetadata(b []byte, m *Metadata) bool {
+func scanMetadata(b []byte, m *Metadata, in *Interner) bool {
 	s := scanner{b: b}
 	s.ws()
 	if !s.eat('{') {
@@ -61,7 +90,14 @@ func scanMetadata(b []byte, m *Metadata) bool {
 			}
 			m.SchemaVersion, bit = n, 1
 		default:
-			v, ok := s.str()
+			var v string
+			var ok bool
+			switch key {
+			case "userId", "role", "organisation", "source", "command":
+				v, ok = s.strIntern(in)
+			default:
+				v, ok = s.str()
+			}
 			if !ok {
 				return false
 			}
@@ -163,6 +199,32 @@ func (s *scanner) str() (string, bool) {
 			return s.escaped(start)
 		case c < 0x20:
 			return "", false
+		}
+		s.i++
+	}
+	return "", false
+}
+
+// strIntern is str with the result interned when it needs no unescaping.
+func (s *scanner) strIntern(in *Interner) (string, bool) {
+	save := s.i
+	if !s.eat('"') {
+		return "", false
+	}
+	start := s.i
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			v := s.b[start:s.i]
+			s.i++
+			if !utf8.Valid(v) {
+				return "", false
+			}
+			return in.intern(v), true
+		case c == '\\' || c < 0x20:
+			s.i = save
+			return s.str()
 		}
 		s.i++
 	}

@@ -39,7 +39,7 @@ func TestDecodeMetadataMatchesEncodingJSON(t *testing.T) {
 	for i, raw := range sampleEnvelopes(t) {
 		checkDecodeMetadata(t, i, raw)
 	}
-	if !scanMetadata(sampleEnvelopes(t)[0], &Metadata{}) {
+	if !scanMetadata(sampleEnvelopes(t)[0], &Metadata{}, nil) {
 		t.Fatal("an envelope as the ledger writes it should take the fast path")
 	}
 }
@@ -49,6 +49,10 @@ func checkDecodeMetadata(t *testing.T, i int, raw []byte) {
 	var want Metadata
 	wantErr := json.Unmarshal(raw, &want)
 	got, err := DecodeMetadata(raw)
+	interned, ierr := NewInterner().DecodeMetadata(raw)
+	if (err == nil) != (ierr == nil) || !reflect.DeepEqual(got, interned) {
+		t.Fatalf("input %d %q: interning changed the result: %+v (%v) vs %+v (%v)", i, raw, got, err, interned, ierr)
+	}
 	if (err == nil) != (wantErr == nil) {
 		t.Fatalf("input %d %q: error %v, encoding/json says %v", i, raw, err, wantErr)
 	}

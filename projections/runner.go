@@ -416,9 +416,10 @@ func (r *Runner) runOnce(ctx context.Context) error {
 	events := make(chan subItem, r.BatchSize)
 	go func() {
 		defer close(events)
+		in := eventlog.NewInterner()
 		for item := range received {
 			if !item.caughtUp {
-				decode(&item.ev)
+				decode(&item.ev, in)
 			}
 			events <- item
 		}
@@ -513,13 +514,13 @@ func toEvent(re *esdb.ResolvedEvent) Event {
 }
 
 // decode reads the envelope and, for journey streams, the domain event.
-func decode(ev *Event) {
+func decode(ev *Event, in *eventlog.Interner) {
 	if strings.HasPrefix(ev.Type, "$") {
 		return
 	}
 	noms, isJourney := aggregates.NOMSFromStream(ev.Stream)
 	if len(ev.Metadata) > 0 {
-		env, err := eventlog.DecodeMetadata(ev.Metadata)
+		env, err := in.DecodeMetadata(ev.Metadata)
 		if err != nil {
 			ev.DecodeErr = fmt.Errorf("%w: %w", eventlog.ErrMalformedEnvelope, err)
 		}
