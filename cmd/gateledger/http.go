@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gateledger/gateledger/aggregates"
@@ -17,6 +19,7 @@ import (
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web"
+	"github.com/gateledger/gateledger/web/live"
 )
 
 // httpConfig is the flags of the HTTP API: where it listens, the external
@@ -30,6 +33,7 @@ type httpConfig struct {
 	oidcOrg      string
 	rateLimit    string
 	rateBurst    string
+	origins      string
 }
 
 func (c *httpConfig) register(f *flags) {
@@ -41,6 +45,29 @@ func (c *httpConfig) register(f *flags) {
 	f.string(&c.oidcOrg, "oidc-org-claim", "OIDC_ORG_CLAIM", auth.DefaultOrgClaim, "JWT claim holding the organisation code")
 	f.string(&c.rateLimit, "rate-limit", "RATE_LIMIT", strconv.FormatFloat(web.DefaultRateLimit.PerSecond, 'f', -1, 64), "requests per second allowed to each principal on average; 0 turns the limit off")
 	f.string(&c.rateBurst, "rate-burst", "RATE_BURST", strconv.Itoa(web.DefaultRateLimit.Burst), "requests each principal may make at once")
+	f.string(&c.origins, "allowed-origins", "ALLOWED_ORIGINS", "", "comma-separated origins (scheme://host[:port]) whose web pages may open the WebSocket live feed; empty allows http://<the --http-listen address>")
+}
+
+// allowedOrigins is --allowed-origins as a list, or the http origin of the
+// address the API listens on (port 0 resolved) when it is empty.
+func (c *httpConfig) allowedOrigins(addr net.Addr) ([]string, error) {
+	if strings.TrimSpace(c.origins) == "" {
+		return []string{"http://" + addr.String()}, nil
+	}
+	var out []string
+	for _, o := range strings.Split(c.origins, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+			u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return nil, fmt.Errorf("--allowed-origins: %q is not an origin (scheme://host[:port], http or https)", o)
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 func (c *httpConfig) limit() (web.RateLimit, error) {
@@ -61,6 +88,7 @@ func (c *httpConfig) limit() (web.RateLimit, error) {
 // httpService is the running HTTP API and what it owns.
 type httpService struct {
 	srv    *http.Server
+	live   *live.Handler
 	addr   net.Addr
 	access *auth.AccessLog
 	done   chan error
@@ -86,23 +114,27 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 	access := auth.NewAccessLog(store.Client, auth.AccessLogConfig{Logger: log})
 	metrics := web.NewMetrics()
 
-	// The WebSocket live feed (package web/live) is mounted here: build its
-	// http.Handler with authn, runner and metrics (it reports connections
-	// through metrics.LiveConnected/LiveDisconnected/LiveDropped) and pass it
-	// as Live. Until then GET /v1/live answers 404.
-	var live http.Handler
-
-	h, err := web.New(web.Config{Store: store, Journeys: svc, Feed: &ingest.Feed{Journeys: svc, Logger: log}, Runner: runner,
-		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: live, Metrics: metrics, Logger: log, RateLimit: limit})
-	if err != nil {
-		return nil, errors.Join(err, access.Close(context.WithoutCancel(ctx)))
-	}
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("HTTP API: %w", err), access.Close(context.WithoutCancel(ctx)))
 	}
+	origins, err := c.allowedOrigins(ln.Addr())
+	if err != nil {
+		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
+	}
+	// The WebSocket live feed, mounted by web at GET /v1/live; it
+	// authenticates its own upgrade and reports its connections to the same
+	// Prometheus metrics.
+	feed := live.New(live.Config{Client: store.Client, Auth: authn, AllowedOrigins: origins, AccessLog: access,
+		Logger: log, Metrics: liveMetrics{metrics}})
+
+	h, err := web.New(web.Config{Store: store, Journeys: svc, Feed: &ingest.Feed{Journeys: svc, Logger: log}, Runner: runner,
+		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, RateLimit: limit})
+	if err != nil {
+		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
+	}
 	srv := web.NewServer(c.listen, h, log)
-	hs := &httpService{srv: srv, addr: ln.Addr(), access: access, done: make(chan error, 1)}
+	hs := &httpService{srv: srv, live: feed, addr: ln.Addr(), access: access, done: make(chan error, 1)}
 	go func() {
 		err := srv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -113,14 +145,31 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 	return hs, nil
 }
 
-// shutdown stops accepting requests, lets those in flight finish (within
-// ctx), then stores the access log entries still pending.
+// shutdown closes the live feed's connections (http.Server.Shutdown neither
+// closes nor waits for hijacked WebSocket connections), stops accepting
+// requests, lets those in flight finish (within ctx), then stores the access
+// log entries still pending.
 func (h *httpService) shutdown(ctx context.Context) error {
+	liveErr := h.live.Shutdown(ctx)
 	err := h.srv.Shutdown(ctx)
 	if err == nil {
 		err = <-h.done
 	}
-	return errors.Join(err, h.access.Close(ctx))
+	return errors.Join(liveErr, err, h.access.Close(ctx))
+}
+
+// liveMetrics reports the live feed's connections through the web package's
+// Prometheus metrics. gateledger_live_drops_total counts the connections
+// closed because the client fell behind (slow-client); the feed logs every
+// other reason for closing a connection.
+type liveMetrics struct{ m *web.Metrics }
+
+func (l liveMetrics) Connected()    { l.m.LiveConnected() }
+func (l liveMetrics) Disconnected() { l.m.LiveDisconnected() }
+func (l liveMetrics) Dropped(reason string) {
+	if reason == live.DropSlowClient {
+		l.m.LiveDropped()
+	}
 }
 
 // shutdownTimeout bounds the wait for requests in flight at shutdown.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 
 	"github.com/gateledger/gateledger/eventlog"
@@ -38,6 +39,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if _, err := cfg.http.limit(); err != nil {
+		return err
+	}
+	if _, err := cfg.http.allowedOrigins(&net.TCPAddr{}); err != nil {
 		return err
 	}
 	if cfg.store.eventstore != "" && (cfg.esdbListen != "" || cfg.esdbInsecure) {
