@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 	_ "time/tzdata" // the calendar needs Europe/London on machines without zoneinfo
@@ -41,6 +42,10 @@ func policy() (aggregates.Policy, error) {
 
 // openProjections opens the read models' state over an open store.
 func openProjections(c *storeConfig, store *eventlog.Store, pol aggregates.Policy, log *slog.Logger) (*projections.Runner, error) {
+	// In external mode nothing else creates the data directory.
+	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
 	return projections.Open(c.projectionsFile(), store.Client, log, projections.All(pol)...)
 }
 
