@@ -50,38 +50,78 @@ func (b *Break) String() string {
 // first break. It does not use Recorded.Metadata, only RawMetadata.
 func VerifyEvents(stream string, events []Recorded) Verification {
 	v := Verification{Stream: stream, Checked: len(events)}
-	var prev [32]byte
-	prevHex := ""
-	for i, ev := range events {
-		brk := func(reason, expected, found string) Verification {
-			v.Break = &Break{Revision: ev.Revision, EventID: ev.ID, Reason: reason, Expected: expected, Found: found}
+	c := NewChain(stream)
+	for _, ev := range events {
+		if _, _, brk := c.Check(ev); brk != nil {
+			v.Break, v.Head = brk, c.Head()
 			return v
 		}
-		if ev.Revision != uint64(i) {
-			return brk("revision gap", fmt.Sprint(i), fmt.Sprint(ev.Revision))
-		}
-		var cf canonicalFields
-		if len(ev.RawMetadata) == 0 {
-			return brk("malformed metadata", "an envelope", "no metadata")
-		}
-		if err := json.Unmarshal(ev.RawMetadata, &cf); err != nil {
-			return brk("malformed metadata", "an envelope", err.Error())
-		}
-		if cf.PreviousHash != prevHex {
-			return brk("previous hash mismatch", prevHex, cf.PreviousHash)
-		}
-		if cf.SchemaVersion < 0 {
-			return brk("malformed metadata", "a schema version", fmt.Sprint(cf.SchemaVersion))
-		}
-		sum := eventHash(stream, ev.Revision, ev.ID, ev.Type, uint64(cf.SchemaVersion), prev, ev.Data, cf.values())
-		want := hex.EncodeToString(sum[:])
-		if cf.Hash != want {
-			return brk("hash mismatch", want, cf.Hash)
-		}
-		prev, prevHex = sum, want
-		v.Head = want
 	}
+	v.Head = c.Head()
 	return v
+}
+
+// Chain verifies one stream's events one at a time, in revision order from 0: the
+// incremental form of VerifyEvents, for readers that meet a stream's events spread
+// over a long read (of $all, say) and cannot hold them all.
+type Chain struct {
+	stream  string
+	next    uint64
+	prev    [32]byte
+	prevHex string
+}
+
+// NewChain starts the verification of stream.
+func NewChain(stream string) *Chain { return &Chain{stream: stream} }
+
+// Head is the hash of the last event that verified.
+func (c *Chain) Head() string { return c.prevHex }
+
+// Check verifies the next event of the stream and returns the hash and previous hash
+// its metadata holds (empty when unreadable), with the break when this event breaks
+// the chain. After a break the chain cannot vouch for what follows: callers stop.
+func (c *Chain) Check(ev Recorded) (hash, previousHash string, brk *Break) {
+	var cf canonicalFields
+	parseErr := error(nil)
+	if len(ev.RawMetadata) > 0 {
+		if parseErr = json.Unmarshal(ev.RawMetadata, &cf); parseErr != nil {
+			cf = canonicalFields{}
+		}
+	}
+	rev := c.next
+	c.next++
+	fail := func(reason, expected, found string) (string, string, *Break) {
+		return cf.Hash, cf.PreviousHash, &Break{Revision: ev.Revision, EventID: ev.ID, Reason: reason, Expected: expected, Found: found}
+	}
+	switch {
+	case ev.Revision != rev:
+		return fail("revision gap", fmt.Sprint(rev), fmt.Sprint(ev.Revision))
+	case len(ev.RawMetadata) == 0:
+		return fail("malformed metadata", "an envelope", "no metadata")
+	case parseErr != nil:
+		return fail("malformed metadata", "an envelope", parseErr.Error())
+	case cf.PreviousHash != c.prevHex:
+		return fail("previous hash mismatch", c.prevHex, cf.PreviousHash)
+	case cf.SchemaVersion < 0:
+		return fail("malformed metadata", "a schema version", fmt.Sprint(cf.SchemaVersion))
+	}
+	sum := eventHash(c.stream, ev.Revision, ev.ID, ev.Type, uint64(cf.SchemaVersion), c.prev, ev.Data, cf.values())
+	want := hex.EncodeToString(sum[:])
+	if cf.Hash != want {
+		return fail("hash mismatch", want, cf.Hash)
+	}
+	c.prev, c.prevHex = sum, want
+	return cf.Hash, cf.PreviousHash, nil
+}
+
+// EnvelopeHashes reads the hash and previous hash stored in an event's metadata, as
+// the chain reads them (empty when absent or unreadable).
+func EnvelopeHashes(raw []byte) (hash, previousHash string) {
+	var cf canonicalFields
+	if json.Unmarshal(raw, &cf) != nil {
+		return "", ""
+	}
+	return cf.Hash, cf.PreviousHash
 }
 
 // VerifyStream reads a stream and checks its hash chain (VerifyEvents). The

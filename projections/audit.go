@@ -431,16 +431,6 @@ func compareRow(rec *eventlog.Recorded, storedHash, storedPrev string, row *Audi
 	return nil
 }
 
-// envelopeHashes reads the hash and previous hash stored in an event's metadata as
-// the chain does (the raw strings; empty when absent or unreadable).
-func envelopeHashes(raw []byte) (hash, prev string) {
-	var cf canonicalFields
-	if json.Unmarshal(raw, &cf) != nil {
-		return "", ""
-	}
-	return cf.Hash, cf.PreviousHash
-}
-
 // StreamVerification is the check of one stream's hash chain in the event store, and
 // of the audit rows against it.
 type StreamVerification struct {
@@ -519,7 +509,7 @@ func VerifyPerson(ctx context.Context, r *Runner, client *esdb.Client, noms stri
 		if rec.Position.Commit > checkpoint && row == nil {
 			continue // not applied yet
 		}
-		hash, prev := envelopeHashes(rec.RawMetadata)
+		hash, prev := eventlog.EnvelopeHashes(rec.RawMetadata)
 		if m := compareRow(rec, hash, prev, row); m != nil {
 			v.Mismatches = append(v.Mismatches, *m)
 		}
@@ -556,9 +546,8 @@ func (v StoreVerification) OK() bool { return len(v.Breaks) == 0 && len(v.Mismat
 
 // chainState is where the verification of one stream stands.
 type chainState struct {
-	next      uint64   // revision expected next
-	prev      [32]byte // hash of the last event that verified
-	prevHex   string
+	chain     *eventlog.Chain
+	checked   int
 	unchained bool
 	brk       int // index in Breaks + 1; 0 while the chain holds
 }
@@ -618,7 +607,7 @@ func VerifyAll(ctx context.Context, r *Runner, client *esdb.Client) (StoreVerifi
 						Data: e.Data, RawMetadata: e.UserMetadata, Position: e.Position, Created: e.CreatedDate}
 					c := chains[rec.Stream]
 					if c == nil {
-						c = &chainState{}
+						c = &chainState{chain: eventlog.NewChain(rec.Stream)}
 						chains[rec.Stream] = c
 						if _, journey := aggregates.NOMSFromStream(rec.Stream); !journey && !ledgerWrote(rec.RawMetadata) {
 							c.unchained = true
@@ -632,7 +621,7 @@ func VerifyAll(ctx context.Context, r *Runner, client *esdb.Client) (StoreVerifi
 						out.Events++
 						hash, prev = c.verify(&out, &rec)
 					} else if rec.Position.Commit <= checkpoint {
-						hash, prev = envelopeHashes(rec.RawMetadata)
+						hash, prev = eventlog.EnvelopeHashes(rec.RawMetadata)
 					}
 					if rec.Position.Commit <= checkpoint && rows != nil {
 						applied++
@@ -684,72 +673,21 @@ func ledgerWrote(raw []byte) bool {
 	return m.Hash != ""
 }
 
-// verify checks the next event of the chain as eventlog.VerifyEvents does, and returns
-// the hash and previous hash its metadata holds. After a break it only counts.
+// verify checks the next event of the stream's chain (eventlog.Chain) and returns the
+// hash and previous hash its metadata holds. After a break it only counts.
 func (c *chainState) verify(out *StoreVerification, rec *eventlog.Recorded) (hash, prev string) {
-	var cf canonicalFields
-	parseErr := error(nil)
-	if len(rec.RawMetadata) > 0 {
-		parseErr = json.Unmarshal(rec.RawMetadata, &cf)
-		if parseErr != nil {
-			cf = canonicalFields{}
-		}
-	}
-	rev := c.next
-	c.next++
 	if c.brk > 0 {
 		out.Breaks[c.brk-1].Checked++
-		return cf.Hash, cf.PreviousHash
+		return eventlog.EnvelopeHashes(rec.RawMetadata)
 	}
-	brk := func(reason, expected, found string) {
+	head := c.chain.Head()
+	c.checked++
+	hash, prev, brk := c.chain.Check(*rec)
+	if brk != nil {
 		out.Breaks = append(out.Breaks, StreamVerification{
-			Verification: eventlog.Verification{Stream: rec.Stream, Checked: int(rev) + 1, Head: c.prevHex,
-				Break: &eventlog.Break{Revision: rec.Revision, EventID: rec.ID, Reason: reason, Expected: expected, Found: found}},
+			Verification:  eventlog.Verification{Stream: rec.Stream, Checked: c.checked, Head: head, Break: brk},
 			BreakPosition: rec.Position.Commit})
 		c.brk = len(out.Breaks)
 	}
-	switch {
-	case rec.Revision != rev:
-		brk("revision gap", fmt.Sprint(rev), fmt.Sprint(rec.Revision))
-	case len(rec.RawMetadata) == 0:
-		brk("malformed metadata", "an envelope", "no metadata")
-	case parseErr != nil:
-		brk("malformed metadata", "an envelope", parseErr.Error())
-	case cf.PreviousHash != c.prevHex:
-		brk("previous hash mismatch", c.prevHex, cf.PreviousHash)
-	case cf.SchemaVersion < 0:
-		brk("malformed metadata", "a schema version", fmt.Sprint(cf.SchemaVersion))
-	default:
-		sum, err := eventlog.EventHash(rec.Stream, rec.Revision, rec.ID, rec.Type, c.prev, rec.Data, rec.RawMetadata)
-		want := hex.EncodeToString(sum[:])
-		switch {
-		case err != nil:
-			brk("malformed metadata", "an envelope", err.Error())
-		case cf.Hash != want:
-			brk("hash mismatch", want, cf.Hash)
-		default:
-			c.prev, c.prevHex = sum, want
-		}
-	}
-	return cf.Hash, cf.PreviousHash
-}
-
-// canonicalFields are the metadata values the chain reads, with the types
-// eventlog's verification decodes them into (so a malformed envelope fails the same
-// way).
-type canonicalFields struct {
-	UserID         string `json:"userId"`
-	Role           string `json:"role"`
-	Organisation   string `json:"organisation"`
-	OccurredAt     string `json:"occurredAt"`
-	RecordedAt     string `json:"recordedAt"`
-	Source         string `json:"source"`
-	CorrelationID  string `json:"correlationId"`
-	CausationID    string `json:"causationId"`
-	IdempotencyKey string `json:"idempotencyKey"`
-	Command        string `json:"command"`
-	CommandDigest  string `json:"commandDigest"`
-	SchemaVersion  int64  `json:"schemaVersion"`
-	PreviousHash   string `json:"previousHash"`
-	Hash           string `json:"hash"`
+	return hash, prev
 }
