@@ -72,7 +72,7 @@ func scanMetadata(b []byte, m *Metadata, in *Interner) bool {
 	seen := 0
 	for {
 		s.ws()
-		key, ok := s.str()
+		key, ok := s.str(nil)
 		if !ok {
 			return false
 		}
@@ -90,14 +90,12 @@ func scanMetadata(b []byte, m *Metadata, in *Interner) bool {
 			}
 			m.SchemaVersion, bit = n, 1
 		default:
-			var v string
-			var ok bool
+			var pool *Interner // only the values that repeat across envelopes
 			switch key {
 			case "userId", "role", "organisation", "source", "command":
-				v, ok = s.strIntern(in)
-			default:
-				v, ok = s.str()
+				pool = in
 			}
+			v, ok := s.str(pool)
 			if !ok {
 				return false
 			}
@@ -178,9 +176,10 @@ func (s *scanner) eat(c byte) bool {
 	return false
 }
 
-// str reads a JSON string. Strings without escapes (all the ledger writes) are sliced;
-// escapes are decoded by the rules of RFC 8259.
-func (s *scanner) str() (string, bool) {
+// str reads a JSON string. Strings without escapes (all the ledger writes) are taken
+// as they are, through the interner when one is given; escapes are decoded by the
+// rules of RFC 8259.
+func (s *scanner) str(in *Interner) (string, bool) {
 	if !s.eat('"') {
 		return "", false
 	}
@@ -194,37 +193,11 @@ func (s *scanner) str() (string, bool) {
 			if !utf8.Valid(v) {
 				return "", false // encoding/json replaces invalid bytes: let it
 			}
-			return string(v), true
+			return in.intern(v), true
 		case c == '\\':
 			return s.escaped(start)
 		case c < 0x20:
 			return "", false
-		}
-		s.i++
-	}
-	return "", false
-}
-
-// strIntern is str with the result interned when it needs no unescaping.
-func (s *scanner) strIntern(in *Interner) (string, bool) {
-	save := s.i
-	if !s.eat('"') {
-		return "", false
-	}
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			v := s.b[start:s.i]
-			s.i++
-			if !utf8.Valid(v) {
-				return "", false
-			}
-			return in.intern(v), true
-		case c == '\\' || c < 0x20:
-			s.i = save
-			return s.str()
 		}
 		s.i++
 	}
