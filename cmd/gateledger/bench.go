@@ -14,13 +14,19 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/bench"
+	"github.com/gateledger/gateledger/loadtest"
 )
 
 // benchReport is `gateledger bench --json`: every figure in one object.
 type benchReport struct {
 	*bench.Results
 	*bench.ProjectionResults
+	*wsResults
 }
+
+// wsResults names the load test's figures in benchReport (bench.Results is
+// already the field Results).
+type wsResults = loadtest.Results
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f := newFlags("bench", stderr)
@@ -30,16 +36,20 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var events int
 	f.string(&dir, "dir", "BENCH_DIR", "", "scratch directory for the run (default: a new temporary directory, removed afterwards)")
 	f.bool(&asJSON, "json", "BENCH_JSON", false, "print the figures as one JSON object")
-	f.string(&only, "only", "BENCH_ONLY", "", "run only the `store` or the `projections` part")
+	f.string(&only, "only", "BENCH_ONLY", "", "run only the `store`, the `projections` or the `ws` (live feed load test) part")
 	f.DurationVar(&phase, "phase", 3*time.Second, "length of each timed phase of the store part")
 	f.IntVar(&events, "events", 1_000_000, "generated events the projections part rebuilds from")
+	var ws loadtest.Config
+	f.IntVar(&ws.Subscribers, "ws-subscribers", loadtest.DefaultSubscribers, "WebSocket subscribers of the ws part")
+	f.IntVar(&ws.Rate, "ws-rate", loadtest.DefaultRate, "commands per second of the ws part")
+	f.DurationVar(&ws.Duration, "ws-duration", loadtest.DefaultDuration, "length of the ws part's command phase")
 	var cpuProfile string
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	if only != "" && only != "store" && only != "projections" {
-		return fmt.Errorf("--only %q: want store or projections", only)
+	if only != "" && only != "store" && only != "projections" && only != "ws" {
+		return fmt.Errorf("--only %q: want store, projections or ws", only)
 	}
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "gateledger-bench-")
@@ -61,14 +71,14 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer pprof.StopCPUProfile()
 	}
 	var rep benchReport
-	if only != "projections" {
+	if only == "" || only == "store" {
 		res, err := bench.Run(ctx, bench.Config{Dir: dir + "/store", Phase: phase, Progress: stderr})
 		if err != nil {
 			return err
 		}
 		rep.Results = &res
 	}
-	if only != "store" {
+	if only == "" || only == "projections" {
 		pol, err := policy()
 		if err != nil {
 			return err
@@ -78,6 +88,13 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		rep.ProjectionResults = &res
+	}
+	if only == "" || only == "ws" {
+		res, err := runLoadtest(ctx, dir+"/ws", ws, stderr)
+		if err != nil {
+			return err
+		}
+		rep.wsResults = &res
 	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)

@@ -22,7 +22,8 @@ const usage = `gateledger: the through-the-gate resettlement ledger
 Usage:
   gateledger serve [flags]   run the ledger (embedded event store unless --eventstore is set)
   gateledger replay [flags]  rebuild read models from position zero
-  gateledger bench [flags]   measure the event store and the read models on this machine
+  gateledger bench [flags]   measure the event store, the read models and the live feed on this machine
+  gateledger loadtest [flags] WebSocket subscribers and commands under load, on loopback
   gateledger token ...       create, list and revoke the ledger's own bearer tokens
   gateledger help            show this help
 
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = benchCmd(ctx, args[1:], stdout, stderr)
+	case "loadtest":
+		err = loadtestCmd(ctx, args[1:], stdout, stderr)
 	case "replay":
 		err = replayCmd(ctx, args[1:], stdout, stderr)
 	case "token":
