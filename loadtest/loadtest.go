@@ -245,12 +245,12 @@ func Run(ctx context.Context, cfg Config) (Results, error) {
 	say("idle: %.0f heap bytes, %.0f stack bytes, %.1f goroutines per connection", res.BytesPerConn, res.StackPerConn, res.GoroutinesPer)
 
 	say("sending %d commands/s for %v", cfg.Rate, cfg.Duration)
-	cmdLat, errs, elapsed, err := r.load(ctx, js)
+	cmdLat, sent, errs, elapsed, err := r.load(ctx, js)
 	if err != nil {
 		return res, err
 	}
-	res.Commands, res.CommandErrors = len(r.sent), errs
-	res.AchievedRate = math.Round(float64(len(r.sent))/elapsed.Seconds()*10) / 10
+	res.Commands, res.CommandErrors = sent, errs
+	res.AchievedRate = math.Round(float64(sent)/elapsed.Seconds()*10) / 10
 	res.DurationSeconds = math.Round(elapsed.Seconds()*10) / 10
 	res.CommandP50Ms, res.CommandP99Ms = quantile(cmdLat, 0.50), quantile(cmdLat, 0.99)
 
@@ -405,9 +405,10 @@ func (r *run) setup(ctx context.Context) ([]*journey, error) {
 
 // load sends Rate commands a second for Duration, each at its due time (a
 // command is never sent early; if maxInFlight are waiting for answers, the
-// next waits too, and the achieved rate says so). It returns the commands'
-// answer times in ms, the number refused or failed, and how long it took.
-func (r *run) load(ctx context.Context, js []*journey) ([]float64, int, time.Duration, error) {
+// next waits too, and the achieved rate says so). Nothing is sent after
+// Duration. It returns the commands' answer times in ms, how many were sent,
+// the number refused or failed, and how long it took until the last answer.
+func (r *run) load(ctx context.Context, js []*journey) ([]float64, int, int, time.Duration, error) {
 	total := len(r.sent)
 	interval := time.Second / time.Duration(r.cfg.Rate)
 	sem := make(chan struct{}, maxInFlight)
@@ -417,14 +418,16 @@ func (r *run) load(ctx context.Context, js []*journey) ([]float64, int, time.Dur
 	var firstErr error
 	var wg sync.WaitGroup
 	start := time.Now()
+	sent := 0
 	for i := range total {
 		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
 			time.Sleep(d)
 		}
-		if ctx.Err() != nil {
-			break
+		if ctx.Err() != nil || time.Since(start) >= r.cfg.Duration {
+			break // bounded in time as well as in count
 		}
 		sem <- struct{}{}
+		sent++
 		j := js[i%len(js)]
 		wg.Go(func() {
 			defer func() { <-sem }()
@@ -454,7 +457,7 @@ func (r *run) load(ctx context.Context, js []*journey) ([]float64, int, time.Dur
 	if firstErr != nil {
 		r.cfg.Logger.Error("loadtest: a command failed", "err", firstErr, "failed", errs)
 	}
-	return lat, errs, elapsed, ctx.Err()
+	return lat, sent, errs, elapsed, ctx.Err()
 }
 
 // next is the command to send for j now: the pending acceptance, a release

