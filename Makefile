@@ -17,9 +17,9 @@ all: build
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/gateledger
 
-## run: build and start the ledger on its embedded event store in $(DATA)
+## run: build and start the ledger on its embedded event store in $(DATA), with demo data
 run: build
-	./$(BIN) serve --data $(DATA) --log-format text
+	./$(BIN) serve --data $(DATA) --log-format text --demo
 
 ## test: vet, then every test with the race detector
 test:

@@ -20,6 +20,7 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/progress"
 )
 
 // SignIn is a demo principal's token.
@@ -92,14 +93,13 @@ func Ensure(ctx context.Context, cfg Config) ([]SignIn, error) {
 		js[i] = gen.Journey(i)
 		events += js[i].EventCount()
 	}
-	w := &journeygen.Writer{Client: cfg.Store.Client, Progress: func(n int64) {
-		if n%20000 < 200 {
-			fmt.Fprintf(cfg.Progress, "demo: %d of %d events written\n", n, events)
-		}
-	}}
+	bar := progress.New(cfg.Progress, "demo data", float64(events), "events")
+	w := &journeygen.Writer{Client: cfg.Store.Client, Progress: func(n int64) { bar.Update(float64(n), float64(n)) }}
 	if err := w.Write(ctx, js); err != nil {
 		return nil, fmt.Errorf("write demo journeys: %w", err)
 	}
+	bar.Update(float64(events), float64(events))
+	bar.Finish()
 	signIns, err := createSignIns(ctx, cfg, js)
 	if err != nil {
 		return nil, err

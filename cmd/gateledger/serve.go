@@ -8,11 +8,15 @@ import (
 	"net"
 	"path/filepath"
 
+	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/demo"
 	"github.com/gateledger/gateledger/eventlog"
 )
 
 type serveConfig struct {
 	store        storeConfig
+	demo         bool
+	demoPeople   int
 	esdbListen   string
 	esdbInsecure bool
 	http         httpConfig
@@ -21,6 +25,8 @@ type serveConfig struct {
 
 func (c *serveConfig) register(f *flags) {
 	c.store.register(f)
+	f.bool(&c.demo, "demo", "DEMO", false, "load generated demo journeys and demo sign-ins into an empty store (make run does)")
+	f.IntVar(&c.demoPeople, "demo-people", 3000, "how many people the demo data has")
 	f.string(&c.esdbListen, "esdb-listen", "ESDB_LISTEN", "", "also expose the embedded store to EventStoreDB clients on this address (TLS and generated credentials)")
 	f.bool(&c.esdbInsecure, "esdb-insecure", "ESDB_INSECURE", false, "serve the embedded store without TLS or authentication (loopback only; for local experiments)")
 	c.http.register(f)
@@ -81,6 +87,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		_ = store.Close(context.WithoutCancel(ctx))
 		return err
 	}
+	var signIns []demo.SignIn
+	if cfg.demo {
+		signIns, err = demo.Ensure(ctx, demo.Config{Store: store, Tokens: auth.NewTokens(store.Client, auth.TokensConfig{Logger: log}),
+			Policy: pol, DataDir: cfg.store.dataDir, Journeys: cfg.demoPeople, Logger: log, Progress: stderr})
+		if errors.Is(err, demo.ErrNotEmpty) {
+			log.Warn("--demo: " + err.Error())
+		} else if err != nil {
+			_ = store.Close(context.WithoutCancel(ctx))
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
 	runner, err := openProjections(&cfg.store, store, pol, log)
 	if err != nil {
 		_ = store.Close(context.WithoutCancel(ctx))
@@ -98,6 +115,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	log.Info("gateledger ready", "http", api.addr.String())
+	if len(signIns) > 0 {
+		printDemoBanner(stderr, api.addr.String(), signIns)
+	}
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -117,4 +137,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// printDemoBanner tells a newcomer where the ledger is and how to sign in as each role.
+func printDemoBanner(w io.Writer, addr string, signIns []demo.SignIn) {
+	fmt.Fprintf(w, "\nGateledger is running with DEMO data: generated journeys, not real people.\n")
+	fmt.Fprintf(w, "  API:      http://%s/v1/  (OpenAPI document: http://%s/v1/openapi.json)\n", addr, addr)
+	fmt.Fprintf(w, "  Health:   http://%s/readyz\n", addr)
+	fmt.Fprintf(w, "  DEMO sign-ins (send as 'Authorization: Bearer <token>'; for the demo only):\n")
+	for _, s := range signIns {
+		who := string(s.Role)
+		if s.Org != "" {
+			who += " " + s.Org
+		}
+		fmt.Fprintf(w, "    %-16s %s\n", who, s.Token)
+	}
+	fmt.Fprintln(w)
 }
