@@ -22,6 +22,7 @@ const usage = `gateledger: the through-the-gate resettlement ledger
 Usage:
   gateledger serve [flags]   run the ledger (embedded event store unless --eventstore is set)
   gateledger replay [flags]  rebuild read models from position zero
+  gateledger verify [flags]  check every stream's hash chain in the store, and the audit trail against it
   gateledger bench [flags]   measure the event store, the read models and the live feed on this machine
   gateledger loadtest [flags] WebSocket subscribers and commands under load, on loopback
   gateledger token ...       create, list and revoke the ledger's own bearer tokens
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = loadtestCmd(ctx, args[1:], stdout, stderr)
 	case "replay":
 		err = replayCmd(ctx, args[1:], stdout, stderr)
+	case "verify":
+		err = verifyCmd(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = tokenCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
