@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
-	api "github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"github.com/google/uuid"
 
 	"github.com/gateledger/gateledger/eventdb"
@@ -57,45 +56,6 @@ func proposedEvent(id *shared.UUID, meta map[string]string, custom, data []byte)
 		return eventdb.ProposedEvent{}, fmt.Errorf("%w: event %s: required metadata property 'content-type' is missing", eventdb.ErrInvalidArgument, eid)
 	}
 	return eventdb.ProposedEvent{ID: eid, Type: typ, IsJSON: ct == "application/json", Data: data, Metadata: custom}, nil
-}
-
-func recordedEvent(r *eventdb.Record, uuidAsString bool) *api.ReadResp_ReadEvent {
-	ct := "application/octet-stream"
-	if r.IsJSON {
-		ct = "application/json"
-	}
-	return &api.ReadResp_ReadEvent{
-		Event: &api.ReadResp_ReadEvent_RecordedEvent{
-			Id:               uuidProto(r.ID, uuidAsString),
-			StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(r.Stream)},
-			StreamRevision:   r.Revision,
-			PreparePosition:  r.Position,
-			CommitPosition:   r.Position,
-			Metadata: map[string]string{
-				"type":         r.Type,
-				"content-type": ct,
-				"created":      strconv.FormatInt(r.Created, 10),
-			},
-			CustomMetadata: r.Metadata,
-			Data:           r.Data,
-		},
-		Position: &api.ReadResp_ReadEvent_CommitPosition{CommitPosition: r.Position},
-	}
-}
-
-// expectedFromAppend converts the append header's oneof; nil means the client sent none.
-func expectedFromAppend(o *api.AppendReq_Options) (eventdb.ExpectedRevision, error) {
-	switch v := o.GetExpectedStreamRevision().(type) {
-	case *api.AppendReq_Options_Any:
-		return eventdb.Any, nil
-	case *api.AppendReq_Options_NoStream:
-		return eventdb.NoStream, nil
-	case *api.AppendReq_Options_StreamExists:
-		return eventdb.StreamExists, nil
-	case *api.AppendReq_Options_Revision:
-		return eventdb.Exactly(v.Revision), nil
-	}
-	return eventdb.ExpectedRevision{}, fmt.Errorf("%w: unknown expected stream revision", eventdb.ErrInvalidArgument)
 }
 
 // esdbVersionNumber renders an expected revision as the long EventStoreDB puts in trailers.

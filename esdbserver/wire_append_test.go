@@ -3,6 +3,7 @@ package esdbserver
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
@@ -117,4 +118,19 @@ func FuzzDecodeAppendReq(f *testing.F) {
 			t.Fatalf("decoded %+v (%v), generated %+v (%v)", got, gotErr, want, wantErr)
 		}
 	})
+}
+
+// expectedFromAppend converts the append header's oneof; nil means the client sent none.
+func expectedFromAppend(o *api.AppendReq_Options) (eventdb.ExpectedRevision, error) {
+	switch v := o.GetExpectedStreamRevision().(type) {
+	case *api.AppendReq_Options_Any:
+		return eventdb.Any, nil
+	case *api.AppendReq_Options_NoStream:
+		return eventdb.NoStream, nil
+	case *api.AppendReq_Options_StreamExists:
+		return eventdb.StreamExists, nil
+	case *api.AppendReq_Options_Revision:
+		return eventdb.Exactly(v.Revision), nil
+	}
+	return eventdb.ExpectedRevision{}, fmt.Errorf("%w: unknown expected stream revision", eventdb.ErrInvalidArgument)
 }

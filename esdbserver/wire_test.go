@@ -2,8 +2,10 @@ package esdbserver
 
 import (
 	"math"
+	"strconv"
 	"testing"
 
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
 	api "github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
@@ -56,4 +58,30 @@ func FuzzWireEncoding(f *testing.F) {
 			t.Fatalf("decoded %v\nwant    %v", &got, want)
 		}
 	})
+}
+
+// recordedEvent builds, with the generated structs, what the hand-written encoding
+// must be equivalent to.
+func recordedEvent(r *eventdb.Record, uuidAsString bool) *api.ReadResp_ReadEvent {
+	ct := "application/octet-stream"
+	if r.IsJSON {
+		ct = "application/json"
+	}
+	return &api.ReadResp_ReadEvent{
+		Event: &api.ReadResp_ReadEvent_RecordedEvent{
+			Id:               uuidProto(r.ID, uuidAsString),
+			StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(r.Stream)},
+			StreamRevision:   r.Revision,
+			PreparePosition:  r.Position,
+			CommitPosition:   r.Position,
+			Metadata: map[string]string{
+				"type":         r.Type,
+				"content-type": ct,
+				"created":      strconv.FormatInt(r.Created, 10),
+			},
+			CustomMetadata: r.Metadata,
+			Data:           r.Data,
+		},
+		Position: &api.ReadResp_ReadEvent_CommitPosition{CommitPosition: r.Position},
+	}
 }
