@@ -40,9 +40,10 @@ type outbound struct {
 //   - writeLoop is the only goroutine that writes data frames: every
 //     message goes through send, so frames never interleave and a slow
 //     socket blocks only this connection's writer;
-//   - runFeed, started by the subscribe message, turns the store
-//     subscription into messages and puts them on send without ever
-//     blocking: a full queue drops the client.
+//   - runFeed, started by the subscribe message, sends the history from its
+//     catch-up subscription, then moves what the shared hub hands it (see
+//     hub.go) to send; once live, a queue that stays full drops the client.
+//     The hub itself only ever tries send without waiting (trySend).
 //
 // gorilla's own control replies (pong, the close echo, the 1009 close on
 // an oversized message) are written with WriteControl, which it documents
@@ -176,6 +177,24 @@ func (c *conn) enqueue(m outbound) bool {
 		return false
 	case <-timeout:
 		c.drop(CloseSlowClient, DropSlowClient, "queued", len(c.send), "full_for", time.Since(since))
+		return false
+	}
+}
+
+// trySend puts m on the send queue if there is room now, for the hub, which
+// must never wait for one connection. A closing connection takes anything
+// (and drops it).
+func (c *conn) trySend(m outbound) bool {
+	if c.ctx.Err() != nil {
+		return true
+	}
+	select {
+	case c.send <- m:
+		c.fullMu.Lock()
+		c.fullSince = time.Time{}
+		c.fullMu.Unlock()
+		return true
+	default:
 		return false
 	}
 }

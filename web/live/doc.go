@@ -26,22 +26,40 @@
 // Each journey event is then authorised at its own position:
 // MaySeeJourneyEvent says the principal receives it when it may read the
 // journey (auth.CanReadJourney) as it was just before the event or as it is
-// just after it. Each connection folds the journeys it meets in position
-// order, in place, in a bounded cache; a person first met at a revision
-// above 0 is folded from the store up to that event. Inspectors read every
-// journey, so nothing is folded for them. Streams other than journeys go to
+// just after it. The shared subscription (the hub, below) folds every journey
+// once, in place, and judges each event once per kind of principal (role and
+// organisation); a connection reading history folds the journeys it meets in
+// its own bounded cache. A person first met at a revision above 0 is folded
+// from the store up to that event. Streams other than journeys go to
 // inspectors only, and only the access log and dead letters
 // (MaySeeOtherStream); the token stream and system streams never.
 //
+// # One subscription for the process
+//
+// One live subscription to $all (the hub, hub.go), started by the first
+// subscribe, decodes each event once, folds its journey once, judges it once
+// per kind of principal, encodes its frame once and hands the same bytes to
+// every connection entitled to it and whose filters want it. It never waits
+// for a connection: a frame goes to the connection's send queue if there is
+// room, else to the connection's bounded backlog, which its feed goroutine
+// moves to the queue at the client's pace.
+//
+// A connection registers with the hub first, then reads the history after
+// its starting position with a catch-up subscription of its own (filtered on
+// the server to the streams the principal could ever be sent: journey-… and,
+// for inspectors, the access log and dead letters; or only the journeys named
+// in "people"), while the hub keeps the events meant for it. Once the
+// catch-up has covered the hub's position at registration, the catch-up ends
+// and the connection switches to the hub: kept events the catch-up already
+// covered are dropped, caught-up is sent, then the rest. "now" (and a
+// position the hub has already reached) needs no catch-up at all. Event types
+// are filtered after folding, because every event of a journey counts for its
+// visibility.
+//
 // # One connection
 //
-// One catch-up subscription to $all per connection through the official
-// client, filtered on the server to the streams the principal could ever be
-// sent (journey-… and, for inspectors, the access log and dead letters; or
-// only the journeys named in "people"), ended when the connection ends.
-// Event types are filtered here, after folding, because every event of a
-// journey counts for its visibility. Exactly one goroutine writes frames; a
-// bounded queue feeds it. Ping/pong keeps idle connections alive and finds
-// dead ones; read and write deadlines bound every operation. A client whose
-// queue stays full once live is dropped with 4429 (see conn.enqueue).
+// Exactly one goroutine writes frames; a bounded queue feeds it. Ping/pong
+// keeps idle connections alive and finds dead ones; read and write deadlines
+// bound every operation. A client whose queue stays full once live is
+// dropped with 4429 (see conn.enqueue), as is one whose backlog overflows.
 package live

@@ -16,8 +16,11 @@ import (
 	"github.com/gateledger/gateledger/eventlog"
 )
 
-// feed turns one connection's subscription to $all into messages. It runs
-// in the connection's feed goroutine and owns everything below.
+// feed is one connection's subscription. It runs in the connection's feed
+// goroutine and owns everything below: it registers with the hub, sends the
+// history with a catch-up subscription of its own (folding journeys in its
+// own bounded cache), switches over to the hub, then moves what the hub
+// hands it to the send queue at the client's pace.
 type feed struct {
 	c     *conn
 	p     auth.Principal
@@ -27,16 +30,21 @@ type feed struct {
 	// nothing needs folding.
 	everyJourney bool
 	folds        *foldCache
+	hb           *hub
+	hs           *hubSub
 
-	// last is the highest position the subscription has told us about (an
-	// event, whether sent or not, or a store checkpoint); sent is the
-	// highest position given to the client.
-	last, sent uint64
-	caughtUp   bool
+	// last is the highest position the catch-up has covered (an event,
+	// whether sent or not, or a store checkpoint); started says last is a
+	// position (false only from "start" before anything was read).
+	last    uint64
+	started bool
 	// startedAfter is the exclusive starting position; lastEvent the last
 	// event's position.
 	startedAfter, lastEvent uint64
 	seenEvent               bool
+	subscribed              bool
+	from                    any
+	reauth                  <-chan time.Time
 }
 
 // subItem is what the receiving goroutine hands to the feed.
@@ -63,9 +71,9 @@ func (c *conn) runFeed(s Subscribe) {
 	}
 }
 
-// filter is the server-side filter of the subscription: only the streams
-// the principal could ever be sent. Event types are never filtered on the
-// server, because every event of a journey is needed to fold it.
+// filter is the server-side filter of the catch-up subscription: only the
+// streams the principal could ever be sent. Event types are never filtered
+// on the server, because every event of a journey is needed to fold it.
 func (f *feed) filter() *esdb.SubscriptionFilter {
 	if len(f.sub.People) > 0 {
 		// NOMS numbers are validated ([A-Z][0-9]{4}[A-Z]{2}): nothing to
@@ -88,83 +96,169 @@ func (f *feed) filter() *esdb.SubscriptionFilter {
 
 func (f *feed) run(ctx context.Context) error {
 	c := f.c
-	opts := esdb.SubscribeToAllOptions{Filter: f.filter()}
-	var from any
+	hb, err := c.h.liveHub(ctx)
+	if errors.Is(err, errShuttingDown) {
+		return nil // the connection is being closed with 1001
+	}
+	if err != nil {
+		return err
+	}
+	f.hb, f.hs = hb, newHubSub(c, f.sub)
+	// Registered before anything is read: from here on the hub keeps every
+	// event after reg for this connection.
+	reg := hb.register(f.hs)
+	defer hb.unregister(f.hs)
 	switch f.sub.From {
 	case FromStart:
-		opts.From, from = esdb.Start{}, "start"
+		f.from = "start"
 	case FromPosition:
-		opts.From, from, f.last = esdb.Position{Commit: f.sub.Position, Prepare: f.sub.Position}, f.sub.Position, f.sub.Position
+		f.from, f.last, f.started = f.sub.Position, f.sub.Position, true
 		f.startedAfter = f.sub.Position
 	default:
 		last, err := eventlog.LastPosition(ctx, c.h.cfg.Client)
 		if err != nil {
 			return err
 		}
-		opts.From, from, f.last = esdb.Position{Commit: last, Prepare: last}, last, last
+		// The hub may be past the store's end as this read saw it; "now"
+		// is then the hub's position, which needs no history.
+		last = max(last, reg)
+		f.from, f.last, f.started = last, last, true
 		f.startedAfter = last
 	}
-	if err := f.recordAccess(ctx, from); err != nil {
+	if err := f.recordAccess(ctx, f.from); err != nil {
 		return err
 	}
-	sub, err := c.h.cfg.Client.SubscribeToAll(ctx, opts)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = sub.Close() }()
-	if !c.enqueue(outbound{data: mustJSON(subscribedMessage{Type: TypeSubscribed, From: from, Role: string(f.p.Role),
-		Organisation: f.p.Org, People: f.sub.People, EventTypes: f.sub.EventTypes})}) {
-		return nil
-	}
-	c.log.InfoContext(ctx, "live: subscribed", "from", from, "people", len(f.sub.People), "event_types", len(f.sub.EventTypes))
-
-	items := make(chan subItem, 64)
-	go receive(ctx, sub, items)
-
-	checkpoint := time.NewTicker(c.h.cfg.CheckpointInterval)
-	defer checkpoint.Stop()
-	var reauth <-chan time.Time
 	if c.h.cfg.ReauthInterval > 0 {
 		t := time.NewTicker(c.h.cfg.ReauthInterval)
 		defer t.Stop()
-		reauth = t.C
+		f.reauth = t.C
 	}
+	for {
+		covered := f.last
+		if !f.started || f.last < reg {
+			var ok bool
+			if covered, ok, err = f.catchUp(ctx, reg); !ok || err != nil {
+				return err
+			}
+		} else if !f.announce() {
+			return nil
+		}
+		dropped, ok := f.hs.goLive(covered)
+		if ok {
+			c.h.counters.switchDropped.Add(int64(dropped))
+			c.log.InfoContext(ctx, "live: subscribed", "from", f.from, "caught_up", covered, "people", len(f.sub.People), "event_types", len(f.sub.EventTypes))
+			break
+		}
+		// The backlog overflowed while the history was read: register
+		// again and read on from what was covered.
+		c.h.counters.lapses.Add(1)
+		f.last, f.started = covered, true
+		reg = hb.register(f.hs)
+	}
+	c.live.Store(true)
+	return f.live(ctx)
+}
+
+// announce queues the subscribed message, once.
+func (f *feed) announce() bool {
+	if f.subscribed {
+		return true
+	}
+	f.subscribed = true
+	return f.c.enqueue(outbound{data: mustJSON(subscribedMessage{Type: TypeSubscribed, From: f.from, Role: string(f.p.Role),
+		Organisation: f.p.Org, People: f.sub.People, EventTypes: f.sub.EventTypes})})
+}
+
+// catchUp sends the history from f.last (or the start) with a subscription
+// of its own until it has covered reg, the hub's position at registration,
+// and returns what it covered. ok is false when the feed must end.
+func (f *feed) catchUp(ctx context.Context, reg uint64) (covered uint64, ok bool, err error) {
+	c := f.c
+	opts := esdb.SubscribeToAllOptions{Filter: f.filter(), From: esdb.Start{}}
+	if f.started {
+		opts.From = esdb.Position{Commit: f.last, Prepare: f.last}
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sub, err := c.h.cfg.Client.SubscribeToAll(sctx, opts)
+	if err != nil {
+		return 0, false, err
+	}
+	defer func() { _ = sub.Close() }()
+	c.h.counters.catchUps.Add(1)
+	if !f.announce() {
+		return 0, false, nil
+	}
+	items := make(chan subItem, 64)
+	go receive(sctx, sub, items)
+	for {
+		if f.started && f.last >= reg {
+			return f.last, true, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, false, nil
+		case <-f.hb.done:
+			return 0, false, fmt.Errorf("live: the hub stopped: %w", f.hb.err)
+		case it := <-items:
+			switch {
+			case it.err != nil:
+				return 0, false, it.err
+			case it.ev != nil:
+				if err := f.event(ctx, it.ev); err != nil {
+					return 0, false, err
+				}
+			case it.checkpoint != nil:
+				f.last, f.started = max(f.last, it.checkpoint.Commit), true
+			case it.caughtUp:
+				// The subscription began after the registration, so it
+				// has read everything up to reg: what it skipped there was
+				// not for this connection.
+				return max(f.last, reg), true, nil
+			}
+		case <-f.reauth:
+			if !f.stillAuthenticated(ctx) {
+				return 0, false, nil
+			}
+		}
+		if ctx.Err() != nil {
+			return 0, false, nil
+		}
+	}
+}
+
+// live moves what the hub hands on to the send queue until the connection
+// ends. conn.enqueue applies the slow-client rule; a backlog that overflowed
+// drops the client at once.
+func (f *feed) live(ctx context.Context) error {
+	c, hs := f.c, f.hs
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case it := <-items:
-			switch {
-			case it.err != nil:
-				return it.err
-			case it.ev != nil:
-				if err := f.event(ctx, it.ev); err != nil {
-					return err
+		case <-f.hb.done:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("live: the hub stopped: %w", f.hb.err)
+		case <-hs.wake:
+			for {
+				m, ok, overflow := hs.pop()
+				if overflow {
+					c.drop(CloseSlowClient, DropSlowClient, "backlog", hs.max)
+					return nil
 				}
-			case it.checkpoint != nil:
-				f.last = max(f.last, it.checkpoint.Commit)
-			case it.caughtUp && !f.caughtUp:
-				// The store says "caught up" again after a subscriber
-				// falls behind and catches up; the client is told once.
-				f.caughtUp = true
-				f.sent = f.last
-				c.enqueue(outbound{data: mustJSON(positionMessage{Type: TypeCaughtUp, Position: f.last}), pos: f.last, hasPos: true})
-				c.live.Store(true)
+				if !ok {
+					break
+				}
+				if !c.enqueue(m) {
+					return nil
+				}
 			}
-		case <-checkpoint.C:
-			// Only once live: before caught-up the client is reading history
-			// and has positions enough.
-			if f.caughtUp && f.last > f.sent {
-				f.sent = f.last
-				c.enqueue(outbound{data: mustJSON(positionMessage{Type: TypeCheckpoint, Position: f.last}), pos: f.last, hasPos: true})
-			}
-		case <-reauth:
+		case <-f.reauth:
 			if !f.stillAuthenticated(ctx) {
 				return nil
 			}
-		}
-		if ctx.Err() != nil {
-			return nil
 		}
 	}
 }
@@ -213,19 +307,19 @@ func (f *feed) event(ctx context.Context, ev *esdb.RecordedEvent) error {
 		return nil
 	}
 	f.seenEvent, f.lastEvent = true, pos
-	f.last = max(f.last, pos)
+	f.last, f.started = max(f.last, pos), true
 	noms, isJourney := aggregates.NOMSFromStream(ev.StreamID)
 	if !isJourney {
 		if MaySeeOtherStream(f.p, ev.StreamID) && f.wanted(ev.EventType) {
 			rec, _ := eventlog.FromRecorded(ev) // an inspector sees the event even with a bad envelope
-			f.queueEvent(rec, "")
+			f.queueEvent(ev, rec.Metadata, "")
 		}
 		return nil
 	}
 	rec, envErr := eventlog.FromRecorded(ev)
 	if f.everyJourney {
 		if f.wanted(ev.EventType) {
-			f.queueEvent(rec, noms)
+			f.queueEvent(ev, rec.Metadata, noms)
 		}
 		return nil
 	}
@@ -234,7 +328,7 @@ func (f *feed) event(ctx context.Context, ev *esdb.RecordedEvent) error {
 		return err
 	}
 	if visible && f.wanted(ev.EventType) {
-		f.queueEvent(rec, noms)
+		f.queueEvent(ev, rec.Metadata, noms)
 	}
 	return nil
 }
@@ -277,22 +371,27 @@ func (f *feed) fold(ctx context.Context, noms string, rec eventlog.Recorded, env
 
 func (f *feed) wanted(eventType string) bool { return f.types == nil || f.types[eventType] }
 
-func (f *feed) queueEvent(rec eventlog.Recorded, noms string) {
-	m := EventMessage{Type: TypeEvent, Position: rec.Position.Commit, Stream: rec.Stream, NOMS: noms, Revision: rec.Revision,
-		EventType: rec.Type, EventID: rec.ID.String(), Who: rec.Metadata.UserID, Role: rec.Metadata.Role,
-		Organisation: rec.Metadata.Organisation, Source: string(rec.Metadata.Source), CorrelationID: rec.Metadata.CorrelationID,
+func (f *feed) queueEvent(ev *esdb.RecordedEvent, md eventlog.Metadata, noms string) {
+	f.c.enqueue(outbound{data: eventFrame(ev, noms, md), pos: ev.Position.Commit, hasPos: true})
+}
+
+// eventFrame is the event message of ev: the catch-up and the hub encode
+// events with it alike.
+func eventFrame(ev *esdb.RecordedEvent, noms string, md eventlog.Metadata) []byte {
+	m := EventMessage{Type: TypeEvent, Position: ev.Position.Commit, Stream: ev.StreamID, NOMS: noms, Revision: ev.EventNumber,
+		EventType: ev.EventType, EventID: ev.EventID.String(), Who: md.UserID, Role: md.Role,
+		Organisation: md.Organisation, Source: string(md.Source), CorrelationID: md.CorrelationID,
 		Data: json.RawMessage("null")}
-	if !rec.Metadata.OccurredAt.IsZero() {
-		m.OccurredAt = rec.Metadata.OccurredAt.UTC()
+	if !md.OccurredAt.IsZero() {
+		m.OccurredAt = md.OccurredAt.UTC()
 	}
-	if !rec.Metadata.RecordedAt.IsZero() {
-		m.RecordedAt = rec.Metadata.RecordedAt.UTC()
+	if !md.RecordedAt.IsZero() {
+		m.RecordedAt = md.RecordedAt.UTC()
 	}
-	if len(rec.Data) > 0 && json.Valid(rec.Data) {
-		m.Data = rec.Data
+	if len(ev.Data) > 0 && json.Valid(ev.Data) {
+		m.Data = ev.Data
 	}
-	f.sent = m.Position
-	f.c.enqueue(outbound{data: mustJSON(m), pos: m.Position, hasPos: true})
+	return mustJSON(m)
 }
 
 // recordAccess writes the subscription to the access log: one entry per

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -132,9 +133,17 @@ type Config struct {
 	// (DefaultReauthInterval), so that a revoked token or ended session stops
 	// the feed; negative never checks again.
 	ReauthInterval time.Duration
-	// MaxJourneys bounds the journeys one connection keeps folded
-	// (DefaultMaxJourneys).
+	// MaxJourneys bounds the journeys one connection keeps folded while it
+	// reads history (DefaultMaxJourneys).
 	MaxJourneys int
+	// HubJourneys bounds the journeys the shared live subscription keeps
+	// folded for every connection (DefaultHubJourneys); one it forgot is
+	// folded again from its stream when it is next seen.
+	HubJourneys int
+
+	// backlog, when set (tests), bounds every connection's backlog instead
+	// of max(4×SendBuffer, 1024).
+	backlog int
 }
 
 // Handler serves the live feed at the path it is mounted on (/v1/live).
@@ -151,6 +160,13 @@ type Handler struct {
 	conns    map[*conn]struct{}
 	shutdown bool
 	wg       sync.WaitGroup
+
+	// hub is the shared live subscription, started by the first subscribe
+	// (and again after one fails), stopped by Shutdown.
+	hubMu       sync.Mutex
+	hub         *hub
+	hubsStarted atomic.Int64
+	counters    hubCounters
 }
 
 // New returns the live feed handler.
@@ -181,6 +197,9 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.MaxJourneys <= 0 {
 		cfg.MaxJourneys = DefaultMaxJourneys
+	}
+	if cfg.HubJourneys <= 0 {
+		cfg.HubJourneys = DefaultHubJourneys
 	}
 	h := &Handler{cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics, origins: map[string]bool{}, conns: map[*conn]struct{}{}}
 	if h.metrics == nil {
@@ -343,8 +362,8 @@ func (h *Handler) untrack(c *conn) {
 
 // Shutdown refuses new connections, closes every open one with 1001 (going
 // away) and the last position it received, and waits until they have ended
-// or ctx is done. Register it with http.Server.RegisterOnShutdown or call it
-// beside http.Server.Shutdown.
+// or ctx is done; then it stops the shared subscription. Register it with
+// http.Server.RegisterOnShutdown or call it beside http.Server.Shutdown.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.shutdown = true
@@ -356,9 +375,9 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 	go func() { h.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-		return nil
+		return h.stopHub(ctx)
 	case <-ctx.Done():
-		return fmt.Errorf("live: shutdown: connections still open: %w", ctx.Err())
+		return errors.Join(fmt.Errorf("live: shutdown: connections still open: %w", ctx.Err()), h.stopHub(ctx))
 	}
 }
 
