@@ -11,7 +11,7 @@
 //
 //	state = Evolve(state, ev)   // or Rebuild(events)
 //
-// Decide enforces the invariants of the domain (see the domain brief, shared/domain.md, beside the repository) and
+// Decide enforces the invariants of the domain (see the project's domain brief) and
 // answers a broken rule with a *RuleError that matches one of the sentinel
 // errors (ErrNotReceived, ErrReleased, ErrClosed, ...) under errors.Is.
 // Evolve never fails: it trusts that events were produced by Decide (or are
