@@ -723,7 +723,7 @@ func (s *subscriber) read() {
 			return
 		}
 		var m wireMessage
-		if json.Unmarshal(b, &m) != nil {
+		if decodeWire(b, &m) != nil {
 			continue
 		}
 		if m.Type != live.TypeEvent {

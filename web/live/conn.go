@@ -24,6 +24,9 @@ const CloseTimeout = 4408
 type outbound struct {
 	// data is a text message; nil for a bare close.
 	data []byte
+	// pm, when set, is data prepared once for every connection it goes to
+	// (the hub's frames): the writer sends it with WritePreparedMessage.
+	pm *websocket.PreparedMessage
 	// pos is the position data carries (event, caught-up, checkpoint), so
 	// that the close reason can say what the client last received.
 	pos    uint64
@@ -225,7 +228,7 @@ func (c *conn) writeLoop() {
 			return
 		case m := <-c.send:
 			if m.data != nil {
-				if !c.write(websocket.TextMessage, m.data) {
+				if !c.writeData(m) {
 					return
 				}
 				if m.hasPos {
@@ -249,7 +252,21 @@ func (c *conn) writeLoop() {
 // finished: the socket is closed so that the reader stops too.
 func (c *conn) write(kind int, data []byte) bool {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteWait))
-	err := c.ws.WriteMessage(kind, data)
+	return c.wrote(c.ws.WriteMessage(kind, data))
+}
+
+// writeData writes m's text message within WriteWait, prepared if it is.
+func (c *conn) writeData(m outbound) bool {
+	if m.pm == nil {
+		return c.write(websocket.TextMessage, m.data)
+	}
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.h.cfg.WriteWait))
+	return c.wrote(c.ws.WritePreparedMessage(m.pm))
+}
+
+// wrote reports whether a write succeeded; on failure it finishes the
+// connection.
+func (c *conn) wrote(err error) bool {
 	if err == nil {
 		return true
 	}

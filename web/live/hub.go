@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/gorilla/websocket"
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
@@ -178,11 +179,17 @@ func (s *hubSub) deliver(m outbound) {
 // checkpoint hands on a checkpoint at pos if the connection is live and has
 // been given nothing at or after pos.
 func (s *hubSub) checkpoint(pos uint64, frame func() []byte) {
+	s.checkpointShared(pos, func() outbound { return outbound{data: frame(), pos: pos, hasPos: true} })
+}
+
+// checkpointShared is checkpoint with the whole outbound (a shared frame,
+// see sharedFrame) made on first need.
+func (s *hubSub) checkpointShared(pos uint64, frame func() outbound) {
 	s.mu.Lock()
 	need := !s.buffering && !s.overflow && s.sent < pos && s.skip < pos
 	s.mu.Unlock()
 	if need {
-		s.deliver(outbound{data: frame(), pos: pos, hasPos: true})
+		s.deliver(frame())
 	}
 }
 
@@ -565,7 +572,7 @@ func (hb *hub) event(it *hubItem) error {
 		}
 	}
 	if anyone {
-		var frame []byte
+		var m outbound
 		for _, k := range hb.kinds {
 			if !k.visible {
 				continue
@@ -574,10 +581,10 @@ func (hb *hub) event(it *hubItem) error {
 				if !s.wants(it.noms, ev.EventType) {
 					continue
 				}
-				if frame == nil {
-					frame = eventFrame(ev, it.noms, it.meta)
+				if m.data == nil {
+					m = sharedFrame(eventFrame(ev, it.noms, it.meta), pos)
 				}
-				s.deliver(outbound{data: frame, pos: pos, hasPos: true})
+				s.deliver(m)
 			}
 		}
 	}
@@ -591,18 +598,29 @@ func (hb *hub) checkpoints() {
 	hb.mu.Lock()
 	defer hb.mu.Unlock()
 	pos := hb.pos
-	var b []byte
-	frame := func() []byte {
-		if b == nil {
-			b = mustJSON(positionMessage{Type: TypeCheckpoint, Position: pos})
+	var m outbound
+	frame := func() outbound {
+		if m.data == nil {
+			m = sharedFrame(mustJSON(positionMessage{Type: TypeCheckpoint, Position: pos}), pos)
 		}
-		return b
+		return m
 	}
 	for _, k := range hb.kinds {
 		for s := range k.subs {
-			s.checkpoint(pos, frame)
+			s.checkpointShared(pos, frame)
 		}
 	}
+}
+
+// sharedFrame is the outbound for a frame the hub hands to many
+// connections: its WebSocket framing is prepared once, and each connection's
+// writer sends the same bytes.
+func sharedFrame(data []byte, pos uint64) outbound {
+	m := outbound{data: data, pos: pos, hasPos: true}
+	if pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data); err == nil {
+		m.pm = pm
+	}
+	return m
 }
 
 // nomsSet is a bounded set of NOMS numbers, least recently added or seen
