@@ -40,6 +40,25 @@ func policy() (aggregates.Policy, error) {
 	return aggregates.DefaultPolicy(calendar.New(loc)), nil
 }
 
+// openLedger opens the store and the read models over it, for the operator commands
+// that work on a stopped ledger (replay, verify); closeLedger closes both.
+func openLedger(ctx context.Context, c *storeConfig, log *slog.Logger) (store *eventlog.Store, r *projections.Runner, closeLedger func(), err error) {
+	pol, err := policy()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	store, err = eventlog.Open(ctx, eventlog.Config{ConnectionString: c.eventstore, DataDir: c.dataDir, Logger: log})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, err = openProjections(c, store, pol, log)
+	if err != nil {
+		_ = store.Close(context.WithoutCancel(ctx))
+		return nil, nil, nil, err
+	}
+	return store, r, func() { _ = r.Close(); _ = store.Close(context.WithoutCancel(ctx)) }, nil
+}
+
 // openProjections opens the read models' state over an open store.
 func openProjections(c *storeConfig, store *eventlog.Store, pol aggregates.Policy, log *slog.Logger) (*projections.Runner, error) {
 	// In external mode nothing else creates the data directory.

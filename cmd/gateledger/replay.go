@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/progress"
 )
 
@@ -69,20 +68,11 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer pprof.StopCPUProfile()
 	}
 	tuneGCForBatchWork()
-	pol, err := policy()
+	store, r, closeLedger, err := openLedger(ctx, &sc, log)
 	if err != nil {
 		return err
 	}
-	store, err := eventlog.Open(ctx, eventlog.Config{ConnectionString: sc.eventstore, DataDir: sc.dataDir, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer store.Close(context.WithoutCancel(ctx))
-	r, err := openProjections(&sc, store, pol, log)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
+	defer closeLedger()
 	if err := r.Reset(f.Args()...); err != nil {
 		return err
 	}

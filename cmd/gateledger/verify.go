@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/projections"
 )
 
@@ -30,20 +29,11 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	pol, err := policy()
+	store, r, closeLedger, err := openLedger(ctx, &sc, log)
 	if err != nil {
 		return err
 	}
-	store, err := eventlog.Open(ctx, eventlog.Config{ConnectionString: sc.eventstore, DataDir: sc.dataDir, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer store.Close(context.WithoutCancel(ctx))
-	r, err := openProjections(&sc, store, pol, log)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
+	defer closeLedger()
 	// The whole store's chains, read from $all in the store itself; the audit read
 	// model is compared with it as far as it has got.
 	rep, err := projections.VerifyAll(ctx, r, store.Client)
