@@ -449,7 +449,7 @@ func TestUnrecordedReadIsRefused(t *testing.T) {
 	if err := w.access.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"", "/plan", "/trail", "/verification"} {
+	for _, path := range []string{"", "/plan", "/trail", "/trail.csv", "/verification"} {
 		a := w.do(req{method: "GET", path: "/v1/journeys/" + noms + path, as: "mdi"})
 		a.problem(t, ProblemUnavailable)
 		if bytes.Contains(a.body, []byte("MDI")) {

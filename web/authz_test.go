@@ -75,7 +75,7 @@ func TestCommandAuthorisation(t *testing.T) {
 	// Reads: every role without a part in the case gets what a missing
 	// person gets.
 	for _, as := range []string{"c17", "lei", "feed", "admin"} {
-		for _, sub := range []string{"", "/plan", "/trail", "/trail?as_at_position=1", "/verification"} {
+		for _, sub := range []string{"", "/plan", "/trail", "/trail?as_at_position=1", "/trail.csv", "/verification"} {
 			w.do(req{method: "GET", path: "/v1/journeys/" + noms + sub, as: as}).problem(t, ProblemNotFound)
 		}
 	}

@@ -19,6 +19,7 @@
 //	GET    /v1/journeys/{noms}                       the journey from the store, ETag = revision
 //	GET    /v1/journeys/{noms}/plan                  resettlement plan, deadlines, history
 //	GET    /v1/journeys/{noms}/trail                 audit trail; ?as_at=<RFC 3339> or ?as_at_position=<pos>
+//	GET    /v1/journeys/{noms}/trail.csv             the whole audit trail as CSV (package export)
 //	GET    /v1/journeys/{noms}/verification          the person's hash chain and audit rows
 //	GET    /v1/verification                          every chain in the store (inspectors)
 //	GET    /v1/organisations/{org}/caseload          caseload (own organisation; inspectors any)

@@ -203,6 +203,7 @@ func (s *server) routeTable() []route {
 		a("GET", "/v1/journeys/{noms}", "getJourney", s.getJourney),
 		a("GET", "/v1/journeys/{noms}/plan", "getPlan", s.getPlan),
 		a("GET", "/v1/journeys/{noms}/trail", "getTrail", s.getTrail),
+		a("GET", "/v1/journeys/{noms}/trail.csv", "getTrailCSV", s.getTrailCSV),
 		a("GET", "/v1/journeys/{noms}/verification", "verifyJourney", s.verifyJourney),
 		a("GET", "/v1/verification", "verifyAll", s.verifyAll),
 		a("GET", "/v1/organisations/{org}/caseload", "getCaseload", s.getCaseload),

@@ -8,6 +8,7 @@ import (
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/web/export"
 )
 
 // The API's answers are these types, not the read models' own: the JSON
@@ -238,45 +239,9 @@ func handoverQueueOf(q projections.HandoverQueue) handoverQueueView {
 		Open: q.Open, Accepted: q.Accepted, Rejected: q.Rejected, Overdue: q.Overdue}
 }
 
-type auditView struct {
-	Position       uint64    `json:"position"`
-	Stream         string    `json:"stream"`
-	Revision       uint64    `json:"revision"`
-	EventID        string    `json:"eventId"`
-	Type           string    `json:"type"`
-	SchemaVersion  int       `json:"schemaVersion"`
-	UserID         string    `json:"userId"`
-	Role           string    `json:"role,omitempty"`
-	Organisation   string    `json:"organisation,omitempty"`
-	OccurredAt     time.Time `json:"occurredAt,omitzero"`
-	RecordedAt     time.Time `json:"recordedAt,omitzero"`
-	StoredAt       time.Time `json:"storedAt,omitzero"`
-	Source         string    `json:"source"`
-	CorrelationID  string    `json:"correlationId,omitempty"`
-	CausationID    string    `json:"causationId,omitempty"`
-	IdempotencyKey string    `json:"idempotencyKey,omitempty"`
-	Command        string    `json:"command,omitempty"`
-	Hash           string    `json:"hash"`
-	PreviousHash   string    `json:"previousHash,omitempty"`
-	EnvelopeError  string    `json:"envelopeError,omitempty"`
-}
-
-func auditOf(e projections.AuditEntry) auditView {
-	return auditView{Position: e.Position, Stream: e.Stream, Revision: e.Revision, EventID: e.EventID.String(), Type: e.Type,
-		SchemaVersion: e.SchemaVersion, UserID: e.UserID, Role: e.Role, Organisation: e.Organisation, OccurredAt: e.OccurredAt,
-		RecordedAt: e.RecordedAt, StoredAt: e.StoredAt, Source: string(e.Source), CorrelationID: e.CorrelationID,
-		CausationID: e.CausationID, IdempotencyKey: e.IdempotencyKey, Command: e.Command, Hash: e.Hash,
-		PreviousHash: e.PreviousHash, EnvelopeError: e.EnvelopeError}
-}
-
-// knownAt is when the ledger learned of an audited event: the envelope's
-// recordedAt, else the store's timestamp (as projections.AsAt decides).
-func (a auditView) knownAt() time.Time {
-	if !a.RecordedAt.IsZero() {
-		return a.RecordedAt
-	}
-	return a.StoredAt
-}
+// auditView is an audit trail entry; the history downloads (package
+// export) write the same type, so the two never drift apart.
+type auditView = export.Entry
 
 type trailView struct {
 	NOMS string `json:"noms"`
