@@ -214,6 +214,7 @@ func (s *server) routeTable() []route {
 		a("GET", "/v1/tokens", "listTokens", s.listTokens),
 		a("POST", "/v1/tokens", "createToken", s.createToken),
 		a("DELETE", "/v1/tokens/{id}", "revokeToken", s.revokeToken),
+		a("GET", "/v1/backup", "backup", s.backup),
 	}
 	for _, c := range commandRoutes {
 		rs = append(rs, a("POST", "/v1/journeys/{noms}"+c.Path, c.Name, s.command(c)))

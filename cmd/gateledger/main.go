@@ -25,6 +25,8 @@ Usage:
   gateledger verify [flags]  check every stream's hash chain in the store, and the audit trail against it
   gateledger bench [flags]   measure the event store, the read models and the live feed on this machine
   gateledger loadtest [flags] WebSocket subscribers and commands under load, on loopback
+  gateledger backup [flags]  write a consistent copy of the embedded store, live (--url) or stopped (--data)
+  gateledger restore [flags] check a backup (bbolt and every hash chain) and put it in place of a store
   gateledger token ...       create, list and revoke the ledger's own bearer tokens
   gateledger help            show this help
 
@@ -57,6 +59,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = replayCmd(ctx, args[1:], stdout, stderr)
 	case "verify":
 		err = verifyCmd(ctx, args[1:], stdout, stderr)
+	case "backup":
+		err = backupCmd(ctx, args[1:], stdout, stderr)
+	case "restore":
+		err = restoreCmd(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = tokenCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
