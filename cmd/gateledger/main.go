@@ -27,6 +27,7 @@ Usage:
   gateledger loadtest [flags] WebSocket subscribers and commands under load, on loopback
   gateledger backup [flags]  write a consistent copy of the embedded store, live (--url) or stopped (--data)
   gateledger restore [flags] check a backup (bbolt and every hash chain) and put it in place of a store
+  gateledger migrate [flags] copy every stream, in $all order, into another EventStoreDB-compatible store (resumable)
   gateledger token ...       create, list and revoke the ledger's own bearer tokens
   gateledger help            show this help
 
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = backupCmd(ctx, args[1:], stdout, stderr)
 	case "restore":
 		err = restoreCmd(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		err = migrateCmd(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = tokenCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
