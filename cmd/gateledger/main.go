@@ -28,6 +28,7 @@ Usage:
   gateledger backup [flags]  write a consistent copy of the embedded store, live (--url) or stopped (--data)
   gateledger restore [flags] check a backup (bbolt and every hash chain) and put it in place of a store
   gateledger migrate [flags] copy every stream, in $all order, into another EventStoreDB-compatible store (resumable)
+  gateledger simulate [flags] keep a running ledger busy with plausible people, through its API and HMPPS feed
   gateledger token ...       create, list and revoke the ledger's own bearer tokens
   gateledger help            show this help
 
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = restoreCmd(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = migrateCmd(ctx, args[1:], stdout, stderr)
+	case "simulate":
+		err = simulateCmd(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = tokenCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
