@@ -19,6 +19,7 @@ type serveConfig struct {
 	demoPeople   int
 	esdbListen   string
 	esdbInsecure bool
+	adminListen  string
 	http         httpConfig
 	log          logConfig
 }
@@ -29,6 +30,7 @@ func (c *serveConfig) register(f *flags) {
 	f.IntVar(&c.demoPeople, "demo-people", 3000, "how many people the demo data has")
 	f.string(&c.esdbListen, "esdb-listen", "ESDB_LISTEN", "", "also expose the embedded store to EventStoreDB clients on this address (TLS and generated credentials)")
 	f.bool(&c.esdbInsecure, "esdb-insecure", "ESDB_INSECURE", false, "serve the embedded store without TLS or authentication (loopback only; for local experiments)")
+	f.string(&c.adminListen, "admin-listen", "ADMIN_LISTEN", "", "address serving profiling (net/http/pprof at /debug/pprof/); empty is off; a bare :port is loopback only")
 	c.http.register(f)
 	c.log.register(f)
 }
@@ -114,6 +116,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.Join(err, runner.Close(), store.Close(context.WithoutCancel(ctx)))
 	}
 
+	var admin *adminServer
+	if cfg.adminListen != "" {
+		if admin, err = startAdmin(cfg.adminListen, log); err != nil {
+			stopRunner()
+			<-runnerDone
+			return errors.Join(err, api.shutdown(context.WithoutCancel(ctx)), runner.Close(), store.Close(context.WithoutCancel(ctx)))
+		}
+	}
 	log.Info("gateledger ready", "http", api.addr.String())
 	if len(signIns) > 0 {
 		printDemoBanner(stderr, api.addr.String(), signIns)
@@ -129,7 +139,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	// Requests in flight finish before the runner and the store they read go.
-	httpErr := api.shutdown(shutdown)
+	httpErr := errors.Join(api.shutdown(shutdown), admin.shutdown(shutdown))
 	stopRunner()
 	<-runnerDone
 	if err := errors.Join(serveErr, httpErr, runner.Close(), store.Close(shutdown)); err != nil {
