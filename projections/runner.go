@@ -121,6 +121,7 @@ type slot struct {
 // Runner feeds projections from a catch-up subscription to $all.
 type Runner struct {
 	db     *bolt.DB
+	state  *stateFile
 	client *esdb.Client
 	log    *slog.Logger
 	slots  []*slot
@@ -167,11 +168,12 @@ func Open(path string, client *esdb.Client, log *slog.Logger, ps ...Projection) 
 	if log == nil {
 		log = slog.Default()
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	state, err := openStateFile(path, currentBootID(), log)
 	if err != nil {
-		return nil, fmt.Errorf("open projection state %s: %w", path, err)
+		return nil, err
 	}
-	r := &Runner{db: db, client: client, log: log, byName: map[string]*slot{}, advanced: make(chan struct{}),
+	db := state.db
+	r := &Runner{db: db, state: state, client: client, log: log, byName: map[string]*slot{}, advanced: make(chan struct{}),
 		BatchSize: 20000, FoldCacheSize: 50000, folds: map[string]*folded{}}
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
@@ -203,7 +205,7 @@ func Open(path string, client *esdb.Client, log *slog.Logger, ps ...Projection) 
 		return nil
 	})
 	if err != nil {
-		_ = db.Close()
+		_ = state.close()
 		return nil, err
 	}
 	return r, nil
@@ -227,8 +229,8 @@ func putCheckpoint(tx *bolt.Tx, s *slot, pos uint64) error {
 	return tx.Bucket(bucketMeta).Put(s.name, v)
 }
 
-// Close closes the state file. Run must have returned.
-func (r *Runner) Close() error { return r.db.Close() }
+// Close syncs and closes the state file. Run must have returned.
+func (r *Runner) Close() error { return r.state.close() }
 
 // Reset sets the named projections (all when none are named) back to position zero,
 // so the next Run rebuilds them from the whole log.
