@@ -52,39 +52,47 @@ func isNotFound(err error) bool {
 // readRaw reads a whole stream forwards. envErrs[i] is the envelope error of
 // events[i], if any. A stream that does not exist reads as empty.
 func readRaw(ctx context.Context, client *esdb.Client, stream string) (events []Recorded, envErrs []error, err error) {
-	var from esdb.StreamPosition = esdb.Start{}
+	events, envErrs, _, err = readFrom(ctx, client, stream, esdb.Start{})
+	return events, envErrs, err
+}
+
+// readFrom reads a stream forwards from from to its end. notFound reports that the
+// store answered the stream does not exist (never written, or deleted).
+func readFrom(ctx context.Context, client *esdb.Client, stream string, from esdb.StreamPosition) (events []Recorded, envErrs []error, notFound bool, err error) {
 	for {
-		n, err := readPageInto(ctx, client, stream, from, &events, &envErrs)
+		n, nf, err := readPageInto(ctx, client, stream, from, &events, &envErrs)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
+		}
+		if nf && len(events) == 0 {
+			return nil, nil, true, nil
 		}
 		if n < readPage {
-			return events, envErrs, nil
+			return events, envErrs, false, nil
 		}
 		from = esdb.Revision(events[len(events)-1].Revision + 1)
 	}
 }
 
-func readPageInto(ctx context.Context, client *esdb.Client, stream string, from esdb.StreamPosition, events *[]Recorded, envErrs *[]error) (int, error) {
+func readPageInto(ctx context.Context, client *esdb.Client, stream string, from esdb.StreamPosition, events *[]Recorded, envErrs *[]error) (n int, notFound bool, err error) {
 	rs, err := client.ReadStream(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Forwards, From: from}, readPage)
 	if err != nil {
 		if isNotFound(err) {
-			return 0, nil
+			return 0, true, nil
 		}
-		return 0, fmt.Errorf("eventlog: read %s: %w", stream, err)
+		return 0, false, fmt.Errorf("eventlog: read %s: %w", stream, err)
 	}
 	defer rs.Close()
-	n := 0
 	for {
 		ev, err := rs.Recv()
 		if isEOF(err) {
-			return n, nil
+			return n, false, nil
 		}
 		if err != nil {
 			if isNotFound(err) {
-				return n, nil
+				return n, true, nil
 			}
-			return n, fmt.Errorf("eventlog: read %s: %w", stream, err)
+			return n, false, fmt.Errorf("eventlog: read %s: %w", stream, err)
 		}
 		rec := ev.OriginalEvent()
 		if rec == nil {

@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -64,6 +65,12 @@ type Service struct {
 	Logger *slog.Logger
 	// MaxAttempts overrides DefaultMaxAttempts when positive.
 	MaxAttempts int
+	// CacheSize bounds the journeys kept between commands (see streamCache):
+	// zero means DefaultCacheSize, a negative value keeps none.
+	CacheSize int
+
+	cacheOnce sync.Once
+	cache     *streamCache // nil when CacheSize is negative
 }
 
 // CommandMeta is who sends a command, from where, and under which key.
@@ -155,7 +162,35 @@ func (s *Service) LoadStream(ctx context.Context, noms string) (eventlog.Journey
 	if err != nil {
 		return eventlog.JourneyStream{}, err
 	}
-	return eventlog.LoadJourney(ctx, c, noms)
+	cache := s.streams()
+	if cache == nil {
+		return eventlog.LoadJourney(ctx, c, noms)
+	}
+	var st eventlog.JourneyStream
+	if cached, ok := cache.get(noms); ok {
+		st, err = eventlog.RefreshJourney(ctx, c, cached)
+	} else {
+		st, err = eventlog.LoadJourney(ctx, c, noms)
+	}
+	if err != nil {
+		cache.drop(noms)
+		return eventlog.JourneyStream{}, err
+	}
+	cache.put(st)
+	return st, nil
+}
+
+// streams is the journey cache, made on first use; nil when turned off.
+func (s *Service) streams() *streamCache {
+	s.cacheOnce.Do(func() {
+		switch {
+		case s.CacheSize == 0:
+			s.cache = newStreamCache(DefaultCacheSize)
+		case s.CacheSize > 0:
+			s.cache = newStreamCache(s.CacheSize)
+		}
+	})
+	return s.cache
 }
 
 // Handle decides cmd on the journey of noms and records the events. Rule
@@ -164,6 +199,18 @@ func (s *Service) LoadStream(ctx context.Context, noms string) (eventlog.Journey
 // ErrConflict, ErrRevisionMismatch, ErrIdempotencyKeyReused and
 // ErrCorrectedEventNotFound; anything else is the store failing.
 func (s *Service) Handle(ctx context.Context, noms string, cmd aggregates.Command, meta CommandMeta) (Result, error) {
+	return s.handle(ctx, noms, nil, cmd, meta)
+}
+
+// HandleLoaded is Handle deciding first on st, the journey the caller has just read
+// with LoadStream (to authorise the command, say), rather than reading it again. If
+// the journey has moved on since, the append is refused and the command is decided
+// again on a fresh read, exactly as Handle does.
+func (s *Service) HandleLoaded(ctx context.Context, st eventlog.JourneyStream, cmd aggregates.Command, meta CommandMeta) (Result, error) {
+	return s.handle(ctx, st.NOMS, &st, cmd, meta)
+}
+
+func (s *Service) handle(ctx context.Context, noms string, loaded *eventlog.JourneyStream, cmd aggregates.Command, meta CommandMeta) (Result, error) {
 	client, err := s.client()
 	if err != nil {
 		return Result{}, err
@@ -192,8 +239,10 @@ func (s *Service) Handle(ctx context.Context, noms string, cmd aggregates.Comman
 	log := s.log().With("noms", noms, "command", cmd.CommandName(), "key", key)
 	var lastConflict error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		st, err := eventlog.LoadJourney(ctx, client, noms)
-		if err != nil {
+		var st eventlog.JourneyStream
+		if attempt == 1 && loaded != nil {
+			st = *loaded
+		} else if st, err = s.LoadStream(ctx, noms); err != nil {
 			return Result{}, fmt.Errorf("journeys: %s: %w", cmd.CommandName(), err)
 		}
 		if res, done, err := s.already(st, key, digest, cmd); done || err != nil {

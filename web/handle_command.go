@@ -153,7 +153,7 @@ func (s *server) run(ctx context.Context, p auth.Principal, noms string, cmd agg
 			}
 		}
 		pin := st.Revision()
-		res, err := s.cfg.Journeys.Handle(ctx, noms, cmd, journeys.CommandMeta{UserID: p.ID, Role: string(p.Role),
+		res, err := s.cfg.Journeys.HandleLoaded(ctx, st, cmd, journeys.CommandMeta{UserID: p.ID, Role: string(p.Role),
 			Organisation: p.Org, Source: aggregates.SourceAPI, CorrelationID: requestID, IdempotencyKey: scoped, IfRevision: &pin})
 		var moved *journeys.RevisionMismatchError
 		if errors.As(err, &moved) && ifRev == nil {
