@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"text/tabwriter"
 	"time"
 
@@ -24,8 +25,9 @@ func loadtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	f.IntVar(&cfg.Rate, "rate", loadtest.DefaultRate, fmt.Sprintf("commands per second sent through the HTTP API (at most %d)", loadtest.MaxRate))
 	f.DurationVar(&cfg.Duration, "duration", loadtest.DefaultDuration, fmt.Sprintf("length of the command phase (at most %v)", loadtest.MaxDuration))
 	f.IntVar(&cfg.JourneysPerProvider, "cases", loadtest.DefaultJourneysPerProvider, "cases each CRC holds at the start")
-	var cpuProfile string
+	var cpuProfile, traceFile string
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	f.StringVar(&traceFile, "trace", "", "write an execution trace of the run to this file (go tool trace)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -39,6 +41,17 @@ func loadtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if traceFile != "" {
+		tf, err := os.Create(traceFile)
+		if err != nil {
+			return err
+		}
+		defer tf.Close()
+		if err := trace.Start(tf); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	res, err := runLoadtest(ctx, dir, cfg, stderr)
 	if err != nil {
