@@ -327,3 +327,16 @@ func (l *AccessLog) Read(ctx context.Context, from, to time.Time) ([]AccessEntry
 	slices.SortStableFunc(out, func(a, b AccessEntry) int { return a.At.Compare(b.At) })
 	return out, nil
 }
+
+// What the access log says was read (AccessEntry.What). The HTTP API and
+// the web pages record the same words for the same reads.
+const (
+	AccessReadJourney       = "read journey"
+	AccessReadPlan          = "read plan"
+	AccessReadTrail         = "read audit trail"
+	AccessExportTrail       = "export audit trail"
+	AccessVerifyJourney     = "verify journey"
+	AccessVerifyAllJourneys = "verify all journeys"
+	AccessReadCaseload      = "read caseload"
+	AccessReadHandovers     = "read handovers"
+)

@@ -16,14 +16,14 @@ import (
 
 // What the access log says was read.
 const (
-	accessJourney      = "read journey"
-	accessPlan         = "read plan"
-	accessTrail        = "read audit trail"
-	accessTrailExport  = "export audit trail"
-	accessVerification = "verify journey"
-	accessVerifyAll    = "verify all journeys"
-	accessCaseload     = "read caseload"
-	accessHandovers    = "read handovers"
+	accessJourney      = auth.AccessReadJourney
+	accessPlan         = auth.AccessReadPlan
+	accessTrail        = auth.AccessReadTrail
+	accessTrailExport  = auth.AccessExportTrail
+	accessVerification = auth.AccessVerifyJourney
+	accessVerifyAll    = auth.AccessVerifyAllJourneys
+	accessCaseload     = auth.AccessReadCaseload
+	accessHandovers    = auth.AccessReadHandovers
 )
 
 // maxAccessLogSpan bounds one read of the access log.

@@ -20,6 +20,7 @@ import (
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web"
 	"github.com/gateledger/gateledger/web/live"
+	"github.com/gateledger/gateledger/web/pages"
 )
 
 // httpConfig is the flags of the HTTP API: where it listens, the external
@@ -110,6 +111,12 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 		}
 		authn.OIDC = v
 	}
+	// The web pages' sessions. The live feed accepts their cookie (behind
+	// its Origin check); the rest of the API takes bearer tokens only, so a
+	// form on another page of the same site cannot ride a session into it.
+	sessions := pages.NewSessions(pages.SessionsConfig{Verify: authn.VerifyBearer})
+	liveAuthn := *authn
+	liveAuthn.Session = sessions.Principal
 	svc := &journeys.Service{Store: store, Policy: pol, Logger: log}
 	access := auth.NewAccessLog(store.Client, auth.AccessLogConfig{Logger: log})
 	metrics := web.NewMetrics()
@@ -125,11 +132,17 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 	// The WebSocket live feed, mounted by web at GET /v1/live; it
 	// authenticates its own upgrade and reports its connections to the same
 	// Prometheus metrics.
-	feed := live.New(live.Config{Client: store.Client, Auth: authn, AllowedOrigins: origins, AccessLog: access,
+	feed := live.New(live.Config{Client: store.Client, Auth: &liveAuthn, AllowedOrigins: origins, AccessLog: access,
 		Logger: log, Metrics: liveMetrics{metrics}})
 
 	h, err := web.New(web.Config{Store: store, Journeys: svc, Feed: &ingest.Feed{Journeys: svc, Logger: log}, Runner: runner,
 		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, RateLimit: limit})
+	if err != nil {
+		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
+	}
+	// The web pages at /, handing the API's paths to the API.
+	h, err = pages.New(pages.Config{API: h, Journeys: svc, Runner: runner, Policy: pol, Auth: authn, AccessLog: access,
+		Sessions: sessions, AllowedOrigins: origins, Logger: log})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}

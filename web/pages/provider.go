@@ -1,0 +1,6 @@
+package pages
+
+// providerRoutes are the pages of probation providers.
+func (s *server) providerRoutes() []route {
+	return nil
+}

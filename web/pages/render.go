@@ -1,0 +1,210 @@
+package pages
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/auth"
+)
+
+// templateFiles are the pages' templates: layout.html (the GOV.UK page
+// template: skip link, header, role navigation, phase banner, footer) and
+// one file per page, each defining "title" and "content" (and optionally
+// "scripts").
+//
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+// templates holds each page parsed together with the layout.
+type templates struct {
+	byName map[string]*template.Template
+}
+
+// ukTime is how times are shown: the UK's own clock.
+var ukTime = func() *time.Location {
+	l, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return time.UTC
+	}
+	return l
+}()
+
+var funcs = template.FuncMap{
+	// date shows a calendar date the GOV.UK way: 5 January 2026.
+	"date": func(d aggregates.Date) string {
+		if d.IsZero() {
+			return ""
+		}
+		return d.Time().Format("2 January 2006")
+	},
+	// when shows an instant in UK time: 5 January 2026 at 2:04pm.
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(ukTime).Format("2 January 2006 at 3:04pm")
+	},
+	// isoTime is an instant for a <time datetime> attribute.
+	"isoTime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	// words turns an enum such as PRE_RELEASE_WINDOW into "Pre-release window".
+	"words": words,
+	"join":  strings.Join,
+}
+
+// words turns an upper-case enum name into a sentence-case phrase.
+func words(s string) string {
+	s = strings.ToLower(strings.ReplaceAll(s, "_", " "))
+	s = strings.Replace(s, "pre release", "pre-release", 1)
+	if s == "" {
+		return ""
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func parseTemplates() (*templates, error) {
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("pages: layout: %w", err)
+	}
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	t := &templates{byName: map[string]*template.Template{}}
+	for _, n := range names {
+		base := path.Base(n)
+		if base == "layout.html" {
+			continue
+		}
+		c, err := layout.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.ParseFS(templateFiles, n); err != nil {
+			return nil, fmt.Errorf("pages: %s: %w", n, err)
+		}
+		t.byName[strings.TrimSuffix(base, ".html")] = c
+	}
+	return t, nil
+}
+
+// page is what every page template gets. Handlers set Title, Body (the
+// page's own data, as .Body) and Errors; render fills in the rest.
+type page struct {
+	// Title is the page's h1 and the start of its <title>.
+	Title string
+	// Body is the page's own data.
+	Body any
+	// Errors, when any, show the GOV.UK error summary, and the <title>
+	// starts with "Error: ".
+	Errors []fieldError
+	// Notice is a success message (a GOV.UK notification banner).
+	Notice string
+
+	// Set by render.
+	User   *auth.Principal
+	Nav    []navItem
+	CSRF   string
+	Styled bool
+}
+
+// fieldError is one message of the error summary; Field is the id of the
+// input it is about (the summary links to it).
+type fieldError struct {
+	Field, Message string
+}
+
+// ErrorFor returns the message about field, for the input's own error
+// message.
+func (p page) ErrorFor(field string) string {
+	for _, e := range p.Errors {
+		if e.Field == field {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// navItem is one link of the role navigation.
+type navItem struct {
+	Label, Href string
+	Current     bool
+}
+
+// nav is the navigation of p: the routes that name a Nav label for p's role,
+// in route order; current marks the one whose path starts the request's.
+func (s *server) nav(p auth.Principal, current string) []navItem {
+	var out []navItem
+	for _, rt := range s.routes {
+		if rt.Nav == "" || !allows(rt, p.Role) {
+			continue
+		}
+		out = append(out, navItem{Label: rt.Nav, Href: rt.Path,
+			Current: current == rt.Path || strings.HasPrefix(current, rt.Path+"/")})
+	}
+	return out
+}
+
+func allows(rt route, role auth.Role) bool {
+	if len(rt.Roles) == 0 {
+		return true
+	}
+	for _, r := range rt.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// render writes the page named name with status. A template that fails is
+// answered with a plain 500 (the template is at fault, not the request).
+func (s *server) render(w http.ResponseWriter, r *http.Request, sess *session, status int, name string, p page) {
+	t, ok := s.tmpl.byName[name]
+	if !ok {
+		s.log.ErrorContext(r.Context(), "pages: no such template", "template", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	p.Styled = assetsBuilt()
+	if sess != nil {
+		u := sess.principal
+		p.User = &u
+		p.Nav = s.nav(u, r.URL.Path)
+		p.CSRF = sess.csrf
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		s.log.ErrorContext(r.Context(), "pages: template failed", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// urlQueryEscape escapes a value for a query string.
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// localPath returns next if it is a path on this site (so that a sign-in
+// link cannot send the user elsewhere), else "/".
+func localPath(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return u.RequestURI()
+}
