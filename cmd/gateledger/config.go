@@ -50,6 +50,17 @@ func (f *flags) bool(p *bool, name, env string, def bool, help string) {
 	f.BoolVar(p, name, def, fmt.Sprintf("%s (env %s%s)", help, envPrefix, env))
 }
 
+func (f *flags) int(p *int, name, env string, def int, help string) {
+	if v, ok := os.LookupEnv(envPrefix + env); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			f.envErrs = append(f.envErrs, fmt.Errorf("%s%s=%q: not a whole number", envPrefix, env, v))
+		}
+		def = n
+	}
+	f.IntVar(p, name, def, fmt.Sprintf("%s (env %s%s)", help, envPrefix, env))
+}
+
 func (f *flags) parse(args []string) error {
 	if err := f.Parse(args); err != nil {
 		if err == flag.ErrHelp {

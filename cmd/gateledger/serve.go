@@ -27,7 +27,7 @@ type serveConfig struct {
 func (c *serveConfig) register(f *flags) {
 	c.store.register(f)
 	f.bool(&c.demo, "demo", "DEMO", false, "load generated demo journeys and demo sign-ins into an empty store (make run does)")
-	f.IntVar(&c.demoPeople, "demo-people", 3000, "how many people the demo data has")
+	f.int(&c.demoPeople, "demo-people", "DEMO_PEOPLE", 3000, "how many people the demo data has")
 	f.string(&c.esdbListen, "esdb-listen", "ESDB_LISTEN", "", "also expose the embedded store to EventStoreDB clients on this address (TLS and generated credentials)")
 	f.bool(&c.esdbInsecure, "esdb-insecure", "ESDB_INSECURE", false, "serve the embedded store without TLS or authentication (loopback only; for local experiments)")
 	f.string(&c.adminListen, "admin-listen", "ADMIN_LISTEN", "", "address serving profiling (net/http/pprof at /debug/pprof/); empty is off; a bare :port is loopback only")
