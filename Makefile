@@ -4,6 +4,8 @@
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 BIN := bin/gateledger
 DATA ?= ./data
+# HTTP is where make run serves the API and pages (port 0 picks a free one).
+HTTP ?= $(or $(GATELEDGER_HTTP_LISTEN),127.0.0.1:8080)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
 # Test timeout is generous: CI machines are shared and slow, and the crash test restarts
@@ -49,7 +51,7 @@ build: assets
 
 ## run: build and start the ledger on its embedded event store in $(DATA), with demo data
 run: build
-	./$(BIN) serve --data $(DATA) --log-format text --demo
+	./$(BIN) serve --data $(DATA) --http-listen $(HTTP) --log-format text --demo
 
 ## test: vet, then every test with the race detector
 test: assets browser
