@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -138,32 +137,8 @@ func (s *server) run(ctx context.Context, p auth.Principal, noms string, cmd agg
 	if key != "" {
 		scoped = "http:" + p.ID + ":" + key
 	}
-	for attempt := 1; ; attempt++ {
-		st, err := s.cfg.Journeys.LoadStream(ctx, noms)
-		if err != nil {
-			return journeys.Result{}, err
-		}
-		replay := scoped != "" && len(st.WithKey(scoped)) > 0
-		if !replay {
-			if err := auth.AuthorizeCommand(p, st.Journey, cmd); err != nil {
-				return journeys.Result{}, err
-			}
-			if ifRev != nil && *ifRev != st.Revision() {
-				return journeys.Result{}, &journeys.RevisionMismatchError{NOMS: noms, Expected: *ifRev, Current: st.Revision()}
-			}
-		}
-		pin := st.Revision()
-		res, err := s.cfg.Journeys.HandleLoaded(ctx, st, cmd, journeys.CommandMeta{UserID: p.ID, Role: string(p.Role),
-			Organisation: p.Org, Source: aggregates.SourceAPI, CorrelationID: requestID, IdempotencyKey: scoped, IfRevision: &pin})
-		var moved *journeys.RevisionMismatchError
-		if errors.As(err, &moved) && ifRev == nil {
-			if attempt == maxAuthorizeAttempts {
-				return journeys.Result{}, &journeys.ConflictError{NOMS: noms, Attempts: attempt, Err: err}
-			}
-			continue
-		}
-		return res, err
-	}
+	return RunCommand(ctx, s.cfg.Journeys, p, noms, cmd, CommandOptions{Source: aggregates.SourceAPI, IdempotencyKey: scoped,
+		IfRevision: ifRev, CorrelationID: requestID})
 }
 
 // waitAll waits until every read model has reached pos.

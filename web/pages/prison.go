@@ -1,18 +1,31 @@
 package pages
 
 import (
+	"errors"
 	"net/http"
+	"time"
 
+	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/web"
 )
 
 // prisonRoutes are the pages of prison staff.
 func (s *server) prisonRoutes() []route {
 	prison := []auth.Role{auth.RolePrison}
-	return []route{
+	rs := []route{
 		{Method: "GET", Path: "/prison/people", Roles: prison, Nav: "People", Home: true, h: s.prisonPeople},
+		{Method: "GET", Path: "/prison/arrivals/new", Roles: prison, Nav: "Record an arrival", h: s.arrivalForm},
+		{Method: "POST", Path: "/prison/arrivals/new", Roles: prison, h: s.recordArrival},
+		{Method: "GET", Path: "/prison/people/{noms}", Roles: prison, h: s.prisonPerson},
 	}
+	for _, st := range prisonSteps {
+		rs = append(rs,
+			route{Method: "GET", Path: "/prison/people/{noms}/" + st.Slug, Roles: prison, h: s.prisonStepForm(st)},
+			route{Method: "POST", Path: "/prison/people/{noms}/" + st.Slug, Roles: prison, h: s.prisonStepSend(st)})
+	}
+	return rs
 }
 
 // caseRow is one person in a caseload table.
@@ -20,11 +33,35 @@ type caseRow struct {
 	projections.CaseRow
 	// Attention are the reasons to act, as words.
 	Attention []string
+	// Next is the next deadline, when one is open.
+	Next *deadline
 }
 
 type peopleBody struct {
 	Org    string
 	People []caseRow
+}
+
+// caseRows describes caseload rows with each person's next deadline (from
+// the plans read model).
+func (s *server) caseRows(rows []projections.CaseRow) ([]caseRow, error) {
+	now := s.now()
+	out := make([]caseRow, 0, len(rows))
+	for _, c := range rows {
+		row := caseRow{CaseRow: c, Attention: c.Attention.Reasons()}
+		v, err := projections.Plan(s.cfg.Runner, c.NOMS, now, s.cfg.Policy)
+		switch {
+		case errors.Is(err, projections.ErrNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			if d, ok := nextDeadline(v, now); ok {
+				row.Next = &d
+			}
+		}
+		out = append(out, row)
+	}
+	return out, nil
 }
 
 // prisonPeople lists the people the prison can see: those it holds, those
@@ -38,13 +75,299 @@ func (s *server) prisonPeople(w http.ResponseWriter, r *http.Request, sess *sess
 	if err != nil {
 		return err
 	}
+	people, err := s.caseRows(rows)
+	if err != nil {
+		return err
+	}
 	if err := s.record(r.Context(), p, auth.AccessReadCaseload, p.Org); err != nil {
 		return err
 	}
-	body := peopleBody{Org: p.Org, People: make([]caseRow, 0, len(rows))}
-	for _, c := range rows {
-		body.People = append(body.People, caseRow{CaseRow: c, Attention: c.Attention.Reasons()})
-	}
-	s.render(w, r, sess, http.StatusOK, "prison-people", page{Title: "People in " + p.Org, Body: body})
+	s.render(w, r, sess, http.StatusOK, "prison-people", page{Title: "People in " + p.Org,
+		Body: peopleBody{Org: p.Org, People: people}, Notice: doneNotice(r)})
 	return nil
+}
+
+// doneNotices are the success messages a redirect after a command names.
+var doneNotices = map[string]string{
+	"arrival":       "Arrival recorded",
+	"screening":     "Screening recorded",
+	"release-dates": "Release dates recorded",
+	"transfer":      "Transfer out recorded",
+	"release":       "Release recorded",
+	"accepted":      "Handover accepted",
+	"rejected":      "Handover rejected",
+	"need":          "Need recorded",
+	"action":        "Action agreed",
+	"outcome":       "Outcome recorded",
+	"status":        "Pathway status changed",
+	"plan":          "Plan recorded",
+}
+
+func doneNotice(r *http.Request) string { return doneNotices[r.URL.Query().Get("done")] }
+
+var backToPeople = &link{Href: "/prison/people", Text: "Back to people"}
+
+// option is one radio button.
+type option struct {
+	Value, Label, Hint string
+}
+
+var arrivalKinds = []option{
+	{Value: string(aggregates.ReceptionSentence), Label: "Sentenced"},
+	{Value: string(aggregates.ReceptionRemand), Label: "On remand"},
+	{Value: string(aggregates.ReceptionRecall), Label: "Recalled to prison", Hint: "Their licence was revoked"},
+	{Value: string(aggregates.ReceptionAdmission), Label: "Another admission"},
+	{Value: string(aggregates.MovementTransferIn), Label: "Transferred from another prison"},
+}
+
+type formBody struct {
+	NOMS    string
+	Form    *form
+	Options []option
+	// Journey is the person's journey, on a person's forms.
+	Journey *aggregates.Journey
+	// Dates are the release-date inputs (release dates form).
+	Dates []option
+}
+
+func (s *server) arrivalForm(w http.ResponseWriter, r *http.Request, sess *session) error {
+	f := newForm()
+	f.setNow("at", s.now())
+	s.render(w, r, sess, http.StatusOK, "prison-arrival", page{Title: "Record an arrival in " + sess.principal.Org,
+		Body: formBody{Form: f, Options: arrivalKinds}, Back: backToPeople})
+	return nil
+}
+
+// recordArrival records a reception into the user's prison, or the arrival
+// of a transfer from another prison.
+func (s *server) recordArrival(w http.ResponseWriter, r *http.Request, sess *session) error {
+	f := formFrom(r)
+	org := sess.principal.Org
+	var p problems
+	noms := f.V("noms")
+	if noms == "" {
+		p.add("noms", "", "Enter the prison number")
+	}
+	kind := f.V("kind")
+	if kind == "" {
+		p.add("kind", "", "Select how they arrived")
+	}
+	from := f.V("fromPrison")
+	at := f.when(&p, "at", "the date of arrival")
+	if kind == string(aggregates.MovementTransferIn) && from == "" {
+		p.add("fromPrison", "", "Enter the code of the prison they came from")
+	}
+	fail := func(errs []fieldError) error {
+		s.render(w, r, sess, http.StatusUnprocessableEntity, "prison-arrival", page{Title: "Record an arrival in " + org,
+			Body: formBody{Form: f, Options: arrivalKinds}, Errors: errs, Back: backToPeople})
+		return nil
+	}
+	if len(p.errs) > 0 {
+		return fail(p.errs)
+	}
+	c := commandForm{Name: "ReceivePrisoner", Target: web.CommandTarget{NOMS: noms},
+		Body:   map[string]any{"kind": kind, "prison": org, "at": at},
+		Fields: map[string][2]string{"at": {"at", "at-day"}}}
+	if kind == string(aggregates.MovementTransferIn) {
+		c.Name = "RecordMovement"
+		c.Body = map[string]any{"kind": kind, "prison": org, "fromPrison": from, "at": at}
+	}
+	res, errs, err := s.send(r, sess, f, c)
+	switch {
+	case errors.Is(err, errRefused):
+		return fail(errs)
+	case errors.Is(err, auth.ErrNotFound):
+		// A transfer of someone not in custody elsewhere, or not departed.
+		return fail([]fieldError{{Field: "noms", Message: "There is no one with this prison number on a transfer to " + org}})
+	case err != nil:
+		return err
+	}
+	afterCommand(w, r, "/prison/people/"+noms, res, "arrival")
+	return nil
+}
+
+type personBody struct {
+	NOMS      string
+	Journey   aggregates.Journey
+	Plan      projections.PlanView
+	Deadlines []deadline
+	// Holds: the user's prison holds the person now (custody forms apply).
+	Holds bool
+}
+
+// readablePerson loads the journey of the {noms} path value and checks the
+// principal may read it: anyone else's is "not found".
+func (s *server) readablePerson(r *http.Request, p auth.Principal) (aggregates.Journey, error) {
+	noms := r.PathValue("noms")
+	if !aggregates.ValidNOMS(noms) {
+		return aggregates.Journey{}, auth.ErrNotFound
+	}
+	st, err := s.cfg.Journeys.LoadStream(r.Context(), noms)
+	if err != nil {
+		return aggregates.Journey{}, err
+	}
+	if err := auth.AuthorizeRead(p, st.Journey); err != nil {
+		return aggregates.Journey{}, err
+	}
+	return st.Journey, nil
+}
+
+// prisonPerson shows a person's custody record and deadlines, with what the
+// prison can record next.
+func (s *server) prisonPerson(w http.ResponseWriter, r *http.Request, sess *session) error {
+	p := sess.principal
+	j, err := s.readablePerson(r, p)
+	if err != nil {
+		return err
+	}
+	if err := s.waitRead(r, projections.PlansName); err != nil {
+		return err
+	}
+	now := s.now()
+	v, err := projections.Plan(s.cfg.Runner, j.NOMS, now, s.cfg.Policy)
+	if err != nil {
+		return err
+	}
+	if err := s.record(r.Context(), p, auth.AccessReadPlan, j.NOMS); err != nil {
+		return err
+	}
+	holds := j.Custody == aggregates.InCustody && !j.Closed && j.Prison == p.Org
+	s.render(w, r, sess, http.StatusOK, "prison-person", page{Title: j.NOMS, Notice: doneNotice(r), Back: backToPeople,
+		Body: personBody{NOMS: j.NOMS, Journey: j, Plan: v, Deadlines: deadlines(v, now), Holds: holds}})
+	return nil
+}
+
+// prisonStep is one thing prison staff record about a person they hold.
+type prisonStep struct {
+	Slug, Title, Template, Done string
+	Options                     []option
+	// prefill sets the form's first values.
+	prefill func(f *form, now time.Time)
+	// build reads the form into a command, or adds problems.
+	build func(f *form, p *problems, org string, now time.Time) commandForm
+}
+
+var releaseKinds = []option{
+	{Value: string(aggregates.ReleaseOnLicence), Label: "On licence"},
+	{Value: string(aggregates.ReleaseHDC), Label: "On home detention curfew"},
+	{Value: string(aggregates.ReleaseSentenceEnd), Label: "At the end of the sentence", Hint: "No licence"},
+	{Value: string(aggregates.ReleaseToHospital), Label: "To hospital"},
+	{Value: string(aggregates.ReleaseDischarged), Label: "Discharged", Hint: "For example, from remand"},
+}
+
+// releaseDateFields are the release dates a calculation gives, by their API
+// names.
+var releaseDateFields = []option{
+	{Value: "confirmedReleaseDate", Label: "Confirmed release date"},
+	{Value: "conditionalReleaseDate", Label: "Conditional release date"},
+	{Value: "automaticReleaseDate", Label: "Automatic release date"},
+	{Value: "actualParoleDate", Label: "Actual parole date"},
+	{Value: "hdcActualDate", Label: "Home detention curfew date"},
+}
+
+var prisonSteps = []prisonStep{
+	{Slug: "screening", Title: "Record screening", Template: "prison-screening", Done: "screening",
+		prefill: func(f *form, now time.Time) { f.setNow("at", now) },
+		build: func(f *form, p *problems, _ string, _ time.Time) commandForm {
+			at := f.when(p, "at", "the date of screening")
+			return commandForm{Name: "CompleteScreening", Body: map[string]any{"at": at},
+				Fields: map[string][2]string{"at": {"at", "at-day"}}}
+		}},
+	{Slug: "release-dates", Title: "Record release dates", Template: "prison-release-dates", Done: "release-dates",
+		build: func(f *form, p *problems, _ string, now time.Time) commandForm {
+			dates := map[string]any{}
+			fields := map[string][2]string{"dates": {"confirmedReleaseDate", "confirmedReleaseDate-day"}, "reason": {"reason", "reason"}}
+			given := false
+			for _, o := range releaseDateFields {
+				d, ok := f.date(p, o.Value, "the "+lowerFirst(o.Label), false)
+				if ok && !d.IsZero() {
+					dates[o.Value] = d.String()
+					given = true
+				}
+				fields["dates."+o.Value] = [2]string{o.Value, o.Value + "-day"}
+			}
+			if !given && len(p.errs) == 0 {
+				p.add("confirmedReleaseDate", "confirmedReleaseDate-day", "Enter at least one release date")
+			}
+			return commandForm{Name: "SetReleaseDates", Fields: fields,
+				Body: map[string]any{"dates": dates, "reason": f.V("reason"), "at": now.UTC().Format(time.RFC3339)}}
+		}},
+	{Slug: "transfer", Title: "Record a transfer out", Template: "prison-transfer", Done: "transfer",
+		prefill: func(f *form, now time.Time) { f.setNow("at", now) },
+		build: func(f *form, p *problems, org string, _ time.Time) commandForm {
+			at := f.when(p, "at", "the date of departure")
+			return commandForm{Name: "RecordMovement", Body: map[string]any{"kind": string(aggregates.MovementTransferOut), "prison": org, "at": at},
+				Fields: map[string][2]string{"at": {"at", "at-day"}}}
+		}},
+	{Slug: "release", Title: "Record a release", Template: "prison-release", Done: "release", Options: releaseKinds,
+		prefill: func(f *form, now time.Time) { f.setNow("at", now) },
+		build: func(f *form, p *problems, org string, _ time.Time) commandForm {
+			kind := f.V("kind")
+			if kind == "" {
+				p.add("kind", "", "Select how they were released")
+			}
+			at := f.when(p, "at", "the date of release")
+			return commandForm{Name: "ReleasePrisoner", Body: map[string]any{"kind": kind, "prison": org, "at": at},
+				Fields: map[string][2]string{"at": {"at", "at-day"}}}
+		}},
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(s[0]|0x20) + s[1:]
+}
+
+// prisonStepForm shows a step's form for a person the prison can read.
+func (s *server) prisonStepForm(st prisonStep) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, sess *session) error {
+		j, err := s.readablePerson(r, sess.principal)
+		if err != nil {
+			return err
+		}
+		f := newForm()
+		if st.prefill != nil {
+			st.prefill(f, s.now())
+		}
+		s.render(w, r, sess, http.StatusOK, st.Template, page{Title: st.Title, Back: &link{Href: "/prison/people/" + j.NOMS, Text: "Back to " + j.NOMS},
+			Body: formBody{NOMS: j.NOMS, Form: f, Options: st.Options, Journey: &j, Dates: releaseDateFields}})
+		return nil
+	}
+}
+
+// prisonStepSend records a step and returns to the person's page (or to
+// the people list, when the prison can no longer see them).
+func (s *server) prisonStepSend(st prisonStep) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, sess *session) error {
+		j, err := s.readablePerson(r, sess.principal)
+		if err != nil {
+			return err
+		}
+		f := formFrom(r)
+		var p problems
+		c := st.build(f, &p, sess.principal.Org, s.now())
+		c.Target = web.CommandTarget{NOMS: j.NOMS}
+		fail := func(errs []fieldError) error {
+			s.render(w, r, sess, http.StatusUnprocessableEntity, st.Template, page{Title: st.Title, Errors: errs, Back: &link{Href: "/prison/people/" + j.NOMS, Text: "Back to " + j.NOMS},
+				Body: formBody{NOMS: j.NOMS, Form: f, Options: st.Options, Journey: &j, Dates: releaseDateFields}})
+			return nil
+		}
+		if len(p.errs) > 0 {
+			return fail(p.errs)
+		}
+		res, errs, err := s.send(r, sess, f, c)
+		switch {
+		case errors.Is(err, errRefused):
+			return fail(errs)
+		case err != nil:
+			return err
+		}
+		next := "/prison/people/" + j.NOMS
+		if after, err := s.cfg.Journeys.LoadStream(r.Context(), j.NOMS); err == nil && !auth.CanReadJourney(sess.principal, after.Journey) {
+			next = "/prison/people"
+		}
+		afterCommand(w, r, next, res, st.Done)
+		return nil
+	}
 }

@@ -19,7 +19,7 @@ import (
 // templateFiles are the pages' templates: layout.html (the GOV.UK page
 // template: skip link, header, role navigation, phase banner, footer) and
 // one file per page, each defining "title" and "content" (and optionally
-// "scripts").
+// "scripts"); files starting with "_" hold partials every page may use.
 //
 //go:embed templates/*.html
 var templateFiles embed.FS
@@ -58,6 +58,21 @@ var funcs = template.FuncMap{
 	// words turns an enum such as PRE_RELEASE_WINDOW into "Pre-release window".
 	"words": words,
 	"join":  strings.Join,
+	// dict builds the argument of a partial template from pairs.
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, fmt.Errorf("dict: odd number of arguments")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
 }
 
 // words turns an upper-case enum name into a sentence-case phrase.
@@ -71,7 +86,9 @@ func words(s string) string {
 }
 
 func parseTemplates() (*templates, error) {
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
+	// The layout and the partials (files starting with "_") are the base
+	// every page is parsed into.
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("pages: layout: %w", err)
 	}
@@ -82,7 +99,7 @@ func parseTemplates() (*templates, error) {
 	t := &templates{byName: map[string]*template.Template{}}
 	for _, n := range names {
 		base := path.Base(n)
-		if base == "layout.html" {
+		if base == "layout.html" || strings.HasPrefix(base, "_") {
 			continue
 		}
 		c, err := layout.Clone()
@@ -109,6 +126,8 @@ type page struct {
 	Errors []fieldError
 	// Notice is a success message (a GOV.UK notification banner).
 	Notice string
+	// Back, when set, is the back link above the page's content.
+	Back *link
 
 	// Set by render.
 	User   *auth.Principal
@@ -117,10 +136,23 @@ type page struct {
 	Styled bool
 }
 
-// fieldError is one message of the error summary; Field is the id of the
-// input it is about (the summary links to it).
+// fieldError is one message of the error summary. Field names the input
+// (or group of inputs) it is about, for the message beside it; Anchor is the
+// id of the input the summary links to (Field when empty). A message with
+// neither is about the whole form.
 type fieldError struct {
-	Field, Message string
+	Field, Anchor, Message string
+}
+
+// Href is where the summary's link goes, or "" for no link.
+func (e fieldError) Href() string {
+	if e.Anchor != "" {
+		return "#" + e.Anchor
+	}
+	if e.Field != "" {
+		return "#" + e.Field
+	}
+	return ""
 }
 
 // ErrorFor returns the message about field, for the input's own error
@@ -133,6 +165,9 @@ func (p page) ErrorFor(field string) string {
 	}
 	return ""
 }
+
+// link is a link for people to follow.
+type link struct{ Href, Text string }
 
 // navItem is one link of the role navigation.
 type navItem struct {
