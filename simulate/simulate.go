@@ -122,7 +122,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	// People are numbered from a range the demo data (journeygen.NOMS from 0) does not
 	// reach, chosen by the seed.
-	s.nextID = 1_000_000 + int(cfg.Seed%1000)*10_000
+	s.nextID = 1_000_000 + int(cfg.Seed%10_000)*10_000
 
 	if cfg.Duration > 0 {
 		var cancel context.CancelFunc

@@ -51,7 +51,7 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("--duration %q: want a duration such as 90s or 10m", duration)
 	}
 	if seed == "" {
-		cfg.Seed = uint64(time.Now().UnixNano() % 1_000_000)
+		cfg.Seed = uint64(time.Now().UnixNano() % 10_000)
 		fmt.Fprintf(stderr, "simulate: seed %d (pass --seed %d to repeat this run)\n", cfg.Seed, cfg.Seed)
 	} else if cfg.Seed, err = strconv.ParseUint(seed, 10, 64); err != nil {
 		return fmt.Errorf("--seed %q: want a whole number", seed)
