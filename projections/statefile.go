@@ -69,7 +69,10 @@ func openStateFile(path, bootID string, log *slog.Logger) (*stateFile, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("projection state marker: %w", err)
 	}
-	db.NoSync = true
+	// Growing the file would sync it too; and in bigger steps while a rebuild writes
+	// hundreds of megabytes.
+	db.NoSync, db.NoGrowSync = true, true
+	db.AllocSize = 64 << 20
 	sf.marker = marker
 	return sf, nil
 }
