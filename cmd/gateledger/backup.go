@@ -210,6 +210,21 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if same, _ := sameFile(from, target); same {
 		return errors.New("--from is the store itself")
 	}
+	// A store that holds events is only replaced when asked; an empty one (a ledger
+	// started once on an empty directory) is not worth keeping.
+	holdsEvents := false
+	if _, err := os.Stat(target); err == nil {
+		cur, err := eventdb.Inspect(ctx, target)
+		switch {
+		case errors.Is(err, eventdb.ErrLocked):
+			return fmt.Errorf("%w: stop the ledger first", err)
+		case err != nil:
+			holdsEvents = true // unreadable: kept aside like any other
+			log.Warn("the store being replaced cannot be read", "err", err)
+		default:
+			holdsEvents = cur.Records > 0
+		}
+	}
 	// Holding the target's lock for the whole restore keeps a ledger from starting on
 	// the old file meanwhile; one already running has it, and the restore stops here.
 	lock, existing, created, err := lockStoreFile(target)
@@ -223,8 +238,8 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		_ = lock.Close()
 	}()
-	if existing > 0 && !force {
-		return fmt.Errorf("%s already holds a store (%d bytes): stop, and pass --force to replace it (the old file is kept)", target, existing)
+	if holdsEvents && !force {
+		return fmt.Errorf("%s already holds a store with events (%d bytes): pass --force to replace it (the old file is kept)", target, existing)
 	}
 
 	work, err := os.MkdirTemp(dataDir, ".restore-")
@@ -255,7 +270,7 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("the backup does not verify: %d broken chains; nothing was restored", len(rep.Breaks))
 	}
 
-	if existing > 0 {
+	if holdsEvents {
 		aside := target + ".before-restore-" + time.Now().UTC().Format("20060102T150405Z")
 		if err := os.Rename(target, aside); err != nil {
 			return err

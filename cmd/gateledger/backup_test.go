@@ -229,6 +229,17 @@ func TestBackupOfARunningLedgerRestores(t *testing.T) {
 	_ = src.Close(ctx)
 	_ = dst.Close(ctx)
 
+	// An empty store (a ledger started once) is replaced without --force.
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	db, err := eventdb.Open(fresh, eventdb.Options{Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	if code, out, errOut := runCmd(t, "restore", "--from", backupFile, "--data", fresh, "--log-level", "warn"); code != 0 || strings.Contains(out, "kept as") {
+		t.Fatalf("restore over an empty store: exit %d\n%s%s", code, out, errOut)
+	}
+
 	// A store that holds events is kept unless --force.
 	if code, _, errOut := runCmd(t, "restore", "--from", backupFile, "--data", restored, "--log-level", "warn"); code != 1 || !strings.Contains(errOut, "--force") {
 		t.Fatalf("restore over a store: exit %d\n%s", code, errOut)
