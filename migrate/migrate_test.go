@@ -234,3 +234,33 @@ func TestSystemStream(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateResumesPastATombstone: when the target's last events are a tombstone
+// and events of streams the source has tombstoned, which cannot be looked up in the
+// source, the resume point is found further back, and a rerun copies nothing.
+func TestMigrateResumesPastATombstone(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	src, dst := eventlogtest.Store(t), eventlogtest.Store(t)
+	seed(ctx, t, src.Client, 2)
+	for _, s := range []string{"gone-a", "gone-b"} {
+		if _, err := src.Client.AppendToStream(ctx, s, esdb.AppendToStreamOptions{}, esdb.EventData{EventType: "Note", ContentType: esdb.ContentTypeJson, Data: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range []string{"gone-a", "gone-b"} {
+		if _, err := src.Client.TombstoneStream(ctx, s, esdb.TombstoneStreamOptions{ExpectedRevision: esdb.Any{}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Run(ctx, Config{Source: src.Client, Target: dst.Client}); err != nil {
+		t.Fatal(err)
+	}
+	want := all(ctx, t, src.Client)
+	compare(t, want, all(ctx, t, dst.Client))
+	rep, err := Run(ctx, Config{Source: src.Client, Target: dst.Client})
+	if err != nil || rep.Events != 0 || rep.Tombstones != 0 || rep.ResumedAfter == 0 {
+		t.Fatalf("rerun after tombstones: %+v %v", rep, err)
+	}
+	compare(t, want, all(ctx, t, dst.Client))
+}
