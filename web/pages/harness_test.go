@@ -353,7 +353,7 @@ func (b *browser) signIn(role auth.Role, org string) {
 func (b *browser) narrow(step string) {
 	b.t.Helper()
 	b.do(chromedp.EmulateViewport(320, 800))
-	defer b.do(chromedp.ResetViewport())
+	defer b.do(chromedp.EmulateViewport(1280, 1000))
 	b.page(step + "-320px")
 	if w := run(b, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 320 {
 		b.t.Errorf("%s: %s is %d px wide at 320 px: it scrolls sideways", b.name, step, w)

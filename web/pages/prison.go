@@ -37,6 +37,21 @@ type caseRow struct {
 	Next *deadline
 }
 
+// Part says why the organisation sees the person, for people to read.
+func (c caseRow) Part() string {
+	switch {
+	case c.Handover != nil && c.Relation.Has(projections.RelReceiving):
+		return "Handover to you from " + string(c.Handover.From)
+	case c.Handover != nil && c.Relation.Has(projections.RelHandingOver):
+		return "Handing over to " + string(c.Handover.To)
+	case c.Relation.Has(projections.RelResponsible):
+		return "Responsible"
+	case c.Relation.Has(projections.RelHolding):
+		return "Holding"
+	}
+	return ""
+}
+
 type peopleBody struct {
 	Org    string
 	People []caseRow

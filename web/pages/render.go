@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/projections"
 )
 
 // templateFiles are the pages' templates: layout.html (the GOV.UK page
@@ -56,8 +58,33 @@ var funcs = template.FuncMap{
 	// isoTime is an instant for a <time datetime> attribute.
 	"isoTime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	// words turns an enum such as PRE_RELEASE_WINDOW into "Pre-release window".
-	"words": words,
-	"join":  strings.Join,
+	"words":   words,
+	"join":    strings.Join,
+	"pathway": pathwayName,
+	// attentionClass colours a reason for attention: red when something is
+	// overdue or past, orange otherwise.
+	"attentionClass": func(reason string) string {
+		if strings.Contains(reason, "OVERDUE") || strings.Contains(reason, "PASSED") || strings.Contains(reason, "ENDED") {
+			return "govuk-tag--red"
+		}
+		return "govuk-tag--orange"
+	},
+	// statusClass is the GOV.UK tag colour of a pathway status.
+	"statusClass": func(status string) string {
+		switch status {
+		case "DONE", "SUPPORT_NOT_REQUIRED":
+			return "govuk-tag--green"
+		case "IN_PROGRESS":
+			return "govuk-tag--blue"
+		case "SUPPORT_REQUIRED":
+			return "govuk-tag--orange"
+		case "SUPPORT_DECLINED":
+			return "govuk-tag--purple"
+		}
+		return "govuk-tag--grey"
+	},
+	// concatHandovers lists receiving then sending handovers.
+	"concatHandovers": func(a, b []projections.HandoverRow) []projections.HandoverRow { return slices.Concat(a, b) },
 	// dict builds the argument of a partial template from pairs.
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
@@ -73,6 +100,24 @@ var funcs = template.FuncMap{
 		}
 		return m, nil
 	},
+}
+
+// pathwayNames are the resettlement pathways as HMPPS writes them.
+var pathwayNames = map[aggregates.Pathway]string{
+	aggregates.PathwayAccommodation:    "Accommodation",
+	aggregates.PathwayAttitudes:        "Attitudes, thinking and behaviour",
+	aggregates.PathwayChildrenFamilies: "Children, families and community",
+	aggregates.PathwayDrugsAlcohol:     "Drugs and alcohol",
+	aggregates.PathwayEducationWork:    "Education, skills and work",
+	aggregates.PathwayFinanceID:        "Finance and ID",
+	aggregates.PathwayHealth:           "Health",
+}
+
+func pathwayName(p aggregates.Pathway) string {
+	if n, ok := pathwayNames[p]; ok {
+		return n
+	}
+	return words(string(p))
 }
 
 // words turns an upper-case enum name into a sentence-case phrase.

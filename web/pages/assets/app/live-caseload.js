@@ -1,0 +1,121 @@
+// Keeps the caseload table up to date without reloading the page.
+//
+// The page works without this script: it is a table of the caseload as it
+// was read. With it, the page opens the live feed (/v1/live, with the
+// session cookie) from the position the table was read at, so nothing is
+// missed, and for every event about a person it fetches that person's row
+// again from the server (/provider/caseload/rows/{noms}), which inserts,
+// replaces or removes the row. Changes are announced in an aria-live
+// region for screen reader users. The connection resumes from the last
+// position after a drop.
+
+const table = document.querySelector('[data-live-caseload]');
+
+if (table && 'WebSocket' in window && 'fetch' in window) {
+  const tbody = table.tBodies[0];
+  const status = document.querySelector('[data-live-status]');
+  const announcer = document.getElementById('live-announcements');
+  const empty = document.getElementById('caseload-empty');
+  const count = table.querySelector('[data-count]');
+  let position = Number(table.dataset.position || 0);
+  let retry = 1000;
+  // The latest position asked for, per person: an older answer that
+  // arrives late is dropped.
+  const latest = new Map();
+
+  const setStatus = (text) => { if (status) status.textContent = text; };
+  const announce = (text) => { if (announcer) announcer.textContent = text; };
+
+  // "HandoverRequested" -> "handover requested"
+  const describe = (eventType) => eventType.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+
+  const rowOf = (noms) => Array.from(tbody.rows).find((r) => r.dataset.noms === noms);
+
+  const recount = () => {
+    const n = tbody.rows.length;
+    if (count) count.textContent = String(n);
+    if (empty) empty.hidden = n > 0;
+  };
+
+  const place = (row) => {
+    const noms = row.dataset.noms;
+    const old = rowOf(noms);
+    if (old) {
+      old.replaceWith(row);
+    } else {
+      const after = Array.from(tbody.rows).find((r) => r.dataset.noms > noms);
+      tbody.insertBefore(row, after || null);
+    }
+    row.classList.add('gl-row--updated');
+    setTimeout(() => row.classList.remove('gl-row--updated'), 6000);
+  };
+
+  const refresh = async (noms, at, eventType) => {
+    latest.set(noms, at);
+    let res;
+    try {
+      res = await fetch('/provider/caseload/rows/' + encodeURIComponent(noms) + '?at=' + at,
+        { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+    } catch (e) {
+      return;
+    }
+    if (latest.get(noms) !== at) return;
+    if (res.status === 204) {
+      const old = rowOf(noms);
+      if (old) {
+        old.remove();
+        recount();
+        announce(noms + ' is no longer in your caseload (' + describe(eventType) + ')');
+      }
+      return;
+    }
+    if (!res.ok) return;
+    const tpl = document.createElement('template');
+    tpl.innerHTML = (await res.text()).trim();
+    const row = tpl.content.querySelector('tr');
+    if (!row || row.dataset.noms !== noms) return;
+    const isNew = !rowOf(noms);
+    place(row);
+    recount();
+    announce(noms + (isNew ? ' added to your caseload: ' : ': ') + describe(eventType));
+  };
+
+  const connect = () => {
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(scheme + '//' + location.host + '/v1/live', 'gateledger.live.v1');
+    ws.addEventListener('open', () => {
+      ws.send(JSON.stringify({ type: 'subscribe', from: position }));
+    });
+    ws.addEventListener('message', (m) => {
+      let msg;
+      try { msg = JSON.parse(m.data); } catch (e) { return; }
+      switch (msg.type) {
+        case 'caught-up':
+          position = msg.position;
+          retry = 1000;
+          setStatus('Live: changes to your caseload appear here as they happen.');
+          table.dataset.live = 'connected';
+          break;
+        case 'checkpoint':
+          position = msg.position;
+          break;
+        case 'event':
+          position = msg.position;
+          if (msg.noms) refresh(msg.noms, msg.position, msg.eventType);
+          break;
+      }
+    });
+    ws.addEventListener('close', (e) => {
+      table.dataset.live = 'closed';
+      if (e.code === 4401) {
+        setStatus('Live updates stopped: your session has ended. Sign in again to see changes.');
+        return;
+      }
+      setStatus('Live updates paused: reconnecting.');
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 30000);
+    });
+  };
+
+  connect();
+}
