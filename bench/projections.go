@@ -99,7 +99,6 @@ func RunProjections(ctx context.Context, cfg ProjectionConfig) (ProjectionResult
 	if err != nil {
 		return res, err
 	}
-	r.Local = store.Local()
 	defer r.Close()
 
 	org, rows := "", 0

@@ -13,7 +13,6 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
 	"github.com/gateledger/gateledger/esdbserver"
-	"github.com/gateledger/gateledger/eventdb"
 )
 
 // Config says where the events live.
@@ -37,15 +36,6 @@ type Store struct {
 	// Node is the embedded node, nil in external mode.
 	Node *esdbserver.Node
 	log  *slog.Logger
-}
-
-// Local is the embedded node's event log, for readers in this process that can read it
-// in place (projections catching up); nil in external mode.
-func (s *Store) Local() *eventdb.DB {
-	if s.Node == nil {
-		return nil
-	}
-	return s.Node.DB
 }
 
 // Open starts the embedded node (or parses the external connection string), connects

@@ -50,7 +50,6 @@ func startLedger(ctx context.Context, dir string, pol aggregates.Policy, log *sl
 	if err != nil {
 		return nil, errors.Join(err, store.Close(context.WithoutCancel(ctx)))
 	}
-	l.runner.Local = store.Local()
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	l.stopRunner, l.runnerDone = stop, make(chan struct{})
 	go func() { defer close(l.runnerDone); _ = l.runner.Run(runCtx) }()

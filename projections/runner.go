@@ -21,7 +21,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/gateledger/gateledger/aggregates"
-	"github.com/gateledger/gateledger/eventdb"
 	"github.com/gateledger/gateledger/eventlog"
 )
 
@@ -137,10 +136,6 @@ type Runner struct {
 	// 20,000 rebuilt 1,000,000 events twice as fast as 2,000. Once live, batches are
 	// whatever has arrived, so this only bounds a burst.
 	BatchSize int
-	// Local, when set, is the embedded store the client talks to: catching up reads it
-	// in place, without a gRPC message or protobuf decoding per event, and only the
-	// events after that go through the client's subscription.
-	Local *eventdb.DB
 	// FoldCacheSize bounds how many journeys the runner keeps folded in memory; a journey
 	// not in the cache is folded again from its stream when its next event arrives.
 	FoldCacheSize int
@@ -390,18 +385,33 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 func (r *Runner) runOnce(ctx context.Context) error {
-	// Cancelled when runOnce returns, so that the stages feeding it stop too.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	from := r.minCheckpoint()
+	opts := esdb.SubscribeToAllOptions{From: esdb.Start{}}
+	if from > 0 {
+		opts.From = esdb.Position{Commit: from, Prepare: from}
+	}
+	sub, err := r.client.SubscribeToAll(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("subscribe to $all: %w", err)
+	}
+	defer sub.Close()
 	// Each stage may run a batch ahead of the next: decoding fills the next batch while
 	// the last one is applied. Deeper buffers cost memory and bought nothing measurable.
 	received := make(chan subItem, r.BatchSize)
 	recvErr := make(chan error, 1)
 	go func() {
 		defer close(received)
-		if err := r.receive(ctx, from, received); err != nil {
-			recvErr <- err
+		for {
+			e := sub.Recv()
+			switch {
+			case e.SubscriptionDropped != nil:
+				recvErr <- e.SubscriptionDropped.Error
+				return
+			case e.EventAppeared != nil:
+				received <- subItem{ev: toEvent(e.EventAppeared)}
+			case e.CaughtUp != nil:
+				received <- subItem{caughtUp: true}
+			}
 		}
 	}()
 	// Decoding runs beside receiving and applying, so the three use both cores.
@@ -413,11 +423,7 @@ func (r *Runner) runOnce(ctx context.Context) error {
 			if !item.caughtUp {
 				decode(&item.ev, in)
 			}
-			select {
-			case events <- item:
-			case <-ctx.Done():
-				return
-			}
+			events <- item
 		}
 	}()
 	batch := make([]Event, 0, r.BatchSize)
@@ -488,113 +494,6 @@ func (r *Runner) runOnce(ctx context.Context) error {
 	default:
 		return ctx.Err()
 	}
-}
-
-// receive sends every event after position from to out, then a caught-up marker, then
-// the events that follow as they are written, until ctx ends or the subscription drops.
-// With a Local log it reads the backlog in place first and subscribes through the
-// client only from where that read ended.
-func (r *Runner) receive(ctx context.Context, from uint64, out chan<- subItem) error {
-	send := func(it subItem) error {
-		select {
-		case out <- it:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	if r.Local != nil {
-		var err error
-		if from, err = r.readLocal(ctx, from, send); err != nil {
-			return err
-		}
-	}
-	opts := esdb.SubscribeToAllOptions{From: esdb.Start{}}
-	if from > 0 {
-		opts.From = esdb.Position{Commit: from, Prepare: from}
-	}
-	sub, err := r.client.SubscribeToAll(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("subscribe to $all: %w", err)
-	}
-	defer sub.Close()
-	for {
-		e := sub.Recv()
-		var err error
-		switch {
-		case e.SubscriptionDropped != nil:
-			return e.SubscriptionDropped.Error
-		case e.EventAppeared != nil:
-			err = send(subItem{ev: toEvent(e.EventAppeared)})
-		case e.CaughtUp != nil:
-			err = send(subItem{caughtUp: true})
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// localPage is how many records one read transaction of the Local log takes.
-const localPage = 4096
-
-// readLocal sends the events of the Local log after position from, read in place, and
-// returns the position of the last one (from if there were none).
-func (r *Runner) readLocal(ctx context.Context, from uint64, send func(subItem) error) (uint64, error) {
-	next := uint64(0)
-	if from > 0 {
-		next = from + 1
-	}
-	batch := make([]Event, 0, localPage)
-	for {
-		batch = batch[:0]
-		// The transaction only copies records out; sending waits on the next stage,
-		// which must not hold the store's pages.
-		page, err := r.Local.ScanAll(eventdb.AllRead{From: next, Max: localPage}, func(v *eventdb.RecordView) error {
-			batch = append(batch, eventFromView(v))
-			return nil
-		})
-		if err != nil {
-			return from, fmt.Errorf("read $all: %w", err)
-		}
-		for _, ev := range batch {
-			if err := send(subItem{ev: ev}); err != nil {
-				return from, err
-			}
-		}
-		if page.Considered > 0 {
-			from = page.LastConsidered
-			next = from + 1
-		}
-		if page.End || ctx.Err() != nil {
-			return from, ctx.Err()
-		}
-	}
-}
-
-// eventFromView copies a record out of the store into the Event the client would have
-// given for it.
-func eventFromView(v *eventdb.RecordView) Event {
-	buf := make([]byte, len(v.Data)+len(v.Metadata))
-	n := copy(buf, v.Data)
-	copy(buf[n:], v.Metadata)
-	ev := Event{
-		Position: v.Position,
-		Stream:   string(v.Stream),
-		Revision: v.Revision,
-		ID:       uuid.UUID(v.ID),
-		Type:     string(v.Type),
-		Data:     buf[:n:n],
-		Metadata: buf[n:],
-		Recorded: time.Unix(0, v.Created*100).UTC(),
-	}
-	if len(v.Data) == 0 {
-		ev.Data = nil
-	}
-	if len(v.Metadata) == 0 {
-		ev.Metadata = nil
-	}
-	return ev
 }
 
 type subItem struct {

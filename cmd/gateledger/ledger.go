@@ -65,12 +65,7 @@ func openProjections(c *storeConfig, store *eventlog.Store, pol aggregates.Polic
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	r, err := projections.Open(c.projectionsFile(), store.Client, log, projections.All(pol)...)
-	if err != nil {
-		return nil, err
-	}
-	r.Local = store.Local()
-	return r, nil
+	return projections.Open(c.projectionsFile(), store.Client, log, projections.All(pol)...)
 }
 
 // waitForHead blocks until every projection has applied the store's last event as it was
