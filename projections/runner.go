@@ -385,6 +385,10 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 func (r *Runner) runOnce(ctx context.Context) error {
+	// Cancelled when runOnce returns, so that the stages feeding it stop too rather than
+	// wait forever to hand on what nobody will take.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	from := r.minCheckpoint()
 	opts := esdb.SubscribeToAllOptions{From: esdb.Start{}}
 	if from > 0 {
@@ -408,9 +412,13 @@ func (r *Runner) runOnce(ctx context.Context) error {
 				recvErr <- e.SubscriptionDropped.Error
 				return
 			case e.EventAppeared != nil:
-				received <- subItem{ev: toEvent(e.EventAppeared)}
+				if !handOn(ctx, received, subItem{ev: toEvent(e.EventAppeared)}) {
+					return
+				}
 			case e.CaughtUp != nil:
-				received <- subItem{caughtUp: true}
+				if !handOn(ctx, received, subItem{caughtUp: true}) {
+					return
+				}
 			}
 		}
 	}()
@@ -423,7 +431,9 @@ func (r *Runner) runOnce(ctx context.Context) error {
 			if !item.caughtUp {
 				decode(&item.ev, in)
 			}
-			events <- item
+			if !handOn(ctx, events, item) {
+				return
+			}
 		}
 	}()
 	batch := make([]Event, 0, r.BatchSize)
@@ -493,6 +503,16 @@ func (r *Runner) runOnce(ctx context.Context) error {
 		return err
 	default:
 		return ctx.Err()
+	}
+}
+
+// handOn sends it to the next stage, or reports false once ctx has ended.
+func handOn(ctx context.Context, next chan<- subItem, it subItem) bool {
+	select {
+	case next <- it:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
