@@ -32,6 +32,8 @@ type httpConfig struct {
 	oidcJWKS     string
 	oidcRole     string
 	oidcOrg      string
+	oidcSecret   string
+	oidcRedirect string
 	rateLimit    string
 	rateBurst    string
 	origins      string
@@ -44,6 +46,8 @@ func (c *httpConfig) register(f *flags) {
 	f.string(&c.oidcJWKS, "oidc-jwks-url", "OIDC_JWKS_URL", "", "JWKS URL of the identity provider; empty discovers it from the issuer")
 	f.string(&c.oidcRole, "oidc-role-claim", "OIDC_ROLE_CLAIM", auth.DefaultRoleClaim, "JWT claim holding the role (prison, provider, inspector, feed, admin)")
 	f.string(&c.oidcOrg, "oidc-org-claim", "OIDC_ORG_CLAIM", auth.DefaultOrgClaim, "JWT claim holding the organisation code")
+	f.string(&c.oidcSecret, "oidc-client-secret", "OIDC_CLIENT_SECRET", "", "client secret of the web pages' sign-in at the identity provider (prefer the variable: command lines are visible to other users); empty signs in as a public client with PKCE alone")
+	f.string(&c.oidcRedirect, "oidc-redirect-url", "OIDC_REDIRECT_URL", "", "URL of /sign-in/oidc/callback as browsers reach it, registered at the identity provider; empty means http://<the --http-listen address>/sign-in/oidc/callback")
 	f.string(&c.rateLimit, "rate-limit", "RATE_LIMIT", strconv.FormatFloat(web.DefaultRateLimit.PerSecond, 'f', -1, 64), "requests per second allowed to each principal on average; 0 turns the limit off")
 	f.string(&c.rateBurst, "rate-burst", "RATE_BURST", strconv.Itoa(web.DefaultRateLimit.Burst), "requests each principal may make at once")
 	f.string(&c.origins, "allowed-origins", "ALLOWED_ORIGINS", "", "comma-separated origins (scheme://host[:port]) whose web pages may open the WebSocket live feed; empty allows http://<the --http-listen address>")
@@ -140,9 +144,23 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}
-	// The web pages at /, handing the API's paths to the API.
+	// The web pages at /, handing the API's paths to the API. With an
+	// identity provider they offer its sign-in (authorization code + PKCE).
+	var oidcLogin *pages.OIDCLogin
+	if authn.OIDC != nil {
+		redirect := c.oidcRedirect
+		if redirect == "" {
+			redirect = "http://" + ln.Addr().String() + "/sign-in/oidc/callback"
+		}
+		oidcLogin, err = pages.NewOIDCLogin(ctx, pages.OIDCLoginConfig{Issuer: c.oidcIssuer, ClientID: c.oidcAudience,
+			ClientSecret: c.oidcSecret, RedirectURL: redirect})
+		if err != nil {
+			log.Warn("the web pages offer no identity provider sign-in", "err", err)
+			oidcLogin = nil
+		}
+	}
 	h, err = pages.New(pages.Config{API: h, Journeys: svc, Runner: runner, Policy: pol, Auth: authn, AccessLog: access,
-		Sessions: sessions, AllowedOrigins: origins, Logger: log})
+		Sessions: sessions, AllowedOrigins: origins, OIDC: oidcLogin, Logger: log})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}

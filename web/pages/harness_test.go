@@ -61,10 +61,21 @@ type ledger struct {
 	tok map[string]string // "role/org" -> token
 }
 
+// ledgerOptions change how startLedger wires the stack.
+type ledgerOptions struct {
+	// oidcIssuer and oidcClient, when set, accept that identity provider's
+	// JWTs and offer its sign-in.
+	oidcIssuer, oidcClient string
+}
+
 // startLedger starts the whole server stack on 127.0.0.1 with the embedded
 // event store, as cmd/gateledger's startHTTP does.
-func startLedger(t *testing.T) *ledger {
+func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
 	t.Helper()
+	var o ledgerOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	store := eventlogtest.Store(t)
 	log := eventlogtest.Logger()
 	policy := aggregates.DefaultPolicy(calendar.New(time.UTC))
@@ -79,6 +90,13 @@ func startLedger(t *testing.T) *ledger {
 	go func() { defer wg.Done(); _ = runner.Run(ctx) }()
 	tokens := auth.NewTokens(store.Client, auth.TokensConfig{Logger: log})
 	authn := &auth.Authenticator{Tokens: tokens, Logger: log}
+	if o.oidcIssuer != "" {
+		v, err := auth.NewOIDCVerifier(context.Background(), auth.OIDCConfig{Issuer: o.oidcIssuer, Audience: o.oidcClient})
+		if err != nil {
+			t.Fatal(err)
+		}
+		authn.OIDC = v
+	}
 	sessions := NewSessions(SessionsConfig{Verify: authn.VerifyBearer})
 	liveAuthn := *authn
 	liveAuthn.Session = sessions.Principal
@@ -96,8 +114,16 @@ func startLedger(t *testing.T) *ledger {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var login *OIDCLogin
+	if o.oidcIssuer != "" {
+		login, err = NewOIDCLogin(context.Background(), OIDCLoginConfig{Issuer: o.oidcIssuer, ClientID: o.oidcClient,
+			ClientSecret: "test-secret", RedirectURL: origin + oidcCallback})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	h, err := New(Config{API: api, Journeys: svc, Runner: runner, Policy: policy, Auth: authn, AccessLog: access,
-		Sessions: sessions, AllowedOrigins: []string{origin}, Logger: log, WaitTimeout: 10 * time.Second})
+		Sessions: sessions, AllowedOrigins: []string{origin}, OIDC: login, Logger: log, WaitTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,9 @@ type Config struct {
 	// whose pages may post forms, as for the live feed (a TLS proxy in front
 	// makes the browser's origin https while the server sees http).
 	AllowedOrigins []string
+	// OIDC, when set, offers sign-in through the external identity
+	// provider besides the token form (NewOIDCLogin).
+	OIDC *OIDCLogin
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
 	// Clock; nil means time.Now.
@@ -121,7 +124,7 @@ func New(cfg Config) (http.Handler, error) {
 	if !assetsBuilt() {
 		s.log.Warn("pages: the front-end assets are not built, so pages render unstyled; run `make assets`")
 	}
-	s.routes = slices.Concat(s.baseRoutes(), s.prisonRoutes(), s.providerRoutes(), s.inspectorRoutes())
+	s.routes = slices.Concat(s.baseRoutes(), s.oidcRoutes(), s.prisonRoutes(), s.providerRoutes(), s.inspectorRoutes())
 	s.mux.Handle("GET /assets/", assetHandler())
 	for _, rt := range s.routes {
 		var h http.Handler

@@ -37,8 +37,9 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, sess *session) err
 }
 
 type signInBody struct {
-	Next  string
-	Token string
+	Next string
+	// OIDC offers the identity provider's sign-in.
+	OIDC bool
 }
 
 // signInForm shows the sign-in form, with a fresh form token in a cookie
@@ -61,6 +62,10 @@ func (s *server) renderSignIn(w http.ResponseWriter, r *http.Request, status int
 	http.SetCookie(w, &http.Cookie{Name: signInCookie, Value: tok, Path: "/sign-in", MaxAge: 3600, Secure: true, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode})
 	p.CSRF = tok
+	if b, ok := p.Body.(signInBody); ok {
+		b.OIDC = s.cfg.OIDC != nil
+		p.Body = b
+	}
 	s.render(w, r, nil, status, "sign-in", p)
 }
 
