@@ -277,14 +277,21 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, sess *session, s
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 // localPath returns next if it is a path on this site (so that a sign-in
-// link cannot send the user elsewhere), else "/".
+// link cannot send the user elsewhere), else "/". It returns next as given,
+// never re-encoded: decoding and re-encoding "/%2f" would make "//", which
+// browsers read as another host.
 func localPath(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\") {
 		return "/"
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f {
+			return "/"
+		}
 	}
 	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return "/"
 	}
-	return u.RequestURI()
+	return next
 }
