@@ -335,6 +335,7 @@ const (
 	AccessReadPlan          = "read plan"
 	AccessReadTrail         = "read audit trail"
 	AccessExportTrail       = "export audit trail"
+	AccessFindPerson        = "find person"
 	AccessVerifyJourney     = "verify journey"
 	AccessVerifyAllJourneys = "verify all journeys"
 	AccessReadCaseload      = "read caseload"

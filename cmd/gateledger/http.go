@@ -19,6 +19,7 @@ import (
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web"
+	"github.com/gateledger/gateledger/web/inspect"
 	"github.com/gateledger/gateledger/web/live"
 	"github.com/gateledger/gateledger/web/pages"
 )
@@ -159,8 +160,17 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 			oidcLogin = nil
 		}
 	}
+	// The inspector's views, shown in UK time.
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("load Europe/London: %w", err), ln.Close(), access.Close(context.WithoutCancel(ctx)))
+	}
+	insp, err := inspect.New(inspect.Config{Store: store, Journeys: svc, Runner: runner, AccessLog: access, Policy: pol, Location: london})
+	if err != nil {
+		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
+	}
 	h, err = pages.New(pages.Config{API: h, Journeys: svc, Runner: runner, Policy: pol, Auth: authn, AccessLog: access,
-		Sessions: sessions, AllowedOrigins: origins, OIDC: oidcLogin, Logger: log})
+		Sessions: sessions, AllowedOrigins: origins, OIDC: oidcLogin, Logger: log, Inspector: insp})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}

@@ -126,6 +126,28 @@ type AsAtView struct {
 	LastEvent *TimelineItem
 	Person    PersonSummary
 	Plan      projections.PlanView
+	// Deadlines are the plan's deadlines as they stood, in journey order.
+	Deadlines []DeadlineRow
+}
+
+// DeadlineRow is one deadline as the pages list it.
+type DeadlineRow struct {
+	// Name says which, in words ("Screening").
+	Name    string
+	Due     time.Time
+	Met     bool
+	Overdue bool
+}
+
+func deadlineRows(d projections.DeadlinesView) []DeadlineRow {
+	out := make([]DeadlineRow, 0, 4)
+	for _, x := range []struct {
+		name string
+		d    projections.DeadlineView
+	}{{"Screening", d.Screening}, {"Plan", d.Plan}, {"Handover", d.Handover}, {"Supervision ends", d.SupervisionEnds}} {
+		out = append(out, DeadlineRow{Name: x.name, Due: x.d.Due, Met: x.d.Met, Overdue: x.d.Overdue})
+	}
+	return out
 }
 
 // AsAt folds the person's events as the ledger knew them at the end of
@@ -196,6 +218,7 @@ func (i *Inspector) AsAt(ctx context.Context, p auth.Principal, noms string, q A
 	}
 	v.Plan = projections.PlanOf(j, now, i.cfg.Policy)
 	v.Plan.NOMS = noms
+	v.Deadlines = deadlineRows(v.Plan.Deadlines)
 	return v, nil
 }
 

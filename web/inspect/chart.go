@@ -12,7 +12,8 @@ import (
 // no script. It is an image with a title and a description (role="img",
 // aria-labelledby); the page puts a table with the same figures next to it
 // as its text alternative. Horizontal bars keep the labels readable on a
-// 320 px screen: the SVG scales to its container's width.
+// 320 px screen: the SVG scales to its container's width, and its drawing is
+// narrow so that its text stays readable when it shrinks to fit a phone.
 type BarChart struct {
 	// ID prefixes the ids of the title and description (unique in a page).
 	ID    string
@@ -36,9 +37,9 @@ type Bar struct {
 
 // Layout of the drawing, in SVG user units.
 const (
-	chartWidth  = 640
-	labelWidth  = 120
-	valueWidth  = 150
+	chartWidth  = 360
+	labelWidth  = 80
+	valueWidth  = 70
 	barHeight   = 24
 	barGap      = 10
 	chartMargin = 8
@@ -67,14 +68,14 @@ func (c BarChart) SVG() template.HTML {
 		h = 2*chartMargin + barHeight
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="app-chart" viewBox="0 0 %d %d" width="100%%" `+
-		`preserveAspectRatio="xMinYMin meet" role="img" aria-labelledby="%s-title %s-desc" focusable="false">`,
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="gl-chart" viewBox="0 0 %d %d" width="100%%" `+
+		`preserveAspectRatio="xMinYMin meet" font-family="GDS Transport, arial, sans-serif" role="img" aria-labelledby="%s-title %s-desc" focusable="false">`,
 		chartWidth, h, e(c.ID), e(c.ID))
 	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, e(c.ID), e(c.Title), e(c.ID), e(c.Desc))
 	fmt.Fprintf(&b, `<defs><pattern id="%s-hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">`+
 		`<rect width="8" height="8" fill="#1d70b8"/><rect width="3" height="8" fill="#ffffff"/></pattern></defs>`, e(c.ID))
 	if len(c.Bars) == 0 {
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="16" fill="#0b0c0c">No figures yet</text>`, chartMargin, chartMargin+17)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="14" fill="#0b0c0c">No figures yet</text>`, chartMargin, chartMargin+17)
 	}
 	for k, bar := range c.Bars {
 		y := chartMargin + k*(barHeight+barGap)
@@ -84,9 +85,9 @@ func (c BarChart) SVG() template.HTML {
 		}
 		w := c.barWidth(bar.Value)
 		fmt.Fprintf(&b, `<g class="app-chart__bar">`+
-			`<text x="%d" y="%d" font-size="16" text-anchor="end" fill="#0b0c0c">%s</text>`+
+			`<text x="%d" y="%d" font-size="14" text-anchor="end" fill="#0b0c0c">%s</text>`+
 			`<rect x="%d" y="%d" width="%g" height="%d" fill="%s" stroke="#0b0c0c" stroke-width="%s"/>`+
-			`<text x="%g" y="%d" font-size="16" fill="#0b0c0c">%s</text></g>`,
+			`<text x="%g" y="%d" font-size="14" fill="#0b0c0c">%s</text></g>`,
 			labelWidth-8, y+17, e(bar.Label),
 			labelWidth, y, w, barHeight, fill, strokeWidth(w),
 			float64(labelWidth)+w+8, y+17, e(bar.Text))

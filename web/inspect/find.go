@@ -10,8 +10,6 @@ import (
 	"github.com/gateledger/gateledger/projections"
 )
 
-const accessFind = "find person"
-
 // Match is one person a search found.
 type Match struct {
 	NOMS        string

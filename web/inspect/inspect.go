@@ -27,10 +27,11 @@ import (
 
 // What the access log says was read: the same words as the HTTP API's.
 const (
-	accessTrail        = "read audit trail"
-	accessPlan         = "read plan"
-	accessVerification = "verify journey"
-	accessExport       = "export audit trail"
+	accessTrail        = auth.AccessReadTrail
+	accessPlan         = auth.AccessReadPlan
+	accessVerification = auth.AccessVerifyJourney
+	accessExport       = auth.AccessExportTrail
+	accessFind         = auth.AccessFindPerson
 )
 
 // DefaultWaitTimeout bounds a read's wait for the read models to reach the

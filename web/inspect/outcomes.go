@@ -134,18 +134,29 @@ func buildOutcomes(cs []projections.CohortOutcome, cohort string) (OutcomesView,
 		ID:    "outcomes-chart",
 		Title: "Binary reoffending rate by provider, " + which,
 		Desc: "Horizontal bar chart of the share of each provider's released people who committed a proven reoffence " +
-			"that counts. The table below the chart gives the same figures.",
+			"that counts. Hatched bars are provisional figures. The table below the chart gives the same figures.",
 		Max: 1,
 	}
 	for _, r := range v.ByProvider {
 		b := Bar{Label: r.Provider, Value: r.BinaryRate, Text: Percent(r.BinaryRate)}
-		if r.Provisional {
-			b.Text += " (provisional)"
-			b.Hatched = true
-		}
+		// Provisional figures are hatched (the caption says so), which keeps
+		// the text beside a bar short enough to read on a phone.
+		b.Hatched = r.Provisional
 		v.Chart.Bars = append(v.Chart.Bars, b)
 	}
 	return v, nil
+}
+
+// BinaryPercent is the binary rate as the pages show it: "12.5%".
+func (r OutcomeRow) BinaryPercent() string { return Percent(r.BinaryRate) }
+
+// FrequencyText is the frequency rate as the pages show it, "1.50", or
+// "none" when nobody reoffended.
+func (r OutcomeRow) FrequencyText() string {
+	if r.Reoffenders == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%.2f", r.FrequencyRate)
 }
 
 // Percent shows a rate as the pages do: "12.5%".

@@ -141,6 +141,10 @@ func Words(name string) string {
 	words = append(words, string(rs[start:]))
 	for k, w := range words {
 		acronym := len(w) > 1 && strings.ToUpper(w) == w
+		if a, ok := acronyms[strings.ToLower(w)]; ok {
+			words[k] = a
+			continue
+		}
 		switch {
 		case acronym:
 		case k == 0:
@@ -153,6 +157,10 @@ func Words(name string) string {
 	}
 	return strings.Join(words, " ")
 }
+
+// acronyms are the words Words spells in capitals however a name spells
+// them ("crn" is CRN).
+var acronyms = map[string]string{"crn": "CRN", "pnc": "PNC", "noms": "NOMS", "id": "ID", "mappa": "MAPPA", "rosh": "RoSH", "nps": "NPS"}
 
 var (
 	timeType = reflect.TypeFor[time.Time]()

@@ -131,10 +131,11 @@ func TestBuildOutcomes(t *testing.T) {
 		c05Freq     float64
 		provisional bool
 		bars        []string
+		hatched     []bool
 	}{
-		{"", 2, 20, 7.0 / 20, 13.0 / 7, true, []string{"35.0% (provisional)", "0.0%"}},
-		{"2021-Q1", 1, 10, 0.2, 1.5, false, []string{"20.0%", "0.0%"}},
-		{"2021-Q2", 1, 10, 0.5, 2, true, []string{"50.0% (provisional)"}},
+		{"", 2, 20, 7.0 / 20, 13.0 / 7, true, []string{"35.0%", "0.0%"}, []bool{true, false}},
+		{"2021-Q1", 1, 10, 0.2, 1.5, false, []string{"20.0%", "0.0%"}, []bool{false, false}},
+		{"2021-Q2", 1, 10, 0.5, 2, true, []string{"50.0%"}, []bool{true}},
 	} {
 		t.Run("cohort "+tc.cohort, func(t *testing.T) {
 			v, err := buildOutcomes(cs, tc.cohort)
@@ -150,11 +151,13 @@ func TestBuildOutcomes(t *testing.T) {
 				t.Errorf("C05 %+v", c05)
 			}
 			var texts []string
+			var hatched []bool
 			for _, b := range v.Chart.Bars {
 				texts = append(texts, b.Text)
+				hatched = append(hatched, b.Hatched)
 			}
-			if !slices.Equal(texts, tc.bars) {
-				t.Errorf("bars %v, want %v", texts, tc.bars)
+			if !slices.Equal(texts, tc.bars) || !slices.Equal(hatched, tc.hatched) {
+				t.Errorf("bars %v hatched %v, want %v %v", texts, hatched, tc.bars, tc.hatched)
 			}
 			if len(v.ByProvider) != len(v.Chart.Bars) {
 				t.Error("the chart and its table must hold the same rows")
@@ -243,7 +246,7 @@ func FuzzParseDate(f *testing.F) {
 func TestWords(t *testing.T) {
 	for in, want := range map[string]string{
 		"PrisonerReceived": "Prisoner received", "MAPPALevelSet": "MAPPA level set", "CRNLinked": "CRN linked",
-		"prisonCode": "Prison code", "nomsNumber": "Noms number", "kind": "Kind", "ProvenReoffenceRecorded": "Proven reoffence recorded",
+		"prisonCode": "Prison code", "nomsNumber": "NOMS number", "crn": "CRN", "actionId": "Action ID", "rosh": "RoSH", "kind": "Kind", "ProvenReoffenceRecorded": "Proven reoffence recorded",
 		"RiskAssessed": "Risk assessed", "": "",
 	} {
 		if got := Words(in); got != want {

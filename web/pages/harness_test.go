@@ -42,6 +42,7 @@ import (
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web"
+	"github.com/gateledger/gateledger/web/inspect"
 	"github.com/gateledger/gateledger/web/live"
 )
 
@@ -122,8 +123,13 @@ func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
 			t.Fatal(err)
 		}
 	}
+	insp, err := inspect.New(inspect.Config{Store: store, Journeys: svc, Runner: runner, AccessLog: access, Policy: policy,
+		Location: ukTime, WaitTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := New(Config{API: api, Journeys: svc, Runner: runner, Policy: policy, Auth: authn, AccessLog: access,
-		Sessions: sessions, AllowedOrigins: []string{origin}, OIDC: login, Logger: log, WaitTimeout: 10 * time.Second})
+		Sessions: sessions, AllowedOrigins: []string{origin}, OIDC: login, Logger: log, Inspector: insp, WaitTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/web/inspect"
 )
 
 // DefaultWaitTimeout bounds how long a page waits for the read models to
@@ -53,6 +54,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Clock; nil means time.Now.
 	Clock func() time.Time
+	// Inspector builds the inspector's pages (package inspect); nil leaves
+	// them out.
+	Inspector *inspect.Inspector
 	// WaitTimeout bounds a page's wait for the read models
 	// (DefaultWaitTimeout).
 	WaitTimeout time.Duration
