@@ -152,6 +152,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // printDemoBanner tells a newcomer where the ledger is and how to sign in as each role.
 func printDemoBanner(w io.Writer, addr string, signIns []demo.SignIn) {
 	fmt.Fprintf(w, "\nGateledger is running with DEMO data: generated journeys, not real people.\n")
+	fmt.Fprintf(w, "  Web:      http://%s/  (sign in with a prison, provider or inspector token below)\n", addr)
 	fmt.Fprintf(w, "  API:      http://%s/v1/  (OpenAPI document: http://%s/v1/openapi.json)\n", addr, addr)
 	fmt.Fprintf(w, "  Health:   http://%s/readyz\n", addr)
 	fmt.Fprintf(w, "  DEMO sign-ins (send as 'Authorization: Bearer <token>'; for the demo only):\n")

@@ -40,6 +40,9 @@ type caseloadBody struct {
 	// Position is where the read models were when the page was read: the
 	// live script subscribes from it, so nothing after it is missed.
 	Position uint64
+	// DueSoonSeconds is DueSoon, for the script to refresh a row when a
+	// deadline in it becomes due soon.
+	DueSoonSeconds int
 }
 
 // providerCaseload lists the provider's cases: responsible, or either side
@@ -66,7 +69,7 @@ func (s *server) providerCaseload(w http.ResponseWriter, r *http.Request, sess *
 		return err
 	}
 	s.render(w, r, sess, http.StatusOK, "provider-caseload", page{Title: "Caseload of " + p.Org, Notice: doneNotice(r),
-		Body: caseloadBody{Org: p.Org, People: people, Position: pos}})
+		Body: caseloadBody{Org: p.Org, People: people, Position: pos, DueSoonSeconds: int(DueSoon.Seconds())}})
 	return nil
 }
 

@@ -196,3 +196,26 @@ func TestProviderPagesAuthorisation(t *testing.T) {
 		t.Error("the plan read is not in the access log")
 	}
 }
+
+// TestBrowserOverdueAppearsLive: a deadline passes with no event at all,
+// and the caseload row shows it overdue without a reload.
+func TestBrowserOverdueAppearsLive(t *testing.T) {
+	l := startLedger(t)
+	// Screening is due 72 hours after reception: a few seconds from now.
+	l.command(auth.RolePrison, "MDI", "A1111AA", "/receptions", map[string]any{"kind": "SENTENCE", "prison": "MDI",
+		"at": time.Now().Add(-72*time.Hour + 10*time.Second).UTC().Format(time.RFC3339)})
+	l.handOver("A1111AA", "MDI", "C05", false)
+	b := newBrowser(t, l, "provider")
+	b.signIn(auth.RoleProvider, "C05")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`table[data-live="connected"]`)))
+	if row := b.text(`tr[data-noms="A1111AA"]`); strings.Contains(row, "Overdue") {
+		t.Fatalf("the deadline passed before the page was shown (a very slow machine?): %s", row)
+	}
+	b.page("before-deadline")
+	_ = run(b, chromedp.Poll[bool](`(document.querySelector('tr[data-noms="A1111AA"]') || {textContent: ""}).textContent.includes("Overdue")`,
+		chromedp.WithPollingTimeout(25*time.Second)))
+	b.page("after-deadline")
+	if got := b.text("#live-announcements"); !strings.Contains(got, "A1111AA") {
+		t.Errorf("announcement %q", got)
+	}
+}

@@ -5,9 +5,10 @@
 // session cookie) from the position the table was read at, so nothing is
 // missed, and for every event about a person it fetches that person's row
 // again from the server (/provider/caseload/rows/{noms}), which inserts,
-// replaces or removes the row. Changes are announced in an aria-live
-// region for screen reader users. The connection resumes from the last
-// position after a drop.
+// replaces or removes the row. Deadlines pass without any event, so each
+// row is also fetched again when its next deadline becomes due soon and when
+// it passes. Changes are announced in an aria-live region for screen reader
+// users. The connection resumes from the last position after a drop.
 
 const table = document.querySelector('[data-live-caseload]');
 
@@ -22,6 +23,9 @@ if (table && 'WebSocket' in window && 'fetch' in window) {
   // The latest position asked for, per person: an older answer that
   // arrives late is dropped.
   const latest = new Map();
+  // Timers that refresh a row when its deadline nears or passes.
+  const timers = new Map();
+  const dueSoonMs = Number(table.dataset.dueSoonSeconds || 0) * 1000;
 
   const setStatus = (text) => { if (status) status.textContent = text; };
   const announce = (text) => { if (announcer) announcer.textContent = text; };
@@ -48,6 +52,28 @@ if (table && 'WebSocket' in window && 'fetch' in window) {
     }
     row.classList.add('gl-row--updated');
     setTimeout(() => row.classList.remove('gl-row--updated'), 6000);
+    schedule(row);
+  };
+
+  // schedule refreshes a row when a deadline in it becomes due soon and
+  // when it passes (a second after, so that the server sees it passed).
+  const schedule = (row) => {
+    const noms = row.dataset.noms;
+    (timers.get(noms) || []).forEach(clearTimeout);
+    const now = Date.now();
+    const ids = [];
+    row.querySelectorAll('time[datetime]').forEach((t) => {
+      const due = Date.parse(t.getAttribute('datetime'));
+      if (Number.isNaN(due)) return;
+      [due - dueSoonMs, due + 1000].forEach((at) => {
+        // Timers further off than 24 days overflow; the page is reloaded
+        // long before.
+        if (at > now && at - now < 24 * 24 * 3600 * 1000) {
+          ids.push(setTimeout(() => refresh(noms, position, 'DeadlineReached'), at - now));
+        }
+      });
+    });
+    timers.set(noms, ids);
   };
 
   const refresh = async (noms, at, eventType) => {
@@ -62,6 +88,8 @@ if (table && 'WebSocket' in window && 'fetch' in window) {
     if (latest.get(noms) !== at) return;
     if (res.status === 204) {
       const old = rowOf(noms);
+      (timers.get(noms) || []).forEach(clearTimeout);
+      timers.delete(noms);
       if (old) {
         old.remove();
         recount();
@@ -79,6 +107,8 @@ if (table && 'WebSocket' in window && 'fetch' in window) {
     recount();
     announce(noms + (isNew ? ' added to your caseload: ' : ': ') + describe(eventType));
   };
+
+  Array.from(tbody.rows).forEach(schedule);
 
   const connect = () => {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
