@@ -52,8 +52,10 @@ type outbound struct {
 // an oversized message) are written with WriteControl, which it documents
 // as safe beside the writer.
 type conn struct {
-	h   *Handler
-	ws  *websocket.Conn
+	h  *Handler
+	ws *websocket.Conn
+	// out is the socket under ws, through which the writer batches frames.
+	out *batchConn
 	req *http.Request // the upgrade request, kept to check the credential again
 	p   auth.Principal
 	log *slog.Logger
@@ -86,11 +88,11 @@ type conn struct {
 	feedDone chan struct{}
 }
 
-func newConn(h *Handler, ws *websocket.Conn, r *http.Request, p auth.Principal) *conn {
+func newConn(h *Handler, ws *websocket.Conn, out *batchConn, r *http.Request, p auth.Principal) *conn {
 	// The connection outlives the request's context in principle (the
 	// server may cancel it on its own schedule); its lifetime is its own.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	return &conn{h: h, ws: ws, req: r, p: p, ctx: ctx, cancel: cancel,
+	return &conn{h: h, ws: ws, out: out, req: r, p: p, ctx: ctx, cancel: cancel,
 		log:  h.log.With("principal", p.String(), "remote", r.RemoteAddr),
 		send: make(chan outbound, h.cfg.SendBuffer), quit: make(chan struct{}),
 		readerDone: make(chan struct{}), writerDone: make(chan struct{})}
@@ -227,17 +229,7 @@ func (c *conn) writeLoop() {
 			c.closeFrame(c.quitCode, c.quitWord)
 			return
 		case m := <-c.send:
-			if m.data != nil {
-				if !c.writeData(m) {
-					return
-				}
-				if m.hasPos {
-					c.written.Store(m.pos)
-				}
-			}
-			if m.closeCode != 0 {
-				c.quitOnce.Do(func() { c.quitCode, c.quitWord = m.closeCode, m.closeWord; close(c.quit); c.cancel() })
-				c.closeFrame(m.closeCode, m.closeWord)
+			if !c.writeQueued(m) {
 				return
 			}
 		case <-ping.C:
@@ -246,6 +238,54 @@ func (c *conn) writeLoop() {
 			}
 		}
 	}
+}
+
+// writeQueued writes m and, when more messages are already queued, those too (up to
+// maxBatch) in one write to the socket. It reports false once the connection is
+// finished (m or a message after it closed it, or the socket failed).
+func (c *conn) writeQueued(m outbound) bool {
+	batch := len(c.send) > 0 && m.closeCode == 0
+	if batch {
+		c.out.hold()
+	}
+	pos, hasPos := uint64(0), false
+	for n := 0; ; n++ {
+		if m.data != nil && !c.writeData(m) {
+			if batch {
+				_ = c.out.release()
+			}
+			return false
+		}
+		if m.hasPos {
+			pos, hasPos = m.pos, true
+		}
+		if m.closeCode != 0 || !batch || n+1 == maxBatch || len(c.send) == 0 {
+			break
+		}
+		next := <-c.send // only this goroutine receives: what len saw is there
+		if next.closeCode != 0 {
+			// The close must not wait in the batch: the client is to read it now.
+			if err := c.out.release(); !c.wrote(err) {
+				return false
+			}
+			batch = false
+		}
+		m = next
+	}
+	if batch {
+		if err := c.out.release(); !c.wrote(err) {
+			return false
+		}
+	}
+	if hasPos {
+		c.written.Store(pos)
+	}
+	if m.closeCode != 0 {
+		c.quitOnce.Do(func() { c.quitCode, c.quitWord = m.closeCode, m.closeWord; close(c.quit); c.cancel() })
+		c.closeFrame(m.closeCode, m.closeWord)
+		return false
+	}
+	return true
 }
 
 // write writes one frame within WriteWait. On failure the connection is

@@ -321,13 +321,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusForbidden, "forbidden", "this role has no live feed")
 		return
 	}
-	ws, err := h.upgrader.Upgrade(w, r, nil)
+	hj := &batchHijacker{ResponseWriter: w}
+	ws, err := h.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		// The upgrader has answered the request.
 		h.log.InfoContext(ctx, "live: upgrade failed", "principal", p.String(), "err", err)
 		return
 	}
-	c := newConn(h, ws, r, p)
+	c := newConn(h, ws, hj.conn, r, p)
 	if !h.track(c) {
 		// Shutdown began during the handshake.
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(CloseGoingAway, "shutdown position=0"), time.Now().Add(h.cfg.WriteWait))
