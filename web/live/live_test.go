@@ -616,6 +616,9 @@ func TestShutdown(t *testing.T) {
 	s := &session{}
 	c.readUntil(s, e.lastPosition())
 	idle := e.connect(tok) // never subscribed
+	// The client's handshake ends before the server counts the connection; one that
+	// shutdown finds not yet counted is closed all the same, but not counted.
+	waitFor(t, func() bool { return e.h.Connections() == 2 })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	errc := make(chan error, 1)
