@@ -713,8 +713,16 @@ func (r *run) connect(ctx context.Context) error {
 // read reads messages until the connection ends, noting for each event its
 // position and how long after its command was sent it arrived.
 func (s *subscriber) read() {
+	// One buffer for every message: the subscribers share the server's cores, so what
+	// they allocate is the server's garbage to collect too.
+	var buf bytes.Buffer
 	for {
-		_, b, err := s.ws.ReadMessage()
+		_, r, err := s.ws.NextReader()
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
+		b := buf.Bytes()
 		now := time.Since(s.r.base)
 		if err != nil {
 			s.mu.Lock()
