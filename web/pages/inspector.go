@@ -152,9 +152,13 @@ func (s *server) inspectAsAt(w http.ResponseWriter, r *http.Request, sess *sessi
 		t := v.At
 		body.Day, body.Month, body.Year = strconv.Itoa(t.Day()), strconv.Itoa(int(t.Month())), strconv.Itoa(t.Year())
 	}
-	title := noms + " as at " + inspect.FormatTime(v.At, s.cfg.Inspector.Location())
-	if aq.Position == 0 {
-		title = noms + " at the end of " + inspect.FormatDate(aq.Date)
+	title := noms + " at the end of " + inspect.FormatDate(aq.Date)
+	switch {
+	case aq.Position == 0:
+	case v.LastEvent != nil:
+		title = noms + " just after " + strings.ToLower(v.LastEvent.Title[:1]) + v.LastEvent.Title[1:]
+	default:
+		title = noms + " before their first event"
 	}
 	s.render(w, r, sess, http.StatusOK, "inspector-person", page{Title: title, Body: body})
 	return nil

@@ -140,6 +140,16 @@ func TestBrowserInspector(t *testing.T) {
 		t.Errorf("the oldest item: %s", last)
 	}
 
+	// The plan just after the reception, from the timeline's link.
+	b.do(chromedp.Click(chromedp.CSS("#timeline .moj-timeline__item:last-child a")), chromedp.WaitVisible(chromedp.ID("as-at-summary")))
+	b.page("as-at-after-reception")
+	if got := b.text("main h1"); got != noms+" just after prisoner received" {
+		t.Errorf("as at the reception: heading %q", got)
+	}
+	if got := b.text("#as-at-summary"); !strings.Contains(got, "1 of the 7 events") {
+		t.Errorf("as at the reception: %s", got)
+	}
+
 	// As at 25 days ago: screened, no plan. Then 15 days ago: the first
 	// plan. The plan changes with the date.
 	asAt := func(daysAgo int, step string) string {
