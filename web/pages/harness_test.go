@@ -265,6 +265,12 @@ type browser struct {
 	name string
 	dir  string
 	step int
+
+	// problems are console errors and uncaught exceptions since the last
+	// check: a Content-Security-Policy violation, a script error, an asset
+	// that failed to load.
+	mu       sync.Mutex
+	problems []string
 }
 
 // newBrowser starts a headless Chromium with a temporary profile that
@@ -317,7 +323,40 @@ func newBrowser(t *testing.T, l *ledger, name string) *browser {
 	for _, f := range old {
 		_ = os.Remove(f)
 	}
-	return &browser{t: t, l: l, ctx: ctx, name: name, dir: dir}
+	b := &browser{t: t, l: l, ctx: ctx, name: name, dir: dir}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type != chromedp.ConsoleError && m.Type != chromedp.ConsoleException {
+				continue
+			}
+			// A page answered with an error status (404, 422 with the error
+			// summary) is logged by the browser; the tests check those
+			// statuses themselves.
+			if strings.Contains(m.Text, "Failed to load resource") && !strings.Contains(m.URL, "/assets/") {
+				continue
+			}
+			b.mu.Lock()
+			b.problems = append(b.problems, m.String())
+			b.mu.Unlock()
+		}
+	}()
+	return b
+}
+
+// checkConsole fails the test on console errors since the last check.
+func (b *browser) checkConsole(step string) {
+	b.t.Helper()
+	b.mu.Lock()
+	p := b.problems
+	b.problems = nil
+	b.mu.Unlock()
+	if len(p) > 0 {
+		b.t.Errorf("%s: console errors by %s:\n%s", b.name, step, strings.Join(p, "\n"))
+	}
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
@@ -358,11 +397,13 @@ func (b *browser) visit(path, step string) {
 	b.page(step)
 }
 
-// page screenshots the current page and checks it with axe.
+// page screenshots the current page, checks it with axe, and checks the
+// console for errors (a CSP violation, a failed script or asset).
 func (b *browser) page(step string) {
 	b.t.Helper()
 	b.screenshot(step)
 	b.checkAxe(step)
+	b.checkConsole(step)
 }
 
 // signIn signs in through the sign-in page with a token for role and org,
