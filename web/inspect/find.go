@@ -37,6 +37,28 @@ func NormaliseQuery(q string) string {
 	return strings.ToUpper(strings.Join(strings.Fields(q), ""))
 }
 
+// What a search was read as (FindResult.Kind).
+const (
+	KindNOMS = "prison number"
+	KindCRN  = "CRN"
+)
+
+// ClassifyQuery reads what an inspector typed as a prison number or a CRN,
+// normalised (NormaliseQuery); anything else is an *InputError on the
+// field "query".
+func ClassifyQuery(query string) (q, kind string, err error) {
+	q = NormaliseQuery(query)
+	switch {
+	case q == "":
+		return "", "", inputError("query", "Enter a prison number or a CRN")
+	case aggregates.ValidNOMS(q):
+		return q, KindNOMS, nil
+	case aggregates.ValidCRN(q):
+		return q, KindCRN, nil
+	}
+	return "", "", inputError("query", "Enter a prison number, like A1234BC, or a CRN, like X123456")
+}
+
 // Find looks a person up by prison number (NOMS) or by case reference number
 // (CRN). The ledger holds no names, so none can be searched. A CRN is looked
 // up in the caseload read model as it stands (projections.PeopleWithCRN); a
@@ -46,23 +68,16 @@ func (i *Inspector) Find(ctx context.Context, p auth.Principal, query string) (F
 	if !Allowed(p) {
 		return FindResult{}, auth.ErrForbidden
 	}
-	q := NormaliseQuery(query)
-	var res FindResult
-	var nomss []string
-	switch {
-	case q == "":
-		return FindResult{}, inputError("query", "Enter a prison number or a CRN")
-	case aggregates.ValidNOMS(q):
-		res = FindResult{Query: q, Kind: "prison number"}
-		nomss = []string{q}
-	case aggregates.ValidCRN(q):
-		res = FindResult{Query: q, Kind: "CRN"}
-		var err error
+	q, kind, err := ClassifyQuery(query)
+	if err != nil {
+		return FindResult{}, err
+	}
+	res := FindResult{Query: q, Kind: kind}
+	nomss := []string{q}
+	if kind == KindCRN {
 		if nomss, err = projections.PeopleWithCRN(i.cfg.Runner, q); err != nil {
 			return FindResult{}, fmt.Errorf("inspect: find %s: %w", q, err)
 		}
-	default:
-		return FindResult{}, inputError("query", "Enter a prison number, like A1234BC, or a CRN, like X123456")
 	}
 	res.Matches = []Match{}
 	for _, noms := range nomss {

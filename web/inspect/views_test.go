@@ -243,6 +243,26 @@ func FuzzParseDate(f *testing.F) {
 	})
 }
 
+// FuzzClassifyQuery: whatever is typed into the search box is read as a
+// well-formed prison number or CRN, or refused with a message for the field.
+func FuzzClassifyQuery(f *testing.F) {
+	for _, s := range []string{"A1234BC", " a 1234 bc ", "X123456", "", "Smith", "A1234BC\x00", "ａ1234ｂｃ", "X12345\u00a06"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q, kind, err := ClassifyQuery(s)
+		var ie *InputError
+		switch {
+		case err != nil:
+			if !errors.As(err, &ie) || ie.Errors[0].Field != "query" || q != "" || kind != "" {
+				t.Fatalf("ClassifyQuery(%q) = %q, %q, %v", s, q, kind, err)
+			}
+		case kind == KindNOMS && !aggregates.ValidNOMS(q), kind == KindCRN && !aggregates.ValidCRN(q), kind != KindNOMS && kind != KindCRN:
+			t.Fatalf("ClassifyQuery(%q) = %q, %q", s, q, kind)
+		}
+	})
+}
+
 func TestWords(t *testing.T) {
 	for in, want := range map[string]string{
 		"PrisonerReceived": "Prisoner received", "MAPPALevelSet": "MAPPA level set", "CRNLinked": "CRN linked",
