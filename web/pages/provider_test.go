@@ -203,7 +203,7 @@ func TestBrowserOverdueAppearsLive(t *testing.T) {
 	l := startLedger(t)
 	// Screening is due 72 hours after reception: a few seconds from now.
 	l.command(auth.RolePrison, "MDI", "A1111AA", "/receptions", map[string]any{"kind": "SENTENCE", "prison": "MDI",
-		"at": time.Now().Add(-72*time.Hour + 10*time.Second).UTC().Format(time.RFC3339)})
+		"at": time.Now().Add(-72*time.Hour + 20*time.Second).UTC().Format(time.RFC3339)})
 	l.handOver("A1111AA", "MDI", "C05", false)
 	b := newBrowser(t, l, "provider")
 	b.signIn(auth.RoleProvider, "C05")
@@ -212,8 +212,13 @@ func TestBrowserOverdueAppearsLive(t *testing.T) {
 		t.Fatalf("the deadline passed before the page was shown (a very slow machine?): %s", row)
 	}
 	b.page("before-deadline")
-	_ = run(b, chromedp.Poll[bool](`(document.querySelector('tr[data-noms="A1111AA"]') || {textContent: ""}).textContent.includes("Overdue")`,
-		chromedp.WithPollingTimeout(25*time.Second)))
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(document.querySelector('tr[data-noms="A1111AA"]') || {textContent: ""}).textContent.includes("Overdue")`,
+		chromedp.WithPollingTimeout(50*time.Second))); err != nil {
+		b.screenshot("failed")
+		t.Fatalf("the row did not turn overdue: %v", err)
+	}
 	b.page("after-deadline")
 	if got := b.text("#live-announcements"); !strings.Contains(got, "A1111AA") {
 		t.Errorf("announcement %q", got)
