@@ -144,4 +144,13 @@
 // logged, and never a token. Metrics are described on Metrics; the live
 // feed reports its connections through Metrics.LiveConnected,
 // LiveDisconnected and LiveDropped.
+//
+// # Other front ends
+//
+// The web pages (package web/pages) send journey commands through the same
+// path as the command routes: DecodeCommand decodes and validates a route's
+// JSON body, RunCommand authorises and decides it at the revision it was
+// authorised on (with the caller's own idempotency-key scope and source),
+// and FieldErrors says what the API would answer an error with, field by
+// field.
 package web
