@@ -126,9 +126,29 @@ func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerI
 
 func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	if err := s.authenticate(ss.Context(), info.FullMethod); err != nil {
+		if info.FullMethod == api.Streams_Append_FullMethodName {
+			drainRefusedAppend(ss)
+		}
 		return err
 	}
 	return handler(srv, ss)
+}
+
+// refusedAppendMessages bounds what a refused Append may still send before it is answered.
+const refusedAppendMessages = 1024
+
+// drainRefusedAppend reads what a refused Append's client is still sending, up to its
+// end of stream or refusedAppendMessages, so that the client reads the refusal as the
+// call's status. The official client sends the whole request before it reads the
+// answer; a call the server has already ended makes one of its sends fail instead, and
+// it then reports a bare EOF where it should say unauthenticated. The read costs no more
+// than the open stream already did, and only what gRPC's message size limit allows.
+func drainRefusedAppend(ss grpc.ServerStream) {
+	for range refusedAppendMessages {
+		if err := ss.RecvMsg(new(api.AppendReq)); err != nil {
+			return
+		}
+	}
 }
 
 var errUnauthenticated = status.Error(codes.Unauthenticated, "Bad authentication credentials")
