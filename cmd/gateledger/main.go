@@ -29,6 +29,7 @@ Usage:
   gateledger restore [flags] check a backup (bbolt and every hash chain) and put it in place of a store
   gateledger migrate [flags] copy every stream, in $all order, into another EventStoreDB-compatible store (resumable)
   gateledger simulate [flags] keep a running ledger busy with plausible people, through its API and HMPPS feed
+  gateledger import [flags]  deliver HMPPS feed messages from files to a running ledger, in order
   gateledger token ...       create, list and revoke the ledger's own bearer tokens
   gateledger help            show this help
 
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = restoreCmd(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = migrateCmd(ctx, args[1:], stdout, stderr)
+	case "import":
+		err = importCmd(ctx, args[1:], stdout, stderr)
 	case "simulate":
 		err = simulateCmd(ctx, args[1:], stdout, stderr)
 	case "token":

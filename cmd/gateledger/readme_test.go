@@ -16,7 +16,7 @@ var updateREADME = flag.Bool("update-readme", false, "rewrite README.md's config
 
 // documentedCommands is every command whose flags the README's configuration table
 // lists.
-var documentedCommands = [][]string{{"serve"}, {"replay"}, {"verify"}, {"backup"}, {"restore"}, {"migrate"}, {"simulate"},
+var documentedCommands = [][]string{{"serve"}, {"replay"}, {"verify"}, {"backup"}, {"restore"}, {"migrate"}, {"simulate"}, {"import"},
 	{"token", "create"}, {"token", "list"}, {"token", "revoke"}, {"bench"}, {"loadtest"}}
 
 type flagDoc struct {
