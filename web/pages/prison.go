@@ -227,23 +227,35 @@ func (s *server) readablePerson(r *http.Request, p auth.Principal) (aggregates.J
 	return st.Journey, nil
 }
 
-// prisonPerson shows a person's custody record and deadlines, with what the
-// prison can record next.
-func (s *server) prisonPerson(w http.ResponseWriter, r *http.Request, sess *session) error {
-	p := sess.principal
+// readPlan reads the plan of the person the request names, for a principal who may
+// read it, once the read models have the journey as just read, and records the read in
+// the access log before anything is shown. now is the moment the plan's deadlines were
+// judged at.
+func (s *server) readPlan(r *http.Request, p auth.Principal) (aggregates.Journey, projections.PlanView, time.Time, error) {
 	j, err := s.readablePerson(r, p)
 	if err != nil {
-		return err
+		return aggregates.Journey{}, projections.PlanView{}, time.Time{}, err
 	}
 	if err := s.waitRead(r, projections.PlansName); err != nil {
-		return err
+		return aggregates.Journey{}, projections.PlanView{}, time.Time{}, err
 	}
 	now := s.now()
 	v, err := projections.Plan(s.cfg.Runner, j.NOMS, now, s.cfg.Policy)
 	if err != nil {
-		return err
+		return aggregates.Journey{}, projections.PlanView{}, time.Time{}, err
 	}
 	if err := s.record(r.Context(), p, auth.AccessReadPlan, j.NOMS); err != nil {
+		return aggregates.Journey{}, projections.PlanView{}, time.Time{}, err
+	}
+	return j, v, now, nil
+}
+
+// prisonPerson shows a person's custody record and deadlines, with what the
+// prison can record next.
+func (s *server) prisonPerson(w http.ResponseWriter, r *http.Request, sess *session) error {
+	p := sess.principal
+	j, v, now, err := s.readPlan(r, p)
+	if err != nil {
 		return err
 	}
 	holds := j.Custody == aggregates.InCustody && !j.Closed && j.Prison == p.Org

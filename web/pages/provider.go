@@ -189,19 +189,8 @@ type providerPersonBody struct {
 // actions and outcomes, with the deadlines.
 func (s *server) providerPerson(w http.ResponseWriter, r *http.Request, sess *session) error {
 	p := sess.principal
-	j, err := s.readablePerson(r, p)
+	j, v, now, err := s.readPlan(r, p)
 	if err != nil {
-		return err
-	}
-	if err := s.waitRead(r, projections.PlansName); err != nil {
-		return err
-	}
-	now := s.now()
-	v, err := projections.Plan(s.cfg.Runner, j.NOMS, now, s.cfg.Policy)
-	if err != nil {
-		return err
-	}
-	if err := s.record(r.Context(), p, auth.AccessReadPlan, j.NOMS); err != nil {
 		return err
 	}
 	due := map[string]deadline{}
