@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
+	"unsafe"
 )
 
 // ErrMalformedEvent: stored event data that is not valid JSON for its type.
@@ -16,16 +18,32 @@ type upcaster func([]byte) ([]byte, error)
 // codec decodes one event type.
 type codec struct {
 	version int
-	decode  func([]byte) (Event, error)
+	// decodeFast reads a current-version payload through the type's field
+	// table, reporting false for anything it leaves to encoding/json (see
+	// shape).
+	decodeFast func([]byte) (Event, bool)
+	// decodeJSON is encoding/json alone, the reference decodeFast matches.
+	decodeJSON func([]byte) (Event, error)
+	// fast is the type's field table; nil means encoding/json only.
+	fast *shape
 	// up[n] upcasts version n to n+1.
 	up map[int]upcaster
 }
 
 func codecFor[T Event](up map[int]upcaster) codec {
 	var zero T
+	sh := shapeOf(reflect.TypeFor[T]())
 	return codec{
 		version: zero.SchemaVersion(),
-		decode: func(b []byte) (Event, error) {
+		fast:    sh,
+		decodeFast: func(b []byte) (Event, bool) {
+			var e T // stays on the stack: only the returned copy is allocated
+			if sh == nil || !sh.decode(b, unsafe.Pointer(&e)) {
+				return nil, false
+			}
+			return e, true
+		},
+		decodeJSON: func(b []byte) (Event, error) {
 			var e T
 			if err := json.Unmarshal(b, &e); err != nil {
 				return nil, err
@@ -114,6 +132,12 @@ func Encode(ev Event) (eventType string, data []byte, err error) {
 // *UnknownEventTypeError, a version newer than this code knows
 // ErrUnsupportedSchemaVersion.
 func Decode(eventType string, schemaVersion int, data []byte) (Event, error) {
+	return decode(eventType, schemaVersion, data, false)
+}
+
+// decode is Decode; with jsonOnly it decodes with encoding/json alone, as
+// Decode did before the field tables, for the tests and benchmarks to compare.
+func decode(eventType string, schemaVersion int, data []byte, jsonOnly bool) (Event, error) {
 	c, ok := registry[eventType]
 	if !ok {
 		return nil, fmt.Errorf("aggregates: decode: %w", &UnknownEventTypeError{EventType: eventType})
@@ -134,7 +158,12 @@ func Decode(eventType string, schemaVersion int, data []byte) (Event, error) {
 			return nil, fmt.Errorf("aggregates: upcast %s v%d: %w: %w", eventType, v, ErrMalformedEvent, err)
 		}
 	}
-	ev, err := c.decode(data)
+	if !jsonOnly {
+		if ev, ok := c.decodeFast(data); ok {
+			return ev, nil
+		}
+	}
+	ev, err := c.decodeJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("aggregates: decode %s v%d: %w: %w", eventType, c.version, ErrMalformedEvent, err)
 	}
