@@ -337,19 +337,8 @@ func parseDateOnly(s string) (Date, bool) {
 	if len(s) != len("2006-01-02") || s[4] != '-' || s[7] != '-' {
 		return Date{}, false
 	}
-	ok := true
-	num := func(v string) int {
-		x := 0
-		for _, c := range []byte(v) {
-			if c < '0' || c > '9' {
-				ok = false
-			}
-			x = x*10 + int(c-'0')
-		}
-		return x
-	}
-	y, m, dd := num(s[0:4]), num(s[5:7]), num(s[8:10])
-	if !ok || m < 1 || m > 12 || dd < 1 || dd > daysIn(time.Month(m), y) {
+	y, m, dd := digits(s, 0, 4), digits(s, 5, 2), digits(s, 8, 2)
+	if y < 0 || m < 1 || m > 12 || dd < 1 || dd > daysIn(time.Month(m), y) {
 		return Date{}, false
 	}
 	return Date{Year: y, Month: time.Month(m), Day: dd}, true

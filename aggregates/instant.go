@@ -14,37 +14,23 @@ import "time"
 //
 // Decoders call it once or twice per stored event, where time.Parse's string
 // conversion and generality showed up in profiles.
-func ParseInstant[S ~string | ~[]byte](s S) (t time.Time, ok bool) {
+func ParseInstant[S ~string | ~[]byte](s S) (time.Time, bool) {
 	const minLen = len("2006-01-02T15:04:05Z")
 	if len(s) < minLen || s[len(s)-1] != 'Z' ||
 		s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
 	}
-	ok = true
-	num := func(i, n, lo, hi int) int {
-		x := 0
-		for _, c := range []byte(s[i : i+n]) {
-			if c < '0' || c > '9' {
-				ok = false
-				return lo
-			}
-			x = x*10 + int(c-'0')
-		}
-		if x < lo || x > hi {
-			ok = false
-		}
-		return x
-	}
-	year := num(0, 4, 0, 9999)
-	month := num(5, 2, 1, 12)
-	if !ok {
+	year := digits(s, 0, 4)
+	month := digits(s, 5, 2)
+	if year < 0 || month < 1 || month > 12 {
 		return time.Time{}, false
 	}
-	day := num(8, 2, 1, daysIn(time.Month(month), year))
-	hour := num(11, 2, 0, 23)
-	minute := num(14, 2, 0, 59)
-	sec := num(17, 2, 0, 59)
-	if !ok {
+	day := digits(s, 8, 2)
+	hour := digits(s, 11, 2)
+	minute := digits(s, 14, 2)
+	sec := digits(s, 17, 2)
+	if day < 1 || day > daysIn(time.Month(month), year) || hour < 0 || hour > 23 ||
+		minute < 0 || minute > 59 || sec < 0 || sec > 59 {
 		return time.Time{}, false
 	}
 	nsec := 0
@@ -67,6 +53,18 @@ func ParseInstant[S ~string | ~[]byte](s S) (t time.Time, ok bool) {
 		}
 	}
 	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+}
+
+// digits is the number written by the n decimal digits of s at i, or -1.
+func digits[S ~string | ~[]byte](s S, i, n int) int {
+	x := 0
+	for _, c := range []byte(s[i : i+n]) {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		x = x*10 + int(c-'0')
+	}
+	return x
 }
 
 // daysIn is the number of days of month m of year y (proleptic Gregorian).
