@@ -57,14 +57,14 @@ func (*AuditProjection) Name() string { return AuditName }
 func (*AuditProjection) Version() int { return auditRowVersion }
 
 // Apply implements Projection: it stores the event as a row of its stream.
-func (a *AuditProjection) Apply(b *bolt.Bucket, ev Event) error {
+func (a *AuditProjection) Apply(b *bolt.Bucket, ev *Event) error {
 	rows, err := subBucket(b, auditRows)
 	if err != nil {
 		return err
 	}
 	rows.FillPercent = appendFill
 	k := a.arena.take(auditKey(a.arena.free(len(ev.Stream)+9), ev.Stream, ev.Revision))
-	v := a.arena.take(appendAudit(a.arena.free(200+len(ev.Type)), &ev))
+	v := a.arena.take(appendAudit(a.arena.free(200+len(ev.Type)), ev))
 	if err := rows.Put(k, v); err != nil {
 		return fmt.Errorf("audit row: %w", err)
 	}

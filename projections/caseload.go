@@ -60,7 +60,7 @@ func (*CaseloadProjection) Name() string { return CaseloadName }
 func (*CaseloadProjection) Version() int { return 1 }
 
 // Apply implements Projection.
-func (c *CaseloadProjection) Apply(_ *bolt.Bucket, ev Event) error {
+func (c *CaseloadProjection) Apply(_ *bolt.Bucket, ev *Event) error {
 	if !ev.IsJourney() {
 		return nil
 	}

@@ -53,7 +53,7 @@ func (*HandoversProjection) Version() int { return 1 }
 
 // Apply implements Projection: a handover event rewrites both rows of that handover
 // from the journey after it.
-func (h *HandoversProjection) Apply(b *bolt.Bucket, ev Event) error {
+func (h *HandoversProjection) Apply(b *bolt.Bucket, ev *Event) error {
 	if !ev.IsJourney() {
 		return nil
 	}

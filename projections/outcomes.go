@@ -75,7 +75,7 @@ type cohortRow struct {
 }
 
 // Apply implements Projection.
-func (o *OutcomesProjection) Apply(b *bolt.Bucket, ev Event) error {
+func (o *OutcomesProjection) Apply(b *bolt.Bucket, ev *Event) error {
 	if !ev.IsJourney() {
 		return nil
 	}

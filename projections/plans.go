@@ -72,7 +72,7 @@ func (*PlansProjection) Version() int { return 2 }
 
 // Apply implements Projection: it writes the history row of a plan item now and keeps
 // the person's state for Commit.
-func (p *PlansProjection) Apply(b *bolt.Bucket, ev Event) error {
+func (p *PlansProjection) Apply(b *bolt.Bucket, ev *Event) error {
 	if !ev.IsJourney() {
 		return nil
 	}
@@ -110,7 +110,7 @@ func (p *PlansProjection) Apply(b *bolt.Bucket, ev Event) error {
 	k = append(append(k, item...), 0)
 	k = binary.BigEndian.AppendUint64(k, ev.Position)
 	k = p.arena.take(k)
-	v := p.arena.take(appendHistory(p.arena.free(120+len(change)), &ev, change))
+	v := p.arena.take(appendHistory(p.arena.free(120+len(change)), ev, change))
 	if err := hist.Put(k, v); err != nil {
 		return fmt.Errorf("plan history: %w", err)
 	}

@@ -94,7 +94,7 @@ func applyDirect(tb testing.TB, r *Runner, evs []Event, batch int) {
 			for _, s := range r.slots {
 				b := tx.Bucket(s.name)
 				for i := range evs[:n] {
-					if err := s.p.Apply(b, evs[i]); err != nil {
+					if err := s.p.Apply(b, &evs[i]); err != nil {
 						return err
 					}
 				}
@@ -320,7 +320,7 @@ func applyFolded(tb testing.TB, r *Runner, evs []Event, batch int) {
 				aggregates.Fold(j, ev.Domain)
 				ev.After = j
 				for k, s := range r.slots {
-					if err := s.p.Apply(buckets[k], ev); err != nil {
+					if err := s.p.Apply(buckets[k], &ev); err != nil {
 						return fmt.Errorf("%s at %d: %w", s.p.Name(), ev.Position, err)
 					}
 				}

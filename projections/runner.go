@@ -73,8 +73,9 @@ type Projection interface {
 	// Version changes when Apply changes meaning; state of another version is rebuilt.
 	Version() int
 	// Apply folds one event into the projection's bucket. An error stops this projection
-	// (the others go on) until it is fixed and restarted.
-	Apply(b *bolt.Bucket, ev Event) error
+	// (the others go on) until it is fixed and restarted. The event is shared by every
+	// projection and reused after the batch: Apply must not change it or keep the pointer.
+	Apply(b *bolt.Bucket, ev *Event) error
 }
 
 // ApplyError says which event a projection could not apply.
@@ -399,12 +400,14 @@ func (r *Runner) runOnce(ctx context.Context) error {
 		return fmt.Errorf("subscribe to $all: %w", err)
 	}
 	defer sub.Close()
-	// Each stage may run a batch ahead of the next: decoding fills the next batch while
-	// the last one is applied. Deeper buffers cost memory and bought nothing measurable.
-	received := make(chan subItem, r.BatchSize)
+	// Receiving and decoding run beside applying, so that both cores are used; the queue
+	// holds one batch while the previous one is applied.
+	q := newQueue(r.BatchSize)
 	recvErr := make(chan error, 1)
 	go func() {
-		defer close(received)
+		defer q.close()
+		in := eventlog.NewInterner()
+		var ev Event
 		for {
 			e := sub.Recv()
 			switch {
@@ -412,86 +415,37 @@ func (r *Runner) runOnce(ctx context.Context) error {
 				recvErr <- e.SubscriptionDropped.Error
 				return
 			case e.EventAppeared != nil:
-				if !handOn(ctx, received, subItem{ev: toEvent(e.EventAppeared)}) {
+				ev = toEvent(e.EventAppeared)
+				decode(&ev, in)
+				if !q.put(ctx, &ev) {
 					return
 				}
 			case e.CaughtUp != nil:
-				if !handOn(ctx, received, subItem{caughtUp: true}) {
-					return
-				}
+				q.markCaughtUp()
 			}
 		}
 	}()
-	// Decoding runs beside receiving and applying, so the three use both cores.
-	events := make(chan subItem, r.BatchSize)
-	go func() {
-		defer close(events)
-		in := eventlog.NewInterner()
-		for item := range received {
-			if !item.caughtUp {
-				decode(&item.ev, in)
-			}
-			if !handOn(ctx, events, item) {
-				return
-			}
-		}
-	}()
-	batch := make([]Event, 0, r.BatchSize)
+	var batch []Event
 	live := false
-	for item := range events {
-		batch = batch[:0]
-		caughtUp := item.caughtUp
-		if !caughtUp {
-			batch = append(batch, item.ev)
+	for {
+		// While catching up, wait a little for a full batch: one transaction per few
+		// events would rewrite the same pages over and over. Once live, apply at once.
+		want, linger := r.BatchSize, catchUpLinger
+		if live {
+			want, linger = 1, 0
 		}
-		// While catching up, wait a little for a full batch: one transaction (one fsync)
-		// per few events would make a rebuild wait on the disk. Once live, apply at once.
-		var linger <-chan time.Time
-		if !live && !caughtUp {
-			linger = time.After(catchUpLinger)
-		}
-	fill:
-		for len(batch) < r.BatchSize && !caughtUp {
-			select {
-			case more, ok := <-events:
-				if !ok {
-					break fill
-				}
-				if more.caughtUp {
-					caughtUp = true
-					continue
-				}
-				batch = append(batch, more.ev)
-			case <-linger:
-				break fill
-			default:
-				if linger == nil {
-					break fill
-				}
-				select {
-				case more, ok := <-events:
-					if !ok {
-						break fill
-					}
-					if more.caughtUp {
-						caughtUp = true
-						continue
-					}
-					batch = append(batch, more.ev)
-				case <-linger:
-					break fill
-				}
-			}
-		}
-		if caughtUp {
-			live = true
+		var caughtUp, open bool
+		batch, caughtUp, open = q.take(ctx, want, linger, batch)
+		if !open {
+			break
 		}
 		if len(batch) > 0 {
 			if err := r.apply(ctx, batch); err != nil {
 				return err
 			}
 		}
-		if caughtUp {
+		if caughtUp && !live {
+			live = true
 			r.mu.Lock()
 			r.live = true
 			r.mu.Unlock()
@@ -504,21 +458,6 @@ func (r *Runner) runOnce(ctx context.Context) error {
 	default:
 		return ctx.Err()
 	}
-}
-
-// handOn sends it to the next stage, or reports false once ctx has ended.
-func handOn(ctx context.Context, next chan<- subItem, it subItem) bool {
-	select {
-	case next <- it:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-type subItem struct {
-	ev       Event
-	caughtUp bool
 }
 
 func toEvent(re *esdb.ResolvedEvent) Event {
@@ -643,17 +582,19 @@ func (r *Runner) apply(ctx context.Context, batch []Event) error {
 	defer r.trimFolds(batch)
 	for {
 		var failed *ApplyError
+		// live, start and advancedTo are indexed alike: the healthy projections, where
+		// each stood before the batch, and where it stands after (0: not moved).
 		live := make([]*slot, 0, len(r.slots))
-		start := map[*slot]uint64{}
+		var start []uint64
 		r.mu.Lock()
 		for _, s := range r.slots {
 			if s.failed == nil {
 				live = append(live, s)
-				start[s] = s.checkpoint
+				start = append(start, s.checkpoint)
 			}
 		}
 		r.mu.Unlock()
-		advancedTo := map[*slot]uint64{}
+		advancedTo := make([]uint64, len(live))
 		err := r.db.Update(func(tx *bolt.Tx) error {
 			buckets := make([]*bolt.Bucket, len(live))
 			for i, s := range live {
@@ -666,14 +607,14 @@ func (r *Runner) apply(ctx context.Context, batch []Event) error {
 				}
 				system := strings.HasPrefix(ev.Type, "$") // the store's own bookkeeping
 				for k, s := range live {
-					if ev.Position <= start[s] {
+					if ev.Position <= start[k] {
 						continue
 					}
-					advancedTo[s] = ev.Position
+					advancedTo[k] = ev.Position
 					if system {
 						continue
 					}
-					if err := s.p.Apply(buckets[k], *ev); err != nil {
+					if err := s.p.Apply(buckets[k], ev); err != nil {
 						failed = &ApplyError{Projection: s.p.Name(), Position: ev.Position, EventID: ev.ID, EventType: ev.Type, Stream: ev.Stream, Err: err}
 						return failed
 					}
@@ -686,8 +627,8 @@ func (r *Runner) apply(ctx context.Context, batch []Event) error {
 						return failed
 					}
 				}
-				if pos, ok := advancedTo[s]; ok {
-					if err := putCheckpoint(tx, s, pos); err != nil {
+				if advancedTo[k] != 0 {
+					if err := putCheckpoint(tx, s, advancedTo[k]); err != nil {
 						return err
 					}
 				}
@@ -714,8 +655,10 @@ func (r *Runner) apply(ctx context.Context, batch []Event) error {
 			return fmt.Errorf("store projection state: %w", err)
 		}
 		r.mu.Lock()
-		for s, pos := range advancedTo {
-			s.checkpoint = pos
+		for k, s := range live {
+			if advancedTo[k] != 0 {
+				s.checkpoint = advancedTo[k]
+			}
 		}
 		r.notifyLocked()
 		r.mu.Unlock()

@@ -50,7 +50,7 @@ type counter struct {
 
 func (c counter) Name() string { return c.name }
 func (c counter) Version() int { return 1 }
-func (c counter) Apply(b *bolt.Bucket, ev Event) error {
+func (c counter) Apply(b *bolt.Bucket, ev *Event) error {
 	if c.poisoned && bytes.Contains(ev.Data, []byte("poison")) {
 		return errors.New("cannot apply poison")
 	}
