@@ -4,7 +4,6 @@ import (
 	"encoding"
 	"encoding/json"
 	"reflect"
-	"strings"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -191,7 +190,7 @@ func (d *payloadScanner) object(sh *shape, p unsafe.Pointer) bool {
 	for {
 		// Keys are compared with ASCII names, so a key with other bytes
 		// matches none and is left to encoding/json whatever it holds.
-		key, ok := d.plainString()
+		key, _, ok := d.plainString()
 		if !ok {
 			return false
 		}
@@ -232,17 +231,9 @@ func (d *payloadScanner) value(f *shapeField, p unsafe.Pointer) bool {
 	}
 	switch f.kind {
 	case kindString:
-		v, ok := d.plainString()
-		if !ok {
-			return false
-		}
-		for i := range len(v) {
-			if v[i] >= utf8.RuneSelf {
-				if !utf8.ValidString(v) {
-					return false // encoding/json replaces invalid bytes
-				}
-				break
-			}
+		v, high, ok := d.plainString()
+		if !ok || high && !utf8.ValidString(v) {
+			return false // invalid UTF-8: encoding/json replaces it
 		}
 		*(*string)(p) = v
 	case kindBool:
@@ -260,7 +251,7 @@ func (d *payloadScanner) value(f *shapeField, p unsafe.Pointer) bool {
 		}
 		*(*int)(p) = n
 	case kindTime:
-		v, ok := d.plainString()
+		v, _, ok := d.plainString()
 		if !ok {
 			return false
 		}
@@ -270,7 +261,7 @@ func (d *payloadScanner) value(f *shapeField, p unsafe.Pointer) bool {
 		}
 		*(*time.Time)(p) = t
 	case kindDate:
-		v, ok := d.plainString()
+		v, _, ok := d.plainString()
 		if !ok {
 			return false
 		}
@@ -291,23 +282,24 @@ func (d *payloadScanner) value(f *shapeField, p unsafe.Pointer) bool {
 }
 
 // plainString reads a JSON string with no escapes and no control characters
-// and returns its bytes, which may be any UTF-8 or none.
-func (d *payloadScanner) plainString() (string, bool) {
+// and returns its bytes, which may be any UTF-8 or none; high reports bytes
+// outside ASCII.
+func (d *payloadScanner) plainString() (v string, high, ok bool) {
 	if !d.eat('"') {
-		return "", false
+		return "", false, false
 	}
-	n := strings.IndexByte(d.s[d.i:], '"')
-	if n < 0 {
-		return "", false
-	}
-	v := d.s[d.i : d.i+n]
-	for i := range len(v) {
-		if c := v[i]; c == '\\' || c < 0x20 {
-			return "", false
+	for i := d.i; i < len(d.s); i++ {
+		switch c := d.s[i]; {
+		case c == '"':
+			v, d.i = d.s[d.i:i], i+1
+			return v, high, true
+		case c == '\\' || c < 0x20:
+			return "", false, false
+		case c >= utf8.RuneSelf:
+			high = true
 		}
 	}
-	d.i += n + 1
-	return v, true
+	return "", false, false
 }
 
 // integer reads an integer in plain form: an optional minus and at most 18
