@@ -136,8 +136,7 @@ func cutComma(s string) (before, after string, found bool) {
 // decode fills the struct at p (of the type sh was built from, zero on entry)
 // from b and reports whether it could; on false, *p is partly written.
 func (sh *shape) decode(b []byte, p unsafe.Pointer) bool {
-	// One copy of the payload backs every string field.
-	d := payloadScanner{s: string(b)}
+	d := payloadScanner{s: b}
 	d.ws()
 	if !d.object(sh, p) {
 		return false
@@ -147,7 +146,7 @@ func (sh *shape) decode(b []byte, p unsafe.Pointer) bool {
 }
 
 type payloadScanner struct {
-	s string
+	s []byte
 	i int
 }
 
@@ -171,7 +170,7 @@ func (d *payloadScanner) eat(c byte) bool {
 }
 
 func (d *payloadScanner) literal(lit string) bool {
-	if len(d.s)-d.i >= len(lit) && d.s[d.i:d.i+len(lit)] == lit {
+	if len(d.s)-d.i >= len(lit) && string(d.s[d.i:d.i+len(lit)]) == lit {
 		d.i += len(lit)
 		return true
 	}
@@ -196,7 +195,7 @@ func (d *payloadScanner) object(sh *shape, p unsafe.Pointer) bool {
 		}
 		k := -1
 		for j := range sh.fields {
-			if sh.fields[j].name == key {
+			if sh.fields[j].name == string(key) {
 				k = j
 				break
 			}
@@ -232,10 +231,13 @@ func (d *payloadScanner) value(f *shapeField, p unsafe.Pointer) bool {
 	switch f.kind {
 	case kindString:
 		v, high, ok := d.plainString()
-		if !ok || high && !utf8.ValidString(v) {
+		if !ok || high && !utf8.Valid(v) {
 			return false // invalid UTF-8: encoding/json replaces it
 		}
-		*(*string)(p) = v
+		// A string of its own for each field, as encoding/json allocates: the
+		// journeys folded from events keep some of them for a long time, and a
+		// substring of one copy of the payload would keep all of it.
+		*(*string)(p) = string(v)
 	case kindBool:
 		switch {
 		case d.literal("true"):
@@ -265,7 +267,7 @@ func (d *payloadScanner) value(f *shapeField, p unsafe.Pointer) bool {
 		if !ok {
 			return false
 		}
-		if v == "" {
+		if len(v) == 0 {
 			return true // the absent date
 		}
 		dt, ok := parseDateOnly(v)
@@ -284,9 +286,9 @@ func (d *payloadScanner) value(f *shapeField, p unsafe.Pointer) bool {
 // plainString reads a JSON string with no escapes and no control characters
 // and returns its bytes, which may be any UTF-8 or none; high reports bytes
 // outside ASCII.
-func (d *payloadScanner) plainString() (v string, high, ok bool) {
+func (d *payloadScanner) plainString() (v []byte, high, ok bool) {
 	if !d.eat('"') {
-		return "", false, false
+		return nil, false, false
 	}
 	for i := d.i; i < len(d.s); i++ {
 		switch c := d.s[i]; {
@@ -294,12 +296,12 @@ func (d *payloadScanner) plainString() (v string, high, ok bool) {
 			v, d.i = d.s[d.i:i], i+1
 			return v, high, true
 		case c == '\\' || c < 0x20:
-			return "", false, false
+			return nil, false, false
 		case c >= utf8.RuneSelf:
 			high = true
 		}
 	}
-	return "", false, false
+	return nil, false, false
 }
 
 // integer reads an integer in plain form: an optional minus and at most 18
@@ -325,7 +327,7 @@ func (d *payloadScanner) integer() (int, bool) {
 
 // parseDateOnly reads "YYYY-MM-DD" as ParseDate does when it succeeds, and
 // reports false for anything else.
-func parseDateOnly(s string) (Date, bool) {
+func parseDateOnly(s []byte) (Date, bool) {
 	if len(s) != len("2006-01-02") || s[4] != '-' || s[7] != '-' {
 		return Date{}, false
 	}
