@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -58,7 +59,7 @@ var (
 // fields, the ",string" option, other unmarshalers, maps, slices, floats...).
 // A nil shape means every payload of t goes to encoding/json.
 func shapeOf(t reflect.Type) *shape {
-	if t.Kind() != reflect.Struct || t.NumField() > 64 {
+	if t.Kind() != reflect.Struct || t.NumField() > 64 || unmarshals(t) {
 		return nil
 	}
 	sh := &shape{}
@@ -75,10 +76,10 @@ func shapeOf(t reflect.Type) *shape {
 		if tag == "-" {
 			continue
 		}
-		name, opts, _ := cutComma(tag)
+		name, opts, _ := strings.Cut(tag, ",")
 		for opts != "" {
 			var opt string
-			opt, opts, _ = cutComma(opts)
+			opt, opts, _ = strings.Cut(opts, ",")
 			if opt == "string" {
 				return nil
 			}
@@ -102,8 +103,7 @@ func shapeOf(t reflect.Type) *shape {
 			sf.kind = kindTime
 		case ft == dateType:
 			sf.kind = kindDate
-		case ft.Implements(jsonUnmarshalerType) || reflect.PointerTo(ft).Implements(jsonUnmarshalerType) ||
-			ft.Implements(textUnmarshalerType) || reflect.PointerTo(ft).Implements(textUnmarshalerType):
+		case unmarshals(ft):
 			return nil
 		case ft.Kind() == reflect.String:
 			sf.kind = kindString
@@ -124,17 +124,22 @@ func shapeOf(t reflect.Type) *shape {
 	return sh
 }
 
-func cutComma(s string) (before, after string, found bool) {
-	for i := range len(s) {
-		if s[i] == ',' {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
+// unmarshals reports whether encoding/json would hand values of t to t's own
+// method rather than read them by kind.
+func unmarshals(t reflect.Type) bool {
+	p := reflect.PointerTo(t)
+	return t.Implements(jsonUnmarshalerType) || p.Implements(jsonUnmarshalerType) ||
+		t.Implements(textUnmarshalerType) || p.Implements(textUnmarshalerType)
 }
 
 // decode fills the struct at p (of the type sh was built from, zero on entry)
 // from b and reports whether it could; on false, *p is partly written.
+//
+// The writes go through p plus the offsets reflect gave for that type, each as
+// a pointer to the field's own type (string kinds as *string, whose layout a
+// named string shares), which is why p must point to a value of exactly that
+// type: codecFor guarantees it by building the table from the type parameter
+// it decodes into.
 func (sh *shape) decode(b []byte, p unsafe.Pointer) bool {
 	d := payloadScanner{s: b}
 	d.ws()

@@ -13,7 +13,7 @@ import (
 
 // DecodeMetadata parses a stored envelope. Read models parse one per event, and
 // encoding/json's reflection was a fifth of a rebuild's time, so the envelope's flat
-// shape (string fields, one integer) is scanned here directly. Anything the scanner does
+// shape (string fields, two instants, one integer) is scanned here directly. Anything the scanner does
 // not expect falls back to encoding/json, so the result is always what json.Unmarshal
 // would give; FuzzDecodeMetadata checks that.
 func DecodeMetadata(raw []byte) (Metadata, error) { return (*Interner)(nil).DecodeMetadata(raw) }
