@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -166,12 +167,24 @@ func tamper(t *testing.T, r *Runner, stream string, revision uint64, fn func(v [
 	t.Helper()
 	err := r.db.Update(func(tx *bolt.Tx) error {
 		rows := tx.Bucket([]byte(AuditName)).Bucket(auditRows)
-		k := append(key(stream), U64(revision)...)
-		v := rows.Get(k)
-		if v == nil {
+		k := auditChunkKey(nil, stream, revision>>auditChunkShift)
+		var chunk []byte
+		found := false
+		err := eachAuditRow(rows.Get(k), func(row []byte) error {
+			if rev, _ := auditRowRevision(row); rev == revision {
+				row, found = fn(append([]byte(nil), row...)), true
+			}
+			chunk = binary.AppendUvarint(chunk, uint64(len(row)))
+			chunk = append(chunk, row...)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if !found {
 			return errors.New("no such row")
 		}
-		return rows.Put(k, fn(append([]byte(nil), v...)))
+		return rows.Put(k, chunk)
 	})
 	if err != nil {
 		t.Fatal(err)

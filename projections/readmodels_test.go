@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -623,5 +624,86 @@ func TestSameBytesWhateverTheBatchSize(t *testing.T) {
 				t.Errorf("%s in batches of %d differs from live state:\n%s\n---\n%s", p.Name(), batch, rebuilt, live)
 			}
 		}
+	}
+}
+
+// TestAuditChunksDoNotDependOnBatching: audit rows written one, a few or thousands per
+// transaction, across chunk boundaries, are stored as the same bytes, and every stream
+// reads back whole and in revision order.
+func TestAuditChunksDoNotDependOnBatching(t *testing.T) {
+	evs := genEvents(t, 3000)
+	perStream := map[string]uint64{}
+	for i := range evs {
+		perStream[evs[i].Stream]++
+	}
+	var want []string
+	for _, batch := range []int{len(evs), 1, 7, 16, 100} {
+		r, err := Open(filepath.Join(t.TempDir(), "projections.db"), nil, quiet(), NewAudit())
+		if err != nil {
+			t.Fatal(err)
+		}
+		applyFolded(t, r, evs, batch)
+		var dump []string
+		err = r.Dump(AuditName, func(path [][]byte, k, v []byte) {
+			dump = append(dump, fmt.Sprintf("%q %q %x", path, k, v))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == nil {
+			want = dump
+		} else if !slices.Equal(dump, want) {
+			t.Fatalf("batches of %d: state differs from one batch (%d and %d values)", batch, len(dump), len(want))
+		}
+		for stream, n := range perStream {
+			trail, err := StreamTrail(r, stream)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if uint64(len(trail)) != n {
+				t.Fatalf("batches of %d: %s has %d rows, want %d", batch, stream, len(trail), n)
+			}
+			for i, e := range trail {
+				if e.Revision != uint64(i) || e.Stream != stream {
+					t.Fatalf("batches of %d: row %d of %s is %s@%d", batch, i, stream, e.Stream, e.Revision)
+				}
+			}
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestAuditChunkCorrupt(t *testing.T) {
+	row := []byte{auditRowVersion, 0, 0, 0, 0, 0, 0, 0, 1, 5}
+	good := append([]byte{byte(len(row))}, row...)
+	tests := []struct {
+		name  string
+		chunk []byte
+		rows  int
+		err   bool
+	}{
+		{name: "empty", chunk: nil},
+		{name: "one row", chunk: good, rows: 1},
+		{name: "two rows", chunk: append(slices.Clone(good), good...), rows: 2},
+		{name: "length beyond the end", chunk: good[:len(good)-1], err: true},
+		{name: "unterminated length", chunk: []byte{0x80}, err: true},
+		{name: "a good row then a truncated one", chunk: append(slices.Clone(good), good[:3]...), rows: 1, err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := 0
+			err := eachAuditRow(tt.chunk, func(r []byte) error {
+				if rev, ok := auditRowRevision(r); !ok || rev != 5 {
+					t.Fatalf("row revision %d %v", rev, ok)
+				}
+				n++
+				return nil
+			})
+			if n != tt.rows || (err != nil) != tt.err || (err != nil && !errors.Is(err, ErrCorruptRow)) {
+				t.Fatalf("rows %d err %v; want %d rows, error %v", n, err, tt.rows, tt.err)
+			}
+		})
 	}
 }
