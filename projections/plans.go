@@ -32,9 +32,12 @@ const planHistoryVersion = 1
 // Storage, in the sub-bucket "people", each person's rows together:
 //   - key NOMS ‖ 0x00, value the binary storedPlan (appendTo), the plan-relevant part
 //     of the journey after the person's last event (one row per person);
-//   - key NOMS ‖ 0x00 ‖ item ‖ 0x00 ‖ U64(position), value the binary history row (who,
-//     organisation, when, what changed). Items are "custody", "screening", "plan",
-//     "releaseDates", "pathway/<PATHWAY>" and "action/<id>".
+//   - key NOMS ‖ 0x00 ‖ U64(revision >> planHistoryChunkShift), value the history
+//     entries of those revisions in revision order, each preceded by its length as a
+//     uvarint: the item, U64(position) and the binary history row (who, organisation,
+//     when, what changed). Items are "custody", "screening", "plan", "releaseDates",
+//     "pathway/<PATHWAY>" and "action/<id>". A chunk's bytes do not depend on how the
+//     events were batched.
 //
 // Deadlines and overdue flags are decided at query time from the stored dates.
 type PlansProjection struct {
@@ -42,6 +45,7 @@ type PlansProjection struct {
 	// pending holds the latest state of each person changed in the current batch, so
 	// that a person with several events in a batch is written once (Batcher).
 	pending map[string]*pendingPlan
+	entry   []byte // scratch for encoding one history entry
 }
 
 type pendingPlan struct {
@@ -55,6 +59,9 @@ type pendingPlan struct {
 	loaded   bool
 	pathways map[aggregates.Pathway]aggregates.PathwayState
 	actions  map[string]aggregates.Action
+	// hist holds the batch's history entries not yet written, all of chunk histChunk.
+	histChunk uint64
+	hist      []byte
 }
 
 // NewPlans returns the resettlement plan projection.
@@ -67,8 +74,13 @@ const planStateVersion = 2
 // Name implements Projection.
 func (*PlansProjection) Name() string { return PlansName }
 
-// Version implements Projection.
-func (*PlansProjection) Version() int { return 2 }
+// Version implements Projection: 3 since history is kept in chunks.
+func (*PlansProjection) Version() int { return 3 }
+
+// planHistoryChunkShift sets how many consecutive revisions of a person one stored
+// history value covers (1 << planHistoryChunkShift): one read and one write per person
+// and batch rather than an insert per plan event, as for the audit rows.
+const planHistoryChunkShift = 4
 
 // Apply implements Projection: it writes the history row of a plan item now and keeps
 // the person's state for Commit.
@@ -101,18 +113,63 @@ func (p *PlansProjection) Apply(b *bolt.Bucket, ev *Event) error {
 	if !ok {
 		return nil
 	}
-	hist, err := subBucket(b, planPeople)
+	chunk := ev.Revision >> planHistoryChunkShift
+	if len(pp.hist) > 0 && pp.histChunk != chunk {
+		if err := p.writeHistory(b, ev.NOMS, pp); err != nil {
+			return err
+		}
+	}
+	pp.histChunk = chunk
+	var w wbuf = p.entry[:0]
+	w.str(item)
+	w.u64(ev.Position)
+	w = appendHistory(w, ev, change)
+	p.entry = w
+	pp.hist = binary.AppendUvarint(pp.hist, uint64(len(w)))
+	pp.hist = append(pp.hist, w...)
+	return nil
+}
+
+// writeHistory appends pp's pending history entries to their chunk in the state.
+func (p *PlansProjection) writeHistory(b *bolt.Bucket, noms string, pp *pendingPlan) error {
+	if len(pp.hist) == 0 {
+		return nil
+	}
+	st, err := subBucket(b, planPeople)
 	if err != nil {
 		return err
 	}
-	hist.FillPercent = appendFill
-	k := p.arena.take(append(append(p.arena.free(len(ev.NOMS)+len(item)+10), ev.NOMS...), 0))
-	k = append(append(k, item...), 0)
-	k = binary.BigEndian.AppendUint64(k, ev.Position)
-	k = p.arena.take(k)
-	v := p.arena.take(appendHistory(p.arena.free(120+len(change)), ev, change))
-	if err := hist.Put(k, v); err != nil {
-		return fmt.Errorf("plan history: %w", err)
+	st.FillPercent = appendFill
+	k := append(append(p.arena.free(len(noms)+9), noms...), 0)
+	k = p.arena.take(binary.BigEndian.AppendUint64(k, pp.histChunk))
+	old := st.Get(k)
+	v := p.arena.free(len(old) + len(pp.hist))
+	v = append(append(v, old...), pp.hist...)
+	if err := st.Put(k, p.arena.take(v)); err != nil {
+		return fmt.Errorf("plan history of %s: %w", noms, err)
+	}
+	pp.hist = pp.hist[:0]
+	return nil
+}
+
+// eachHistoryEntry calls fn with every entry of a stored history chunk, in revision
+// order.
+func eachHistoryEntry(chunk []byte, fn func(item string, pos uint64, row []byte) error) error {
+	for len(chunk) > 0 {
+		n, w := binary.Uvarint(chunk)
+		if w <= 0 || n > uint64(len(chunk)-w) {
+			return fmt.Errorf("%w: plan history chunk truncated", ErrCorruptRow)
+		}
+		r := rbuf{b: chunk[w : w+int(n)]}
+		item := r.str()
+		pos := r.u64()
+		if r.err != nil {
+			return r.err
+		}
+		if err := fn(item, pos, r.b); err != nil {
+			return err
+		}
+		chunk = chunk[w+int(n):]
 	}
 	return nil
 }
@@ -202,6 +259,9 @@ func (p *PlansProjection) Commit(b *bolt.Bucket) error {
 		v := p.arena.take(sp.appendTo(p.arena.free(256)))
 		if err := st.Put(p.arena.take(append(append(p.arena.free(len(n)+1), n...), 0)), v); err != nil {
 			return fmt.Errorf("plan of %s: %w", n, err)
+		}
+		if err := p.writeHistory(b, n, pp); err != nil {
+			return err
 		}
 	}
 	clear(p.pending)
@@ -597,20 +657,24 @@ func Plan(r *Runner, noms string, now time.Time, policy aggregates.Policy) (Plan
 			return fmt.Errorf("plan of %s: %w", noms, err)
 		}
 		return scanPrefix(people, prefix, func(k, v []byte) error {
-			rest := k[len(prefix):]
-			if len(rest) == 0 {
+			switch len(k) - len(prefix) {
+			case 0:
 				return nil // the state row
-			}
-			if len(rest) < 9 || rest[len(rest)-9] != 0 {
+			case 8:
+			default:
 				return fmt.Errorf("%w: plan history key %q", ErrCorruptRow, k)
 			}
-			item := string(rest[:len(rest)-9])
-			r := rbuf{b: rest[len(rest)-8:]}
-			h, err := decodeHistory(item, r.u64(), v)
+			err := eachHistoryEntry(v, func(item string, pos uint64, row []byte) error {
+				h, err := decodeHistory(item, pos, row)
+				if err != nil {
+					return err
+				}
+				hist = append(hist, h)
+				return nil
+			})
 			if err != nil {
 				return fmt.Errorf("plan history of %s: %w", noms, err)
 			}
-			hist = append(hist, h)
 			return nil
 		})
 	})
