@@ -63,3 +63,16 @@ func TestIdentifiers(t *testing.T) {
 		t.Error("bad date accepted")
 	}
 }
+
+// FuzzValidNOMSMatchesPattern: the hand-written check accepts exactly what the documented
+// pattern does.
+func FuzzValidNOMSMatchesPattern(f *testing.F) {
+	for _, s := range []string{"A1234BC", "a1234bc", "A1234B", "A1234BCD", "A12X4BC", "Z0000ZZ", "", "A1234B\x00", "É1234BC"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := ValidNOMS(s), nomsPattern.MatchString(s); got != want {
+			t.Fatalf("ValidNOMS(%q) = %v, pattern says %v", s, got, want)
+		}
+	})
+}
