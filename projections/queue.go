@@ -29,7 +29,8 @@ type queue struct {
 
 func newQueue(batch int) *queue {
 	batch = max(batch, 1)
-	return &queue{items: make([]Event, 0, 2*batch), want: 1, batch: batch, limit: 2 * batch,
+	// The buffers grow as events arrive: a live runner sees a few at a time.
+	return &queue{want: 1, batch: batch, limit: 2 * batch,
 		ready: make(chan struct{}, 1), room: make(chan struct{}, 1)}
 }
 
