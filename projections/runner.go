@@ -656,6 +656,8 @@ func (r *Runner) apply(ctx context.Context, batch []Event) error {
 		if err != nil {
 			return fmt.Errorf("store projection state: %w", err)
 		}
+		// Counted before the checkpoints move, so a waiter woken by them sees the count.
+		r.applied.Add(uint64(len(batch)))
 		r.mu.Lock()
 		for k, s := range live {
 			if advancedTo[k] != 0 {
@@ -664,7 +666,6 @@ func (r *Runner) apply(ctx context.Context, batch []Event) error {
 		}
 		r.notifyLocked()
 		r.mu.Unlock()
-		r.applied.Add(uint64(len(batch)))
 		return nil
 	}
 }

@@ -75,6 +75,20 @@ func waitForHead(ctx context.Context, store *eventlog.Store, r *projections.Runn
 	if err != nil {
 		return 0, err
 	}
+	// The wait ends the moment the last projection reaches head (so a replay's timing is
+	// exact); the ticker only paces the progress reports and the check for failures.
+	waitCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	reached := make(chan error, 1)
+	go func() {
+		for _, st := range r.Status() {
+			if err := r.WaitFor(waitCtx, st.Name, head); err != nil {
+				reached <- err
+				return
+			}
+		}
+		reached <- nil
+	}()
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -83,14 +97,21 @@ func waitForHead(ctx context.Context, store *eventlog.Store, r *projections.Runn
 				return head, st.Failed
 			}
 		}
-		pos := r.Position()
 		if report != nil {
-			report(pos, head, r.Applied())
-		}
-		if pos >= head {
-			return head, nil
+			report(r.Position(), head, r.Applied())
 		}
 		select {
+		case err := <-reached:
+			if err != nil {
+				if ctx.Err() != nil {
+					return head, ctx.Err()
+				}
+				return head, err
+			}
+			if report != nil {
+				report(r.Position(), head, r.Applied())
+			}
+			return head, nil
 		case <-tick.C:
 		case <-ctx.Done():
 			return head, ctx.Err()
