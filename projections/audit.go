@@ -109,11 +109,7 @@ func (a *AuditProjection) write(b *bolt.Bucket, stream string, p *auditPending) 
 		return err
 	}
 	rows.FillPercent = appendFill
-	k := a.arena.take(auditChunkKey(a.arena.free(len(stream)+9), stream, p.chunk))
-	old := rows.Get(k)
-	v := a.arena.free(len(old) + len(p.rows))
-	v = append(append(v, old...), p.rows...)
-	if err := rows.Put(k, a.arena.take(v)); err != nil {
+	if err := appendChunk(rows, &a.arena, stream, p.chunk, p.rows); err != nil {
 		return fmt.Errorf("audit rows of %s: %w", stream, err)
 	}
 	p.rows = p.rows[:0]
@@ -141,27 +137,6 @@ func (a *AuditProjection) Commit(b *bolt.Bucket) error {
 // Rollback implements Batcher.
 func (a *AuditProjection) Rollback() { clear(a.pending) }
 
-func auditChunkKey(k []byte, stream string, chunk uint64) []byte {
-	k = append(k, stream...)
-	k = append(k, 0)
-	return binary.BigEndian.AppendUint64(k, chunk)
-}
-
-// eachAuditRow calls fn with every row of a stored chunk, in revision order.
-func eachAuditRow(chunk []byte, fn func(row []byte) error) error {
-	for len(chunk) > 0 {
-		n, w := binary.Uvarint(chunk)
-		if w <= 0 || n > uint64(len(chunk)-w) {
-			return fmt.Errorf("%w: audit chunk truncated", ErrCorruptRow)
-		}
-		if err := fn(chunk[w : w+int(n)]); err != nil {
-			return err
-		}
-		chunk = chunk[w+int(n):]
-	}
-	return nil
-}
-
 // auditRowRevision reads the revision of a row without decoding the rest.
 func auditRowRevision(row []byte) (uint64, bool) {
 	if len(row) < 10 || row[0] != auditRowVersion {
@@ -174,9 +149,9 @@ func auditRowRevision(row []byte) (uint64, bool) {
 // auditRow finds the row of stream at revision in the audit rows bucket; nil when there
 // is none.
 func auditRow(rows *bolt.Bucket, kbuf []byte, stream string, revision uint64) ([]byte, []byte, error) {
-	kbuf = auditChunkKey(kbuf[:0], stream, revision>>auditChunkShift)
+	kbuf = chunkKey(kbuf[:0], stream, revision>>auditChunkShift)
 	var found []byte
-	err := eachAuditRow(rows.Get(kbuf), func(row []byte) error {
+	err := eachEntry(rows.Get(kbuf), func(row []byte) error {
 		if rev, ok := auditRowRevision(row); ok && rev == revision {
 			found = row
 		}
@@ -374,7 +349,7 @@ func streamTrail(b *bolt.Bucket, stream string) ([]AuditEntry, error) {
 	rows := b.Bucket(auditRows)
 	var out []AuditEntry
 	err := scanPrefix(rows, key(stream), func(_, chunk []byte) error {
-		return eachAuditRow(chunk, func(row []byte) error {
+		return eachEntry(chunk, func(row []byte) error {
 			e, err := decodeAudit(stream, row)
 			if err != nil {
 				return err
@@ -765,7 +740,7 @@ func VerifyAll(ctx context.Context, r *Runner, client *esdb.Client) (StoreVerifi
 		if rows != nil {
 			held := 0
 			err := rows.ForEach(func(_, chunk []byte) error {
-				return eachAuditRow(chunk, func([]byte) error { held++; return nil })
+				return eachEntry(chunk, func([]byte) error { held++; return nil })
 			})
 			if err != nil {
 				return err

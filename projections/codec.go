@@ -222,6 +222,43 @@ func key(parts ...string) []byte {
 // split page half empty for good, which doubles the file and what a rebuild writes.
 const appendFill = 0.9
 
+// Chunks keep a run of consecutive revisions of one stream (or one person) in one value:
+// key name ‖ 0x00 ‖ U64(chunk), value length-prefixed entries (a uvarint length, then the
+// entry) in revision order. Appending to a chunk reads and writes it once per batch,
+// where a key per entry would be an insert per event.
+
+// chunkKey appends the key of chunk of name to k.
+func chunkKey(k []byte, name string, chunk uint64) []byte {
+	k = append(k, name...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, chunk)
+}
+
+// appendChunk appends entries, already length-prefixed, to the stored chunk of name in b.
+// Key and value come from a, as bbolt keeps them until the transaction ends.
+func appendChunk(b *bolt.Bucket, a *arena, name string, chunk uint64, entries []byte) error {
+	k := a.take(chunkKey(a.free(len(name)+9), name, chunk))
+	old := b.Get(k)
+	v := a.free(len(old) + len(entries))
+	v = append(append(v, old...), entries...)
+	return b.Put(k, a.take(v))
+}
+
+// eachEntry calls fn with every entry of a stored chunk, in order.
+func eachEntry(chunk []byte, fn func(entry []byte) error) error {
+	for len(chunk) > 0 {
+		n, w := binary.Uvarint(chunk)
+		if w <= 0 || n > uint64(len(chunk)-w) {
+			return fmt.Errorf("%w: chunk truncated", ErrCorruptRow)
+		}
+		if err := fn(chunk[w : w+int(n)]); err != nil {
+			return err
+		}
+		chunk = chunk[w+int(n):]
+	}
+	return nil
+}
+
 // subBucket returns the named sub-bucket of b, creating it when b is writable.
 func subBucket(b *bolt.Bucket, name []byte) (*bolt.Bucket, error) {
 	if s := b.Bucket(name); s != nil {

@@ -140,12 +140,7 @@ func (p *PlansProjection) writeHistory(b *bolt.Bucket, noms string, pp *pendingP
 		return err
 	}
 	st.FillPercent = appendFill
-	k := append(append(p.arena.free(len(noms)+9), noms...), 0)
-	k = p.arena.take(binary.BigEndian.AppendUint64(k, pp.histChunk))
-	old := st.Get(k)
-	v := p.arena.free(len(old) + len(pp.hist))
-	v = append(append(v, old...), pp.hist...)
-	if err := st.Put(k, p.arena.take(v)); err != nil {
+	if err := appendChunk(st, &p.arena, noms, pp.histChunk, pp.hist); err != nil {
 		return fmt.Errorf("plan history of %s: %w", noms, err)
 	}
 	pp.hist = pp.hist[:0]
@@ -155,23 +150,15 @@ func (p *PlansProjection) writeHistory(b *bolt.Bucket, noms string, pp *pendingP
 // eachHistoryEntry calls fn with every entry of a stored history chunk, in revision
 // order.
 func eachHistoryEntry(chunk []byte, fn func(item string, pos uint64, row []byte) error) error {
-	for len(chunk) > 0 {
-		n, w := binary.Uvarint(chunk)
-		if w <= 0 || n > uint64(len(chunk)-w) {
-			return fmt.Errorf("%w: plan history chunk truncated", ErrCorruptRow)
-		}
-		r := rbuf{b: chunk[w : w+int(n)]}
+	return eachEntry(chunk, func(entry []byte) error {
+		r := rbuf{b: entry}
 		item := r.str()
 		pos := r.u64()
 		if r.err != nil {
 			return r.err
 		}
-		if err := fn(item, pos, r.b); err != nil {
-			return err
-		}
-		chunk = chunk[w+int(n):]
-	}
-	return nil
+		return fn(item, pos, r.b)
+	})
 }
 
 // isPlanEvent reports whether ev changes a plan item (planChange names one).

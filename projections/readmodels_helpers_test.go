@@ -167,10 +167,10 @@ func tamper(t *testing.T, r *Runner, stream string, revision uint64, fn func(v [
 	t.Helper()
 	err := r.db.Update(func(tx *bolt.Tx) error {
 		rows := tx.Bucket([]byte(AuditName)).Bucket(auditRows)
-		k := auditChunkKey(nil, stream, revision>>auditChunkShift)
+		k := chunkKey(nil, stream, revision>>auditChunkShift)
 		var chunk []byte
 		found := false
-		err := eachAuditRow(rows.Get(k), func(row []byte) error {
+		err := eachEntry(rows.Get(k), func(row []byte) error {
 			if rev, _ := auditRowRevision(row); rev == revision {
 				row, found = fn(append([]byte(nil), row...)), true
 			}

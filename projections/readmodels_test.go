@@ -678,7 +678,7 @@ func TestStateDoesNotDependOnBatching(t *testing.T) {
 	}
 }
 
-func TestAuditChunkCorrupt(t *testing.T) {
+func TestChunkCorrupt(t *testing.T) {
 	row := []byte{auditRowVersion, 0, 0, 0, 0, 0, 0, 0, 1, 5}
 	good := append([]byte{byte(len(row))}, row...)
 	tests := []struct {
@@ -697,7 +697,7 @@ func TestAuditChunkCorrupt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n := 0
-			err := eachAuditRow(tt.chunk, func(r []byte) error {
+			err := eachEntry(tt.chunk, func(r []byte) error {
 				if rev, ok := auditRowRevision(r); !ok || rev != 5 {
 					t.Fatalf("row revision %d %v", rev, ok)
 				}
