@@ -65,48 +65,79 @@ const (
 	fieldMapValue             = 2
 )
 
-// encoder reuses its scratch buffers from one event to the next.
+// encoder reuses its scratch buffer from one event to the next.
 type encoder struct {
-	rec, ev []byte
+	ticks [20]byte
 }
 
 // readEvent returns the wire form of ReadResp{event: ReadEvent{event: r, commit_position}}.
-// The result is freshly allocated: gRPC may hold it after Send returns.
+// The nested messages' lengths are worked out first, so that the message is written in
+// one pass into a buffer of exactly its size, copying data and metadata once. The result
+// is freshly allocated: gRPC may hold it after Send returns.
 func (e *encoder) readEvent(r *eventdb.RecordView, uuidAsString bool) rawMessage {
-	b := e.rec[:0]
-	// id
-	var id []byte
+	var idText string
+	var most, least uint64
+	var structured int // of UUID.Structured
+	var idLen int      // of the UUID message
 	if uuidAsString {
-		id = protowire.AppendTag(nil, fieldUUIDString, protowire.BytesType)
-		id = protowire.AppendString(id, uuid.UUID(r.ID).String())
+		idText = uuid.UUID(r.ID).String()
+		idLen = protowire.SizeTag(fieldUUIDString) + protowire.SizeBytes(len(idText))
 	} else {
-		var s []byte
-		s = protowire.AppendTag(s, fieldStructuredMost, protowire.VarintType)
-		s = protowire.AppendVarint(s, beUint64(r.ID[0:8]))
-		s = protowire.AppendTag(s, fieldStructuredLeast, protowire.VarintType)
-		s = protowire.AppendVarint(s, beUint64(r.ID[8:16]))
-		var arr [48]byte
-		id = protowire.AppendTag(arr[:0], fieldUUIDStructured, protowire.BytesType)
-		id = protowire.AppendBytes(id, s)
+		most, least = beUint64(r.ID[0:8]), beUint64(r.ID[8:16])
+		structured = protowire.SizeTag(fieldStructuredMost) + protowire.SizeVarint(most) +
+			protowire.SizeTag(fieldStructuredLeast) + protowire.SizeVarint(least)
+		idLen = protowire.SizeTag(fieldUUIDStructured) + protowire.SizeBytes(structured)
 	}
+	streamLen := protowire.SizeTag(fieldStreamIdentifierName) + protowire.SizeBytes(len(r.Stream))
+	ct := "application/octet-stream"
+	if r.IsJSON {
+		ct = "application/json"
+	}
+	ticks := strconv.AppendInt(e.ticks[:0], r.Created, 10)
+	recLen := protowire.SizeTag(fieldRecordedID) + protowire.SizeBytes(idLen) +
+		protowire.SizeTag(fieldRecordedStream) + protowire.SizeBytes(streamLen) +
+		sizeUint(fieldRecordedRevision, r.Revision) + sizeUint(fieldRecordedPrepare, r.Position) +
+		sizeUint(fieldRecordedCommit, r.Position) +
+		sizeMapEntry("type", len(r.Type)) + sizeMapEntry("content-type", len(ct)) + sizeMapEntry("created", len(ticks))
+	if len(r.Metadata) > 0 {
+		recLen += protowire.SizeTag(fieldRecordedCustomMeta) + protowire.SizeBytes(len(r.Metadata))
+	}
+	if len(r.Data) > 0 {
+		recLen += protowire.SizeTag(fieldRecordedData) + protowire.SizeBytes(len(r.Data))
+	}
+	evLen := protowire.SizeTag(fieldReadEventEvent) + protowire.SizeBytes(recLen) +
+		protowire.SizeTag(fieldReadEventCommit) + protowire.SizeVarint(r.Position)
+
+	b := make([]byte, 0, protowire.SizeTag(fieldReadRespEvent)+protowire.SizeBytes(evLen))
+	b = protowire.AppendTag(b, fieldReadRespEvent, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(evLen))
+	b = protowire.AppendTag(b, fieldReadEventEvent, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(recLen))
+	// id
 	b = protowire.AppendTag(b, fieldRecordedID, protowire.BytesType)
-	b = protowire.AppendBytes(b, id)
+	b = protowire.AppendVarint(b, uint64(idLen))
+	if uuidAsString {
+		b = protowire.AppendTag(b, fieldUUIDString, protowire.BytesType)
+		b = protowire.AppendString(b, idText)
+	} else {
+		b = protowire.AppendTag(b, fieldUUIDStructured, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(structured))
+		b = protowire.AppendTag(b, fieldStructuredMost, protowire.VarintType)
+		b = protowire.AppendVarint(b, most)
+		b = protowire.AppendTag(b, fieldStructuredLeast, protowire.VarintType)
+		b = protowire.AppendVarint(b, least)
+	}
 	// stream_identifier
 	b = protowire.AppendTag(b, fieldRecordedStream, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(protowire.SizeTag(fieldStreamIdentifierName)+protowire.SizeBytes(len(r.Stream))))
+	b = protowire.AppendVarint(b, uint64(streamLen))
 	b = protowire.AppendTag(b, fieldStreamIdentifierName, protowire.BytesType)
 	b = protowire.AppendBytes(b, r.Stream)
 	b = appendUint(b, fieldRecordedRevision, r.Revision)
 	b = appendUint(b, fieldRecordedPrepare, r.Position)
 	b = appendUint(b, fieldRecordedCommit, r.Position)
-	ct := "application/octet-stream"
-	if r.IsJSON {
-		ct = "application/json"
-	}
-	var ticks [20]byte
 	b = appendMapEntryBytes(b, "type", r.Type)
 	b = appendMapEntry(b, "content-type", ct)
-	b = appendMapEntryBytes(b, "created", strconv.AppendInt(ticks[:0], r.Created, 10))
+	b = appendMapEntryBytes(b, "created", ticks)
 	if len(r.Metadata) > 0 {
 		b = protowire.AppendTag(b, fieldRecordedCustomMeta, protowire.BytesType)
 		b = protowire.AppendBytes(b, r.Metadata)
@@ -115,19 +146,20 @@ func (e *encoder) readEvent(r *eventdb.RecordView, uuidAsString bool) rawMessage
 		b = protowire.AppendTag(b, fieldRecordedData, protowire.BytesType)
 		b = protowire.AppendBytes(b, r.Data)
 	}
-	e.rec = b
+	b = protowire.AppendTag(b, fieldReadEventCommit, protowire.VarintType)
+	return protowire.AppendVarint(b, r.Position)
+}
 
-	ev := e.ev[:0]
-	ev = protowire.AppendTag(ev, fieldReadEventEvent, protowire.BytesType)
-	ev = protowire.AppendBytes(ev, b)
-	ev = protowire.AppendTag(ev, fieldReadEventCommit, protowire.VarintType)
-	ev = protowire.AppendVarint(ev, r.Position)
-	e.ev = ev
+func sizeUint(field protowire.Number, v uint64) int {
+	if v == 0 {
+		return 0 // proto3 leaves zero scalars out
+	}
+	return protowire.SizeTag(field) + protowire.SizeVarint(v)
+}
 
-	out := make([]byte, 0, protowire.SizeTag(fieldReadRespEvent)+protowire.SizeBytes(len(ev)))
-	out = protowire.AppendTag(out, fieldReadRespEvent, protowire.BytesType)
-	out = protowire.AppendBytes(out, ev)
-	return out
+func sizeMapEntry(key string, valueLen int) int {
+	n := protowire.SizeTag(fieldMapKey) + protowire.SizeBytes(len(key)) + protowire.SizeTag(fieldMapValue) + protowire.SizeBytes(valueLen)
+	return protowire.SizeTag(fieldRecordedMetadata) + protowire.SizeBytes(n)
 }
 
 func appendUint(b []byte, field protowire.Number, v uint64) []byte {
