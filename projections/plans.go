@@ -419,6 +419,7 @@ func (s storedPlan) journey() aggregates.Journey {
 
 // planChange names the plan item an event changes and says what changed, reading
 // the pathways and actions before the event for the old values.
+// The changes are built by concatenation, not fmt: this runs for most events of a rebuild.
 func planChange(pathways map[aggregates.Pathway]aggregates.PathwayState, actions map[string]aggregates.Action, ev aggregates.Event) (item, change string, ok bool) {
 	late := func(l bool) string {
 		if l {
@@ -428,13 +429,13 @@ func planChange(pathways map[aggregates.Pathway]aggregates.PathwayState, actions
 	}
 	switch e := ev.(type) {
 	case aggregates.PrisonerReceived:
-		return "custody", fmt.Sprintf("received (%s) at %s%s", e.Kind, e.Prison, late(e.Late)), true
+		return "custody", "received (" + string(e.Kind) + ") at " + e.Prison + late(e.Late), true
 	case aggregates.PrisonerReleased:
-		return "custody", fmt.Sprintf("released (%s) from %s%s", e.Kind, e.Prison, late(e.Late)), true
+		return "custody", "released (" + string(e.Kind) + ") from " + e.Prison + late(e.Late), true
 	case aggregates.LicenceRevoked:
 		return "custody", "licence revoked: " + e.Reason, true
 	case aggregates.JourneyClosed:
-		return "custody", fmt.Sprintf("journey closed (%s)", e.Reason), true
+		return "custody", "journey closed (" + string(e.Reason) + ")", true
 	case aggregates.CustodyScreeningCompleted:
 		return "screening", "custody screening part 1 completed at " + e.Prison, true
 	case aggregates.ResettlementPlanDrafted:
@@ -444,22 +445,22 @@ func planChange(pathways map[aggregates.Pathway]aggregates.PathwayState, actions
 	case aggregates.ReleaseDatesSet:
 		return "releaseDates", "release dates set; displayed " + displayed(e.Dates), true
 	case aggregates.ReleaseDatesChanged:
-		c := fmt.Sprintf("displayed release date %s → %s", displayed(e.Previous), displayed(e.Dates))
+		c := "displayed release date " + displayed(e.Previous) + " → " + displayed(e.Dates)
 		if e.Reason != "" {
 			c += " (reason: " + e.Reason + ")"
 		}
 		return "releaseDates", c, true
 	case aggregates.PathwayNeedIdentified:
-		return "pathway/" + string(e.Pathway), fmt.Sprintf("need identified: %s; status %s → %s",
-			e.Description, pathwayStatus(pathways, e.Pathway), aggregates.StatusSupportRequired), true
+		return "pathway/" + string(e.Pathway), "need identified: " + e.Description + "; status " +
+			string(pathwayStatus(pathways, e.Pathway)) + " → " + string(aggregates.StatusSupportRequired), true
 	case aggregates.PathwayStatusChanged:
-		c := fmt.Sprintf("status %s → %s", e.From, e.To)
+		c := "status " + string(e.From) + " → " + string(e.To)
 		if e.Reason != "" {
 			c += " (reason: " + e.Reason + ")"
 		}
 		return "pathway/" + string(e.Pathway), c, true
 	case aggregates.ActionAgreed:
-		c := fmt.Sprintf("agreed on %s: %s", e.Pathway, e.Description)
+		c := "agreed on " + string(e.Pathway) + ": " + e.Description
 		if !e.Due.IsZero() {
 			c += ", due " + e.Due.String()
 		}
@@ -469,7 +470,7 @@ func planChange(pathways map[aggregates.Pathway]aggregates.PathwayState, actions
 		if old == "" {
 			old = "nobody"
 		}
-		return "action/" + e.ActionID, fmt.Sprintf("owner %s → %s", old, e.Owner), true
+		return "action/" + e.ActionID, "owner " + old + " → " + string(e.Owner), true
 	case aggregates.ActionCompleted:
 		return "action/" + e.ActionID, "completed: " + e.Outcome, true
 	}
