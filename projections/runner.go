@@ -403,7 +403,7 @@ func (r *Runner) runOnce(ctx context.Context) error {
 	}
 	defer sub.Close()
 	// Receiving and decoding run beside applying, so that both cores are used; the queue
-	// holds one batch while the previous one is applied.
+	// holds up to two batches while one is applied.
 	q := newQueue(r.BatchSize)
 	recvErr := make(chan error, 1)
 	go func() {
