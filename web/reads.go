@@ -36,6 +36,19 @@ func nomsParam(r *http.Request) (string, error) {
 	return noms, v.err()
 }
 
+// loadReadableFor is loadReadable, then waits until the named projection has applied the
+// person's last event, so that what it answers includes everything read (read-your-writes).
+func (s *server) loadReadableFor(r *http.Request, p auth.Principal, noms, projection string) (eventlog.JourneyStream, error) {
+	st, err := s.loadReadable(r.Context(), p, noms)
+	if err != nil {
+		return eventlog.JourneyStream{}, err
+	}
+	if err := s.waitRead(r, projection, st.Position().Commit); err != nil {
+		return eventlog.JourneyStream{}, err
+	}
+	return st, nil
+}
+
 // loadReadable loads the journey of noms from the store and authorises p to
 // read it. A journey p may not read answers exactly like one that does not
 // exist (auth.ErrNotFound).
@@ -134,11 +147,7 @@ func (s *server) getPlan(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if err != nil {
 		return err
 	}
-	st, err := s.loadReadable(r.Context(), p, noms)
-	if err != nil {
-		return err
-	}
-	if err := s.waitRead(r, projections.PlansName, st.Position().Commit); err != nil {
+	if _, err := s.loadReadableFor(r, p, noms, projections.PlansName); err != nil {
 		return err
 	}
 	v, err := projections.Plan(s.cfg.Runner, noms, s.now(), s.cfg.Policy)
@@ -178,11 +187,8 @@ func (s *server) getTrail(w http.ResponseWriter, r *http.Request, p auth.Princip
 	if err := v.err(); err != nil {
 		return err
 	}
-	st, err := s.loadReadable(r.Context(), p, noms)
+	st, err := s.loadReadableFor(r, p, noms, projections.AuditName)
 	if err != nil {
-		return err
-	}
-	if err := s.waitRead(r, projections.AuditName, st.Position().Commit); err != nil {
 		return err
 	}
 	entries, err := projections.Trail(s.cfg.Runner, noms)
@@ -227,11 +233,8 @@ func (s *server) getTrailCSV(w http.ResponseWriter, r *http.Request, p auth.Prin
 	if err != nil {
 		return err
 	}
-	st, err := s.loadReadable(r.Context(), p, noms)
+	st, err := s.loadReadableFor(r, p, noms, projections.AuditName)
 	if err != nil {
-		return err
-	}
-	if err := s.waitRead(r, projections.AuditName, st.Position().Commit); err != nil {
 		return err
 	}
 	entries, err := projections.Trail(s.cfg.Runner, noms)
