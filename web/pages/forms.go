@@ -262,6 +262,31 @@ func camelToWords(s string) string {
 
 // afterCommand redirects (303) to path, asking the page to wait for the
 // command's position and to say what was done.
+// sendStep records the command a step's form f was read into, for the person noms. A form
+// with problems, or one the ledger refuses, is shown again, through again, with the
+// errors; a recorded one goes on to next, or to fallback when the user can no longer
+// read the person (after a transfer out, say).
+func (s *server) sendStep(w http.ResponseWriter, r *http.Request, sess *session, f *form, c commandForm, p *problems,
+	noms, next, fallback, done string, again func(errs []fieldError)) error {
+	if len(p.errs) > 0 {
+		again(p.errs)
+		return nil
+	}
+	res, errs, err := s.send(r, sess, f, c)
+	switch {
+	case errors.Is(err, errRefused):
+		again(errs)
+		return nil
+	case err != nil:
+		return err
+	}
+	if after, err := s.cfg.Journeys.LoadStream(r.Context(), noms); err == nil && !auth.CanReadJourney(sess.principal, after.Journey) {
+		next = fallback
+	}
+	afterCommand(w, r, next, res, done)
+	return nil
+}
+
 func afterCommand(w http.ResponseWriter, r *http.Request, path string, res journeys.Result, done string) {
 	q := url.Values{}
 	if res.Position.Commit > 0 {

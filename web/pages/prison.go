@@ -375,26 +375,10 @@ func (s *server) prisonStepSend(st prisonStep) pageFunc {
 		var p problems
 		c := st.build(f, &p, sess.principal.Org, s.now())
 		c.Target = web.CommandTarget{NOMS: j.NOMS}
-		fail := func(errs []fieldError) error {
+		again := func(errs []fieldError) {
 			s.render(w, r, sess, http.StatusUnprocessableEntity, st.Template, page{Title: st.Title, Errors: errs, Back: &link{Href: "/prison/people/" + j.NOMS, Text: "Back to " + j.NOMS},
 				Body: formBody{NOMS: j.NOMS, Form: f, Options: st.Options, Journey: &j, Dates: releaseDateFields}})
-			return nil
 		}
-		if len(p.errs) > 0 {
-			return fail(p.errs)
-		}
-		res, errs, err := s.send(r, sess, f, c)
-		switch {
-		case errors.Is(err, errRefused):
-			return fail(errs)
-		case err != nil:
-			return err
-		}
-		next := "/prison/people/" + j.NOMS
-		if after, err := s.cfg.Journeys.LoadStream(r.Context(), j.NOMS); err == nil && !auth.CanReadJourney(sess.principal, after.Journey) {
-			next = "/prison/people"
-		}
-		afterCommand(w, r, next, res, st.Done)
-		return nil
+		return s.sendStep(w, r, sess, f, c, &p, j.NOMS, "/prison/people/"+j.NOMS, "/prison/people", st.Done, again)
 	}
 }

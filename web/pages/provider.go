@@ -408,23 +408,9 @@ func (s *server) providerStepSend(st providerStep) pageFunc {
 		var p problems
 		c := st.build(f, &p, r, j, s.now())
 		c.Target.NOMS = j.NOMS
-		if len(p.errs) > 0 {
-			s.renderStep(w, r, sess, http.StatusUnprocessableEntity, st, j, f, p.errs)
-			return nil
-		}
-		res, errs, err := s.send(r, sess, f, c)
-		switch {
-		case errors.Is(err, errRefused):
+		again := func(errs []fieldError) {
 			s.renderStep(w, r, sess, http.StatusUnprocessableEntity, st, j, f, errs)
-			return nil
-		case err != nil:
-			return err
 		}
-		next := st.next(j.NOMS)
-		if after, err := s.cfg.Journeys.LoadStream(r.Context(), j.NOMS); err == nil && !auth.CanReadJourney(sess.principal, after.Journey) {
-			next = "/provider/caseload"
-		}
-		afterCommand(w, r, next, res, st.Done)
-		return nil
+		return s.sendStep(w, r, sess, f, c, &p, j.NOMS, st.next(j.NOMS), "/provider/caseload", st.Done, again)
 	}
 }
