@@ -357,10 +357,15 @@ func (s *server) prisonStepForm(st prisonStep) pageFunc {
 		if st.prefill != nil {
 			st.prefill(f, s.now())
 		}
-		s.render(w, r, sess, http.StatusOK, st.Template, page{Title: st.Title, Back: &link{Href: "/prison/people/" + j.NOMS, Text: "Back to " + j.NOMS},
-			Body: formBody{NOMS: j.NOMS, Form: f, Options: st.Options, Journey: &j, Dates: releaseDateFields}})
+		s.renderPrisonStep(w, r, sess, http.StatusOK, st, j, f, nil)
 		return nil
 	}
+}
+
+// renderPrisonStep shows a step's form for person j, with errs when it was refused.
+func (s *server) renderPrisonStep(w http.ResponseWriter, r *http.Request, sess *session, status int, st prisonStep, j aggregates.Journey, f *form, errs []fieldError) {
+	s.render(w, r, sess, status, st.Template, page{Title: st.Title, Errors: errs, Back: &link{Href: "/prison/people/" + j.NOMS, Text: "Back to " + j.NOMS},
+		Body: formBody{NOMS: j.NOMS, Form: f, Options: st.Options, Journey: &j, Dates: releaseDateFields}})
 }
 
 // prisonStepSend records a step and returns to the person's page (or to
@@ -376,8 +381,7 @@ func (s *server) prisonStepSend(st prisonStep) pageFunc {
 		c := st.build(f, &p, sess.principal.Org, s.now())
 		c.Target = web.CommandTarget{NOMS: j.NOMS}
 		again := func(errs []fieldError) {
-			s.render(w, r, sess, http.StatusUnprocessableEntity, st.Template, page{Title: st.Title, Errors: errs, Back: &link{Href: "/prison/people/" + j.NOMS, Text: "Back to " + j.NOMS},
-				Body: formBody{NOMS: j.NOMS, Form: f, Options: st.Options, Journey: &j, Dates: releaseDateFields}})
+			s.renderPrisonStep(w, r, sess, http.StatusUnprocessableEntity, st, j, f, errs)
 		}
 		return s.sendStep(w, r, sess, f, c, &p, j.NOMS, "/prison/people/"+j.NOMS, "/prison/people", st.Done, again)
 	}
