@@ -89,6 +89,13 @@ var registry = map[string]codec{
 	TypeHandoverAccepted:           codecFor[HandoverAccepted](nil),
 	TypeHandoverRejected:           codecFor[HandoverRejected](nil),
 	TypeReleaseAreaChanged:         codecFor[ReleaseAreaChanged](nil),
+
+	TypePrisonerUnlawfullyAtLarge:     codecFor[PrisonerUnlawfullyAtLarge](nil),
+	TypePrisonerDiedInCustody:         codecFor[PrisonerDiedInCustody](nil),
+	TypePrisonerMovedToSecureHospital: codecFor[PrisonerMovedToSecureHospital](nil),
+	TypePrisonerMovedToRemovalCentre:  codecFor[PrisonerMovedToRemovalCentre](nil),
+	TypePrisonNumberMerged:            codecFor[PrisonNumberMerged](nil),
+	TypePrisonNumberAbsorbed:          codecFor[PrisonNumberAbsorbed](nil),
 }
 
 // EventTypes lists every event type Decode knows, sorted.

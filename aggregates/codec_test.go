@@ -32,7 +32,7 @@ func oneOfEach() []Event {
 		ReleaseDatesSet{Dates: ReleaseDates{ConditionalRelease: d}, At: at},
 		ReleaseDatesChanged{Dates: ReleaseDates{HDCActual: d}, Previous: ReleaseDates{ConditionalRelease: d}, Reason: "r", At: at},
 		SentenceRecalculated{BookingID: "1", CalculationID: "2", At: at},
-		PrisonerReleased{Kind: ReleaseHDC, Prison: "SWI", At: at},
+		PrisonerReleased{Kind: ReleaseHDC, Prison: "SWI", MovementReasonCode: "HD", At: at},
 		MetAtGate{By: "m", At: at},
 		SupervisionContactRecorded{By: "C05", Kind: "OFFICE", Note: "n", At: at},
 		RiskAssessed{Level: RoSHHigh, Previous: RoSHLow, At: at},
@@ -47,6 +47,12 @@ func oneOfEach() []Event {
 		HandoverAccepted{Seq: 1, To: "C05", At: at},
 		HandoverRejected{Seq: 1, Reason: "r", At: at},
 		ReleaseAreaChanged{From: "C05", To: "C06", At: at},
+		PrisonerUnlawfullyAtLarge{Prison: "SWI", MovementReasonCode: "UAL", At: at},
+		PrisonerDiedInCustody{Prison: "SWI", MovementReasonCode: "DEC", At: at},
+		PrisonerMovedToSecureHospital{Prison: "SWI", MovementReasonCode: "HO", Late: true, At: at},
+		PrisonerMovedToRemovalCentre{Prison: "SWI", MovementReasonCode: "DD", At: at},
+		PrisonNumberMerged{Into: "A1234BC", BookingID: "1", At: at},
+		PrisonNumberAbsorbed{From: "A1234BC", BookingID: "1", At: at},
 	}
 }
 

@@ -33,11 +33,14 @@ type RecordMovement struct {
 	At                     time.Time
 }
 
-// ReleasePrisoner records a release from custody.
+// ReleasePrisoner records a release into the community. Prison is the prison
+// released from; empty means the one holding the person. Kind TO_HOSPITAL is
+// decided as EndCustody SECURE_HOSPITAL, because it is not a release.
 type ReleasePrisoner struct {
-	Kind   ReleaseKind
-	Prison string
-	At     time.Time
+	Kind               ReleaseKind
+	Prison             string
+	MovementReasonCode string // optional NOMIS MOVE_RSN code
+	At                 time.Time
 }
 
 // CompleteScreening records Basic Custody Screening part 1.

@@ -31,10 +31,6 @@ func (j Journey) recorded(eventType string, at time.Time, prison string) (Moveme
 	return Movement{}, false
 }
 
-// late reports whether a movement at at is older than the latest in-order
-// movement, and so describes the past rather than the present.
-func (j Journey) late(at time.Time) bool { return at.Before(j.LastMovementAt) }
-
 func decideReceive(j Journey, c ReceivePrisoner, now time.Time, p Policy) ([]Event, error) {
 	if err := checkID("noms", c.NOMS); err != nil {
 		return nil, errorf(c, err)
@@ -62,18 +58,26 @@ func decideReceive(j Journey, c ReceivePrisoner, now time.Time, p Policy) ([]Eve
 	if m, ok := j.recorded(TypePrisonerReceived, at, c.Prison); ok {
 		if m.Kind != string(c.Kind) {
 			return nil, errorf(c, rule("conflicting-duplicate", ErrConflictingDuplicate, "Kind",
-				"reception at %s in %s already recorded as %s, now said to be %s", at.Format(time.RFC3339), c.Prison, m.Kind, c.Kind))
+				"reception on %s in %s already recorded as %s, now said to be %s", ukTime(at), c.Prison, m.Kind, c.Kind))
 		}
 		return nil, nil
 	}
-	if j.late(at) {
+	// A reception is the one movement that may be dated before the first
+	// reception: it is an earlier custody period arriving out of order, and
+	// it moves FirstReceivedAt back.
+	if j.historic(at) || at.Before(j.FirstReceivedAt) {
 		ev.Late = true
 		return one(ev)
 	}
+	if j.Custody == Died {
+		return nil, errorf(c, rule("journey-ended-by-death", ErrClosed, "", "died in custody %s; only history dated before the death can be recorded", ukTime(j.ClosedAt)))
+	}
 	if j.Custody == InCustody && !j.Closed {
 		return nil, errorf(c, rule("no-reception-in-custody", ErrInCustody, "",
-			"in custody at %s since %s; a release must be recorded first", j.Prison, j.ReceivedAt.Format(time.RFC3339)))
+			"in custody at %s since %s; a release must be recorded first", j.Prison, ukTime(j.ReceivedAt)))
 	}
+	// From a hospital, a removal centre or unlawfully at large, a reception
+	// is the return to prison (or the recall) that the state was waiting for.
 	return one(ev)
 }
 
@@ -93,16 +97,20 @@ func decideMovement(j Journey, c RecordMovement, now time.Time, p Policy) ([]Eve
 	if err != nil {
 		return nil, errorf(c, err)
 	}
-	if err := requireOpen(j); err != nil {
+	// Only a movement out names the prison the person is in; a return or a
+	// transfer in names the prison arrived at.
+	out := c.Kind == MovementTemporaryAbsenceOut || c.Kind == MovementCourtOut || c.Kind == MovementTransferOut
+	if _, _, err := j.placeMovement(at, c.Prison, out); err != nil {
 		return nil, errorf(c, err)
 	}
 	if _, ok := j.recorded(movementEventType(c.Kind), at, c.Prison); ok {
 		return nil, nil
 	}
-	late := j.late(at)
-	if !late && j.Custody == Released {
-		return nil, errorf(c, rule("no-custody-events-after-release", ErrReleased, "",
-			"%s after release at %s; a new reception or recall must come first", c.Kind, j.ReleasedAt.Format(time.RFC3339)))
+	late := j.historic(at)
+	if !late {
+		if err := j.requireDetained(false); err != nil {
+			return nil, errorf(c, err)
+		}
 	}
 	switch c.Kind {
 	case MovementTemporaryAbsenceOut:
@@ -128,37 +136,44 @@ func decideRelease(j Journey, c ReleasePrisoner, now time.Time, p Policy) ([]Eve
 	if !c.Kind.Valid() {
 		return nil, errorf(c, invalid("Kind", "unknown release kind %q", c.Kind))
 	}
-	if err := checkID("prison", c.Prison); err != nil {
-		return nil, errorf(c, err)
+	if c.Kind == ReleaseToHospital {
+		// Not a release: detention continues in hospital (custodyend.go).
+		return decideEndCustody(j, EndCustody{Kind: EndSecureHospital, Prison: c.Prison, MovementReasonCode: c.MovementReasonCode, At: c.At}, now, p)
+	}
+	if c.Prison != "" {
+		if err := checkID("prison", c.Prison); err != nil {
+			return nil, errorf(c, err)
+		}
 	}
 	at, err := occurred(c.At, now, p)
 	if err != nil {
 		return nil, errorf(c, err)
 	}
-	if err := requireOpen(j); err != nil {
+	prison, historic, err := j.placeMovement(at, c.Prison, true)
+	if err != nil {
 		return nil, errorf(c, err)
 	}
-	ev := PrisonerReleased{Kind: c.Kind, Prison: c.Prison, At: at}
-	if m, ok := j.recorded(TypePrisonerReleased, at, c.Prison); ok {
+	ev := PrisonerReleased{Kind: c.Kind, Prison: prison, MovementReasonCode: c.MovementReasonCode, Late: historic, At: at}
+	if m, ok := j.recorded(TypePrisonerReleased, at, prison); ok {
 		if m.Kind != string(c.Kind) {
 			return nil, errorf(c, rule("conflicting-duplicate", ErrConflictingDuplicate, "Kind",
-				"release at %s from %s already recorded as %s, now said to be %s", at.Format(time.RFC3339), c.Prison, m.Kind, c.Kind))
+				"release on %s from %s already recorded as %s, now said to be %s", ukTime(at), prison, m.Kind, c.Kind))
 		}
 		return nil, nil
 	}
-	if j.late(at) {
-		ev.Late = true
+	if historic {
 		return one(ev)
 	}
-	if j.Custody == Released {
-		return nil, errorf(c, rule("no-custody-events-after-release", ErrReleased, "",
-			"already released at %s; a new reception or recall must come first", j.ReleasedAt.Format(time.RFC3339)))
+	// A person is released from a prison or, at the end of detention there,
+	// from a secure hospital or removal centre; never while at large.
+	if err := j.requireDetained(true); err != nil {
+		return nil, errorf(c, err)
 	}
 	events := []Event{ev}
-	// Custody to community: if the prison still holds the case, ask the
-	// provider of the release area to take it.
+	// Custody to community: if the prison still holds the case and
+	// supervision follows, ask the provider of the release area to take it.
 	after := Evolve(j, ev)
-	if after.Holder == "" {
+	if after.Holder == "" && c.Kind.Supervised() {
 		if h, ok := autoHandover(after, "RELEASE", at, p); ok {
 			events = append(events, h)
 		}
@@ -206,6 +221,15 @@ func decideReleaseDates(j Journey, c SetReleaseDates, now time.Time, p Policy) (
 			"HDC date %s is after the conditional release date %s", d.HDCActual, d.ConditionalRelease))
 	}
 	if d == j.ReleaseDates {
+		if j.ReleaseDatesToConfirm {
+			// The same dates, confirmed after a recalculation: worth
+			// recording, because it clears the need to confirm them.
+			reason := c.Reason
+			if reason == "" {
+				reason = "confirmed after the sentence was recalculated"
+			}
+			return one(ReleaseDatesChanged{Dates: d, Previous: j.ReleaseDates, Reason: reason, At: at})
+		}
 		return nil, nil
 	}
 	if j.ReleaseDates.IsZero() {
@@ -215,10 +239,13 @@ func decideReleaseDates(j Journey, c SetReleaseDates, now time.Time, p Policy) (
 }
 
 func decideRecalculation(j Journey, c NoteSentenceRecalculation, now time.Time, p Policy) ([]Event, error) {
-	if err := checkID("bookingId", c.BookingID); err != nil {
-		return nil, errorf(c, err)
+	if c.BookingID != "" {
+		if err := checkID("bookingId", c.BookingID); err != nil {
+			return nil, errorf(c, err)
+		}
 	}
-	if !bookingPattern.MatchString(c.CalculationID) {
+	// HMPPS sends the calculation id on some messages and not on others.
+	if c.CalculationID != "" && !bookingPattern.MatchString(c.CalculationID) {
 		return nil, errorf(c, wrapID(&IdentifierError{Field: "sentenceCalculationId", Value: c.CalculationID, Pattern: bookingPattern.String()}))
 	}
 	at, err := occurred(c.At, now, p)
@@ -228,7 +255,10 @@ func decideRecalculation(j Journey, c NoteSentenceRecalculation, now time.Time, 
 	if err := requireOpen(j); err != nil {
 		return nil, errorf(c, err)
 	}
-	if c.CalculationID == j.SentenceCalculationID {
+	if c.CalculationID != "" && c.CalculationID == j.SentenceCalculationID {
+		return nil, nil
+	}
+	if c.CalculationID == "" && j.ReleaseDatesToConfirm {
 		return nil, nil
 	}
 	return one(SentenceRecalculated{BookingID: c.BookingID, CalculationID: c.CalculationID, At: at})

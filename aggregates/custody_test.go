@@ -87,7 +87,7 @@ func TestRelease(t *testing.T) {
 		{name: "sentence end", given: in, when: ReleasePrisoner{Kind: ReleaseSentenceEnd, Prison: "MDI", At: h(10)},
 			then: []Event{PrisonerReleased{Kind: ReleaseSentenceEnd, Prison: "MDI", At: h(10)}}},
 		{name: "to hospital", given: in, when: ReleasePrisoner{Kind: ReleaseToHospital, Prison: "MDI", At: h(10)},
-			then: []Event{PrisonerReleased{Kind: ReleaseToHospital, Prison: "MDI", At: h(10)}}},
+			then: []Event{PrisonerMovedToSecureHospital{Prison: "MDI", At: h(10)}}},
 		{name: "release asks the area's provider to take the case", given: with(in, ReleaseAreaChanged{To: "C05", At: h(1)}),
 			when: ReleasePrisoner{Kind: ReleaseOnLicence, Prison: "MDI", At: h(10)},
 			then: []Event{PrisonerReleased{Kind: ReleaseOnLicence, Prison: "MDI", At: h(10)},
@@ -98,13 +98,15 @@ func TestRelease(t *testing.T) {
 		{name: "duplicate release", given: with(in, released(h(10))),
 			when: ReleasePrisoner{Kind: ReleaseOnLicence, Prison: "MDI", At: h(10)}, then: nil},
 		{name: "conflicting duplicate release", given: with(in, released(h(10))),
-			when: ReleasePrisoner{Kind: ReleaseToHospital, Prison: "MDI", At: h(10)}, err: ErrConflictingDuplicate},
+			when: ReleasePrisoner{Kind: ReleaseHDC, Prison: "MDI", At: h(10)}, err: ErrConflictingDuplicate},
 		{name: "late release after a later reception", given: with(in, released(h(10)), received(h(20))),
 			when: ReleasePrisoner{Kind: ReleaseOnLicence, Prison: "MDI", At: h(5)},
 			then: []Event{PrisonerReleased{Kind: ReleaseOnLicence, Prison: "MDI", Late: true, At: h(5)}}},
 		{name: "no release after close", given: with(in, closed(h(1))), when: ReleasePrisoner{Kind: ReleaseOnLicence, Prison: "MDI", At: h(2)}, err: ErrClosed},
 		{name: "bad kind", given: in, when: ReleasePrisoner{Kind: "ESCAPED", Prison: "MDI", At: h(2)}, err: ErrInvalidValue},
-		{name: "bad prison", given: in, when: ReleasePrisoner{Kind: ReleaseHDC, Prison: "", At: h(2)}, err: ErrInvalidIdentifier},
+		{name: "bad prison", given: in, when: ReleasePrisoner{Kind: ReleaseHDC, Prison: "M1", At: h(2)}, err: ErrInvalidIdentifier},
+		{name: "no prison means the prison holding the person", given: in, when: ReleasePrisoner{Kind: ReleaseHDC, At: h(2)},
+			then: []Event{PrisonerReleased{Kind: ReleaseHDC, Prison: "MDI", At: h(2)}}},
 	})
 }
 
@@ -167,7 +169,9 @@ func TestSentenceRecalculation(t *testing.T) {
 		{name: "duplicate", given: with(in, SentenceRecalculated{BookingID: "1209333", CalculationID: "5639097", At: h(1)}),
 			when: NoteSentenceRecalculation{BookingID: "1209333", CalculationID: "5639097", At: h(2)}, then: nil},
 		{name: "bad booking", given: in, when: NoteSentenceRecalculation{BookingID: "x", CalculationID: "1", At: h(1)}, err: ErrInvalidIdentifier},
-		{name: "bad calculation", given: in, when: NoteSentenceRecalculation{BookingID: "1", CalculationID: "", At: h(1)}, err: ErrInvalidIdentifier},
+		{name: "bad calculation", given: in, when: NoteSentenceRecalculation{BookingID: "1", CalculationID: "abc", At: h(1)}, err: ErrInvalidIdentifier},
+		{name: "without a calculation id", given: in, when: NoteSentenceRecalculation{BookingID: "1", At: h(1)},
+			then: []Event{SentenceRecalculated{BookingID: "1", At: h(1)}}},
 		{name: "not received", when: NoteSentenceRecalculation{BookingID: "1", CalculationID: "1", At: h(1)}, err: ErrNotReceived},
 	})
 }

@@ -15,6 +15,11 @@ func Decide(j Journey, cmd Command, now time.Time, p Policy) ([]Event, error) {
 		p.Calendar = WeekendsOnly{}
 	}
 	now = now.UTC()
+	if j.MergedInto != "" && cmd != nil {
+		if _, ok := cmd.(MergePrisonNumber); !ok {
+			return nil, errorf(cmd, &RuleError{Rule: "prison-number-merged", Err: &MergedError{NOMS: j.NOMS, Into: j.MergedInto}})
+		}
+	}
 	switch c := cmd.(type) {
 	case ReceivePrisoner:
 		return decideReceive(j, c, now, p)
@@ -70,6 +75,12 @@ func Decide(j Journey, cmd Command, now time.Time, p Policy) ([]Event, error) {
 		return decideRejectHandover(j, c, now, p)
 	case ChangeReleaseArea:
 		return decideReleaseArea(j, c, now, p)
+	case EndCustody:
+		return decideEndCustody(j, c, now, p)
+	case MergePrisonNumber:
+		return decideMerge(j, c, now, p)
+	case AbsorbPrisonNumber:
+		return decideAbsorb(j, c, now, p)
 	case nil:
 		return nil, rule("unknown-command", ErrUnknownCommand, "", "nil command")
 	}
@@ -95,20 +106,18 @@ func requireOpen(j Journey) error {
 		return rule("requires-reception", ErrNotReceived, "", "no reception recorded for this journey")
 	}
 	if j.Closed {
-		return rule("journey-closed", ErrClosed, "", "closed %s (%s)", j.ClosedAt.Format(time.RFC3339), j.CloseReason)
+		return rule("journey-closed", ErrClosed, "", "closed %s (%s)", ukTime(j.ClosedAt), j.CloseReason)
 	}
 	return nil
 }
 
-// requireInCustody: open and not released since the last reception.
+// requireInCustody: open and detained now (in a prison, or in a secure
+// hospital or removal centre), not released or at large.
 func requireInCustody(j Journey) error {
 	if err := requireOpen(j); err != nil {
 		return err
 	}
-	if j.Custody == Released {
-		return rule("no-custody-events-after-release", ErrReleased, "", "released %s; a new reception or recall must come first", j.ReleasedAt.Format(time.RFC3339))
-	}
-	return nil
+	return j.requireDetained(true)
 }
 
 // requireReleased: open and released.

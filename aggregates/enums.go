@@ -29,13 +29,30 @@ const (
 	ReleaseOnLicence   ReleaseKind = "ON_LICENCE"
 	ReleaseHDC         ReleaseKind = "HDC"
 	ReleaseSentenceEnd ReleaseKind = "SENTENCE_END"
-	ReleaseToHospital  ReleaseKind = "TO_HOSPITAL"
-	ReleaseDischarged  ReleaseKind = "DISCHARGED"
+	// ReleaseECSL is release on an end of custody supervised licence.
+	ReleaseECSL ReleaseKind = "ECSL"
+	// ReleaseToHospital is kept only to read history written before the
+	// ledger knew that a move to a secure hospital is not a release: such an
+	// event folds as PrisonerMovedToSecureHospital, and a ReleasePrisoner of
+	// this kind is decided as EndCustody SECURE_HOSPITAL.
+	ReleaseToHospital ReleaseKind = "TO_HOSPITAL"
+	// ReleaseDischarged is a discharge with no supervision to follow: a
+	// remand prisoner bailed, acquitted or released on time served, or
+	// immigration bail.
+	ReleaseDischarged ReleaseKind = "DISCHARGED"
 )
 
 // Valid reports whether k is a known release kind.
 func (k ReleaseKind) Valid() bool {
-	return slices.Contains([]ReleaseKind{ReleaseOnLicence, ReleaseHDC, ReleaseSentenceEnd, ReleaseToHospital, ReleaseDischarged}, k)
+	return slices.Contains([]ReleaseKind{ReleaseOnLicence, ReleaseHDC, ReleaseECSL, ReleaseSentenceEnd, ReleaseToHospital, ReleaseDischarged}, k)
+}
+
+// Supervised reports whether supervision in the community follows a release
+// of this kind (licence, HDC, ECSL, post-sentence supervision after the
+// sentence end: Offender Rehabilitation Act 2014, s.2). A discharge starts
+// none, so it asks for no community handover.
+func (k ReleaseKind) Supervised() bool {
+	return k == ReleaseOnLicence || k == ReleaseHDC || k == ReleaseECSL || k == ReleaseSentenceEnd
 }
 
 // MovementKind is a custody movement that is not a reception or a release.
@@ -66,7 +83,20 @@ const (
 	NotReceived CustodyStatus = ""
 	InCustody   CustodyStatus = "IN_CUSTODY"
 	Released    CustodyStatus = "RELEASED"
+	// UnlawfullyAtLarge: custody ended without a release (absconded,
+	// escaped, failed to return); a recall or return is expected.
+	UnlawfullyAtLarge CustodyStatus = "UNLAWFULLY_AT_LARGE"
+	// DetainedElsewhere: moved from prison to a secure hospital or an
+	// immigration removal centre (Journey.DetainedIn says which); detention
+	// continues.
+	DetainedElsewhere CustodyStatus = "DETAINED_ELSEWHERE"
+	// Died: died in custody; the journey is closed for good.
+	Died CustodyStatus = "DIED"
 )
+
+// Detained reports whether the person is held now, in a prison or elsewhere
+// (secure hospital, immigration removal centre).
+func (s CustodyStatus) Detained() bool { return s == InCustody || s == DetainedElsewhere }
 
 // Away says why someone in custody is outside the prison for now.
 type Away string

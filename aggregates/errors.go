@@ -20,6 +20,13 @@ var (
 	ErrReleased = errors.New("released from custody")
 	// ErrNotReleased: a community event for someone who has not been released.
 	ErrNotReleased = errors.New("not released")
+	// ErrNotInCustody: a custody movement for someone who is not in a prison
+	// now (unlawfully at large, or detained in a hospital or removal centre).
+	ErrNotInCustody = errors.New("not in custody")
+	// ErrWrongPrison: a movement out of a prison that does not hold the person.
+	ErrWrongPrison = errors.New("not held by that prison")
+	// ErrMerged: a command for a prison number that was merged into another.
+	ErrMerged = errors.New("prison number merged into another")
 	// ErrInCustody: a new reception of someone already in custody.
 	ErrInCustody = errors.New("already in custody")
 	// ErrClosed: the journey has been closed.

@@ -49,6 +49,13 @@ const (
 	TypeHandoverAccepted           = "HandoverAccepted"
 	TypeHandoverRejected           = "HandoverRejected"
 	TypeReleaseAreaChanged         = "ReleaseAreaChanged"
+
+	TypePrisonerUnlawfullyAtLarge     = "PrisonerUnlawfullyAtLarge"
+	TypePrisonerDiedInCustody         = "PrisonerDiedInCustody"
+	TypePrisonerMovedToSecureHospital = "PrisonerMovedToSecureHospital"
+	TypePrisonerMovedToRemovalCentre  = "PrisonerMovedToRemovalCentre"
+	TypePrisonNumberMerged            = "PrisonNumberMerged"
+	TypePrisonNumberAbsorbed          = "PrisonNumberAbsorbed"
 )
 
 // PrisonerReceived: the person was received into custody (remand, sentence,
@@ -195,13 +202,16 @@ type SentenceRecalculated struct {
 	At            time.Time `json:"occurredAt"`
 }
 
-// PrisonerReleased: the person left custody (on licence, HDC, at sentence
-// end, to hospital, or discharged without the kind being said).
+// PrisonerReleased: the person was released into the community (on licence,
+// HDC, ECSL, at sentence end, or discharged). History written before custody
+// ends were told apart may hold kind TO_HOSPITAL, which folds as a move to a
+// secure hospital.
 type PrisonerReleased struct {
-	Kind   ReleaseKind `json:"kind"`
-	Prison string      `json:"prisonCode"`
-	Late   bool        `json:"late,omitempty"`
-	At     time.Time   `json:"occurredAt"`
+	Kind               ReleaseKind `json:"kind"`
+	Prison             string      `json:"prisonCode"`
+	MovementReasonCode string      `json:"movementReasonCode,omitempty"`
+	Late               bool        `json:"late,omitempty"`
+	At                 time.Time   `json:"occurredAt"`
 }
 
 // MetAtGate: a mentor met the person at the gate on release.

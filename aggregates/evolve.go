@@ -1,6 +1,9 @@
 package aggregates
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Evolve folds one event into the state and returns the new state; j is not
 // changed. It never fails: an event it does not know only bumps Version,
@@ -33,10 +36,14 @@ func apply(j *Journey, ev Event) {
 		if j.NOMS == "" {
 			j.NOMS = e.NOMS
 		}
+		if j.FirstReceivedAt.IsZero() || e.At.Before(j.FirstReceivedAt) {
+			j.FirstReceivedAt = e.At
+		}
 		if !j.move(TypePrisonerReceived, string(e.Kind), e.Prison, e.At, e.Late) {
 			return
 		}
 		j.Custody, j.Away, j.Prison, j.InResettlementPrison = InCustody, AwayNone, e.Prison, false
+		j.DetainedIn, j.ReleaseDatesToConfirm = "", false
 		if e.BookingID != "" {
 			j.BookingID = e.BookingID
 		}
@@ -77,9 +84,38 @@ func apply(j *Journey, ev Event) {
 			j.Away, j.Prison, j.InResettlementPrison = AwayNone, e.ToPrison, e.IntoResettlementPrison
 		}
 	case PrisonerReleased:
-		if j.move(TypePrisonerReleased, string(e.Kind), e.Prison, e.At, e.Late) {
-			j.Custody, j.Away = Released, AwayNone
-			j.ReleasedAt, j.LastReleasedAt, j.ReleaseKind = e.At, e.At, e.Kind
+		if !j.move(TypePrisonerReleased, string(e.Kind), e.Prison, e.At, e.Late) {
+			return
+		}
+		if e.Kind == ReleaseToHospital {
+			// Written before the ledger told hospital moves from releases:
+			// read as what it was (custodyend.go).
+			j.endCustody(DetainedElsewhere, EndSecureHospital, e.At)
+			return
+		}
+		j.Custody, j.Away, j.DetainedIn = Released, AwayNone, ""
+		j.ReleasedAt, j.LastReleasedAt, j.ReleaseKind = e.At, e.At, e.Kind
+	case PrisonerUnlawfullyAtLarge:
+		if j.move(TypePrisonerUnlawfullyAtLarge, string(EndUnlawfullyAtLarge), e.Prison, e.At, e.Late) {
+			j.endCustody(UnlawfullyAtLarge, "", e.At)
+		}
+	case PrisonerDiedInCustody:
+		if j.move(TypePrisonerDiedInCustody, string(EndDied), e.Prison, e.At, e.Late) {
+			j.endCustody(Died, "", e.At)
+		}
+	case PrisonerMovedToSecureHospital:
+		if j.move(TypePrisonerMovedToSecureHospital, string(EndSecureHospital), e.Prison, e.At, e.Late) {
+			j.endCustody(DetainedElsewhere, EndSecureHospital, e.At)
+		}
+	case PrisonerMovedToRemovalCentre:
+		if j.move(TypePrisonerMovedToRemovalCentre, string(EndRemovalCentre), e.Prison, e.At, e.Late) {
+			j.endCustody(DetainedElsewhere, EndRemovalCentre, e.At)
+		}
+	case PrisonNumberMerged:
+		j.MergedInto = e.Into
+	case PrisonNumberAbsorbed:
+		if !slices.Contains(j.MergedFrom, e.From) {
+			j.MergedFrom = append(j.MergedFrom, e.From)
 		}
 	case CustodyScreeningCompleted:
 		j.ScreenedAt = e.At
@@ -104,11 +140,14 @@ func apply(j *Journey, ev Event) {
 		a.ID, a.Outcome, a.CompletedAt = e.ActionID, e.Outcome, e.At
 		j.setAction(a)
 	case ReleaseDatesSet:
-		j.ReleaseDates = e.Dates
+		j.ReleaseDates, j.ReleaseDatesToConfirm = e.Dates, false
 	case ReleaseDatesChanged:
-		j.ReleaseDates = e.Dates
+		j.ReleaseDates, j.ReleaseDatesToConfirm = e.Dates, false
 	case SentenceRecalculated:
-		j.SentenceCalculationID = e.CalculationID
+		j.ReleaseDatesToConfirm = true
+		if e.CalculationID != "" {
+			j.SentenceCalculationID = e.CalculationID
+		}
 		if e.BookingID != "" {
 			j.BookingID = e.BookingID
 		}
@@ -177,6 +216,12 @@ func (j *Journey) move(eventType, kind, prison string, at time.Time, late bool) 
 		j.LastMovementAt = at
 	}
 	return true
+}
+
+// endCustody folds a custody end that is not a release: the prison the
+// person left (j.Prison) stays, because it stays accountable.
+func (j *Journey) endCustody(status CustodyStatus, where CustodyEndKind, at time.Time) {
+	j.Custody, j.Away, j.DetainedIn, j.CustodyEndedAt = status, AwayNone, where, at
 }
 
 func (j *Journey) setPathway(p Pathway, s PathwayState) {

@@ -1,6 +1,10 @@
 package aggregates
 
-import "time"
+import (
+	"fmt"
+	"slices"
+	"time"
+)
 
 func decideLinkCRN(j Journey, c LinkCRN, now time.Time, p Policy) ([]Event, error) {
 	if err := checkID("crn", c.CRN); err != nil {
@@ -74,4 +78,124 @@ func decideCorrection(j Journey, c CorrectFact, now time.Time, p Policy) ([]Even
 		return nil, errorf(c, rule("requires-release", ErrNotReleased, "Field", "no release in this custody period"))
 	}
 	return one(FactCorrected{CorrectsEventID: c.CorrectsEventID, Field: c.Field, Value: c.Value, Reason: c.Reason, At: at})
+}
+
+// MergePrisonNumber records, on the journey of a prison number that NOMIS
+// removed in a merge (prison-offender-events.prisoner.merged), that the
+// person's records continue under Into. The journey keeps its history; every
+// later command for the removed number is refused with a *MergedError naming
+// Into, so that callers send it there instead.
+type MergePrisonNumber struct {
+	Into      string
+	BookingID string
+	At        time.Time
+}
+
+// AbsorbPrisonNumber records, on the journey of the prison number that
+// remains after a merge, that the history of From is this person's too.
+type AbsorbPrisonNumber struct {
+	From      string
+	BookingID string
+	At        time.Time
+}
+
+// CommandName implements Command.
+func (MergePrisonNumber) CommandName() string { return "MergePrisonNumber" }
+
+// CommandName implements Command.
+func (AbsorbPrisonNumber) CommandName() string { return "AbsorbPrisonNumber" }
+
+// PrisonNumberMerged: this prison number was merged into Into; the person's
+// records continue there.
+type PrisonNumberMerged struct {
+	Into      string    `json:"intoNomsNumber"`
+	BookingID string    `json:"bookingId,omitempty"`
+	At        time.Time `json:"occurredAt"`
+}
+
+// PrisonNumberAbsorbed: the history of prison number From (merged into this
+// one) belongs to this person.
+type PrisonNumberAbsorbed struct {
+	From      string    `json:"fromNomsNumber"`
+	BookingID string    `json:"bookingId,omitempty"`
+	At        time.Time `json:"occurredAt"`
+}
+
+// EventType implements Event.
+func (PrisonNumberMerged) EventType() string { return TypePrisonNumberMerged }
+
+// SchemaVersion implements Event.
+func (PrisonNumberMerged) SchemaVersion() int { return 1 }
+
+// OccurredAt implements Event.
+func (e PrisonNumberMerged) OccurredAt() time.Time { return e.At }
+
+// EventType implements Event.
+func (PrisonNumberAbsorbed) EventType() string { return TypePrisonNumberAbsorbed }
+
+// SchemaVersion implements Event.
+func (PrisonNumberAbsorbed) SchemaVersion() int { return 1 }
+
+// OccurredAt implements Event.
+func (e PrisonNumberAbsorbed) OccurredAt() time.Time { return e.At }
+
+// MergedError is Decide's answer to a command for a merged prison number. It
+// matches ErrMerged.
+type MergedError struct {
+	NOMS string
+	Into string
+}
+
+func (e *MergedError) Error() string {
+	return fmt.Sprintf("merged: prison number %s was merged into %s; send it to %s", e.NOMS, e.Into, e.Into)
+}
+
+// Is makes errors.Is(err, ErrMerged) true.
+func (e *MergedError) Is(target error) bool { return target == ErrMerged }
+
+func decideMerge(j Journey, c MergePrisonNumber, now time.Time, p Policy) ([]Event, error) {
+	if err := checkID("noms", c.Into); err != nil {
+		return nil, errorf(c, err)
+	}
+	if c.BookingID != "" {
+		if err := checkID("bookingId", c.BookingID); err != nil {
+			return nil, errorf(c, err)
+		}
+	}
+	at, err := occurred(c.At, now, p)
+	if err != nil {
+		return nil, errorf(c, err)
+	}
+	if c.Into == j.NOMS && j.NOMS != "" {
+		return nil, errorf(c, invalid("Into", "a prison number cannot be merged into itself"))
+	}
+	switch j.MergedInto {
+	case c.Into:
+		return nil, nil
+	case "":
+		return one(PrisonNumberMerged{Into: c.Into, BookingID: c.BookingID, At: at})
+	}
+	return nil, errorf(c, rule("merged-once", ErrAlreadyRecorded, "Into", "already merged into %s", j.MergedInto))
+}
+
+func decideAbsorb(j Journey, c AbsorbPrisonNumber, now time.Time, p Policy) ([]Event, error) {
+	if err := checkID("noms", c.From); err != nil {
+		return nil, errorf(c, err)
+	}
+	if c.BookingID != "" {
+		if err := checkID("bookingId", c.BookingID); err != nil {
+			return nil, errorf(c, err)
+		}
+	}
+	at, err := occurred(c.At, now, p)
+	if err != nil {
+		return nil, errorf(c, err)
+	}
+	if c.From == j.NOMS && j.NOMS != "" {
+		return nil, errorf(c, invalid("From", "a prison number cannot absorb itself"))
+	}
+	if slices.Contains(j.MergedFrom, c.From) {
+		return nil, nil
+	}
+	return one(PrisonNumberAbsorbed{From: c.From, BookingID: c.BookingID, At: at})
 }

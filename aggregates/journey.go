@@ -26,6 +26,14 @@ type Journey struct {
 	// ReceivedAt is the reception that started the current (or last)
 	// custody period.
 	ReceivedAt time.Time `json:"receivedAt,omitzero"`
+	// FirstReceivedAt is the earliest reception recorded (late ones
+	// included): nothing but a reception may be dated before it.
+	FirstReceivedAt time.Time `json:"firstReceivedAt,omitzero"`
+	// DetainedIn says where a person DETAINED_ELSEWHERE is held.
+	DetainedIn CustodyEndKind `json:"detainedIn,omitempty"`
+	// CustodyEndedAt is when custody last ended without a release
+	// (unlawfully at large, death, move to a hospital or removal centre).
+	CustodyEndedAt time.Time `json:"custodyEndedAt,omitzero"`
 	Receptions int       `json:"receptions"`
 	Recalls    int       `json:"recalls"`
 	// RecallPending: the licence was revoked and the reception is awaited.
@@ -45,6 +53,9 @@ type Journey struct {
 	ReleaseDates ReleaseDates `json:"releaseDates"`
 	// SentenceCalculationID is the NOMIS calculation last announced.
 	SentenceCalculationID string `json:"sentenceCalculationId,omitempty"`
+	// ReleaseDatesToConfirm: NOMIS recalculated the sentence after the
+	// release dates were last recorded, so they must be confirmed again.
+	ReleaseDatesToConfirm bool `json:"releaseDatesToConfirm,omitempty"`
 
 	ReleasedAt     time.Time   `json:"releasedAt,omitzero"`
 	ReleaseKind    ReleaseKind `json:"releaseKind,omitempty"`
@@ -68,6 +79,12 @@ type Journey struct {
 	Handovers []Handover `json:"handovers,omitempty"`
 
 	Corrections []Correction `json:"corrections,omitempty"`
+
+	// MergedInto is the prison number this one was merged into; every
+	// command for this journey is then refused with a *MergedError.
+	MergedInto string `json:"mergedInto,omitempty"`
+	// MergedFrom lists the prison numbers merged into this one.
+	MergedFrom []string `json:"mergedFrom,omitempty"`
 
 	Closed      bool        `json:"closed,omitempty"`
 	ClosedAt    time.Time   `json:"closedAt,omitzero"`
@@ -220,19 +237,20 @@ func (j Journey) ProvenReoffending(p Policy) (reoffended bool, count int) {
 	return count > 0, count
 }
 
-// prisonAt is the prison holding the person at t according to the in-order
-// movement history, "" if none.
+// prisonAt is the last prison the person was received or transferred into
+// at or before t, according to the in-order movement history ("" if none).
+// It is the prison accountable at t when no handover was accepted: a release,
+// a move to hospital or being at large do not end its part until another
+// organisation takes the case (responsibility is never empty once custody
+// began).
 func (j Journey) prisonAt(t time.Time) string {
 	prison := ""
 	for _, m := range j.Movements {
 		if m.Late || m.At.After(t) {
 			continue
 		}
-		switch m.Type {
-		case TypePrisonerReceived, TypePrisonerTransferred:
+		if m.Type == TypePrisonerReceived || m.Type == TypePrisonerTransferred {
 			prison = m.Prison
-		case TypePrisonerReleased:
-			prison = ""
 		}
 	}
 	return prison
@@ -247,5 +265,6 @@ func (j Journey) clone() Journey {
 	j.Reoffences = slices.Clone(j.Reoffences)
 	j.Handovers = slices.Clone(j.Handovers)
 	j.Corrections = slices.Clone(j.Corrections)
+	j.MergedFrom = slices.Clone(j.MergedFrom)
 	return j
 }
