@@ -34,8 +34,8 @@ type Journey struct {
 	// CustodyEndedAt is when custody last ended without a release
 	// (unlawfully at large, death, move to a hospital or removal centre).
 	CustodyEndedAt time.Time `json:"custodyEndedAt,omitzero"`
-	Receptions int       `json:"receptions"`
-	Recalls    int       `json:"recalls"`
+	Receptions     int       `json:"receptions"`
+	Recalls        int       `json:"recalls"`
 	// RecallPending: the licence was revoked and the reception is awaited.
 	RecallPending bool `json:"recallPending,omitempty"`
 	// LastMovementAt is the latest occurredAt of an in-order movement;
