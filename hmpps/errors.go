@@ -16,7 +16,24 @@ var (
 	// ErrUnmappable: a well-formed event that cannot be translated without
 	// guessing (for example a release with reason UNKNOWN). Dead-letter it.
 	ErrUnmappable = errors.New("HMPPS event cannot be mapped")
+	// ErrNothingToRecord: a consumed event that says nothing happened to the
+	// person (an administrative merge of NOMIS records reported as a
+	// release). Acknowledge it; record nothing.
+	ErrNothingToRecord = errors.New("HMPPS event records nothing")
 )
+
+// NothingToRecordError says why a consumed event records nothing.
+type NothingToRecordError struct {
+	EventType string
+	Reason    string
+}
+
+func (e *NothingToRecordError) Error() string {
+	return fmt.Sprintf("nothing to record for %s: %s", e.EventType, e.Reason)
+}
+
+// Is matches ErrNothingToRecord.
+func (e *NothingToRecordError) Is(target error) bool { return target == ErrNothingToRecord }
 
 // MalformedError says which field could not be read.
 type MalformedError struct {
@@ -44,9 +61,11 @@ func (e *UnknownEventTypeError) Error() string {
 // Is matches ErrUnknownEventType.
 func (e *UnknownEventTypeError) Is(target error) bool { return target == ErrUnknownEventType }
 
-// UnmappableError gives the reason a well-formed event was not translated.
+// UnmappableError gives the reason a well-formed event was not translated,
+// and the NOMIS movement reason code that was not understood, if that was it.
 type UnmappableError struct {
 	EventType string
+	Code      string
 	Reason    string
 }
 
@@ -87,13 +106,13 @@ func (d Disposition) String() string {
 }
 
 // DispositionOf maps Parse's error to what the caller does: nil → Apply,
-// ErrUnknownEventType → Ignore, anything else → DeadLetter (never drop a
-// message silently).
+// ErrUnknownEventType and ErrNothingToRecord → Ignore, anything else →
+// DeadLetter (never drop a message silently).
 func DispositionOf(err error) Disposition {
 	switch {
 	case err == nil:
 		return Apply
-	case errors.Is(err, ErrUnknownEventType):
+	case errors.Is(err, ErrUnknownEventType), errors.Is(err, ErrNothingToRecord):
 		return Ignore
 	}
 	return DeadLetter

@@ -21,12 +21,12 @@ func FuzzParse(f *testing.F) {
 			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnknownEventType) && !errors.Is(err, ErrUnmappable) {
 				t.Fatalf("untyped error %v", err)
 			}
-			if r.Commands != nil {
+			if r.Steps != nil {
 				t.Fatal("commands with an error")
 			}
 			return
 		}
-		if !aggregates.ValidNOMS(r.NOMS) || r.IdempotencyKey == "" || r.OccurredAt.IsZero() || len(r.Commands) != 1 {
+		if !aggregates.ValidNOMS(r.NOMS) || r.IdempotencyKey == "" || r.OccurredAt.IsZero() || len(r.Steps) != 1 {
 			t.Fatalf("incomplete result %+v", r)
 		}
 		again, _ := Parse(data)

@@ -1,6 +1,7 @@
 package hmpps
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -21,7 +22,8 @@ func ingest(t *testing.T, j aggregates.Journey, msgs ...[]byte) (aggregates.Jour
 			dead = append(dead, err)
 			continue
 		}
-		for _, c := range r.Commands {
+		for _, st := range r.Steps {
+			c := st.Command
 			evs, err := aggregates.Decide(j, c, now, p)
 			if err != nil {
 				dead = append(dead, err)
@@ -37,9 +39,13 @@ func ingest(t *testing.T, j aggregates.Journey, msgs ...[]byte) (aggregates.Jour
 
 func TestSamplesThroughTheAggregate(t *testing.T) {
 	intake, recall, release := sample(t, "intake-event.json"), sample(t, "recall-event.json"), sample(t, "release-event.json")
+	// The intake sample receives the person at SWI, the release sample
+	// releases them from MDI: the transfer between them is needed.
+	out := withNOMS(event(EventReleased, "TRANSFERRED", "INT"), "SWI", "2024-11-15T09:00:00Z")
+	in := withNOMS(event(EventReceived, "TRANSFERRED", "INT"), "MDI", "2024-11-15T14:00:00Z")
 
-	j, dead := ingest(t, aggregates.Journey{}, intake, intake, release, release)
-	if len(dead) != 0 || j.Custody != aggregates.Released || j.Version != 2 || j.ReceptionKind != aggregates.ReceptionAdmission {
+	j, dead := ingest(t, aggregates.Journey{}, intake, intake, out, in, release, release)
+	if len(dead) != 0 || j.Custody != aggregates.Released || j.Version != 4 || j.ReceptionKind != aggregates.ReceptionAdmission {
 		t.Fatalf("intake+release twice: %+v %v", j, dead)
 	}
 	// The recall sample alone is a recall reception.
@@ -54,7 +60,7 @@ func TestSamplesThroughTheAggregate(t *testing.T) {
 		t.Fatalf("intake then recall: %v", dead)
 	}
 	// Release before its reception: dead-lettered, and applied on replay.
-	j, dead = ingest(t, aggregates.Journey{}, release, intake)
+	j, dead = ingest(t, aggregates.Journey{}, release, intake, out, in)
 	if len(dead) != 1 || !errors.Is(dead[0], aggregates.ErrNotReceived) || j.Custody != aggregates.InCustody {
 		t.Fatalf("release first: %+v %v", j, dead)
 	}
@@ -62,4 +68,17 @@ func TestSamplesThroughTheAggregate(t *testing.T) {
 	if len(dead) != 0 || j.Custody != aggregates.Released {
 		t.Fatalf("replayed release: %+v %v", j, dead)
 	}
+}
+
+// withNOMS makes a bare event from event() one for the person of the shared
+// samples (A4092EA), at prison, at time at.
+func withNOMS(b []byte, prison, at string) []byte {
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	m["occurredAt"] = at
+	m["personReference"] = map[string]any{"identifiers": []any{map[string]string{"type": "NOMS", "value": "A4092EA"}}}
+	info := m["additionalInformation"].(map[string]any)
+	info["nomsNumber"], info["prisonId"] = "A4092EA", prison
+	out, _ := json.Marshal(m)
+	return out
 }

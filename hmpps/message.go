@@ -13,7 +13,21 @@ const (
 	EventReceived             = "prison-offender-events.prisoner.received"
 	EventReleased             = "prison-offender-events.prisoner.released"
 	EventSentenceDatesChanged = "prison-offender-events.prisoner.sentence-dates-changed"
+	EventMerged               = "prison-offender-events.prisoner.merged"
+	EventBookingMoved         = "prison-offender-events.prisoner.booking.moved"
+	EventIdentifierAdded      = "probation-case.prison-identifier.added"
+	EventIdentifierUpdated    = "probation-case.prison-identifier.updated"
 )
+
+// consumed reports whether the ledger reads events of type t.
+func consumed(t string) bool {
+	switch t {
+	case EventReceived, EventReleased, EventSentenceDatesChanged, EventMerged, EventBookingMoved,
+		EventIdentifierAdded, EventIdentifierUpdated:
+		return true
+	}
+	return false
+}
 
 // MaxMessageBytes bounds what Parse reads; HMPPS events are a few hundred
 // bytes and SNS caps messages at 256 KiB.
@@ -58,11 +72,16 @@ type Identifier struct {
 	Value string `json:"value"`
 }
 
-// AdditionalInformation holds the fields of the three consumed event types.
+// AdditionalInformation holds the fields of the consumed event types. A
+// field HMPPS sends as null reads as "".
 type AdditionalInformation struct {
 	NOMSNumber              string     `json:"nomsNumber"`
 	Reason                  string     `json:"reason"`
+	ProbableCause           string     `json:"probableCause"`
 	Details                 string     `json:"details"`
+	RemovedNOMSNumber       string     `json:"removedNomsNumber"`
+	MovedFromNOMSNumber     string     `json:"movedFromNomsNumber"`
+	MovedToNOMSNumber       string     `json:"movedToNomsNumber"`
 	CurrentLocation         string     `json:"currentLocation"`
 	PrisonID                string     `json:"prisonId"`
 	NomisMovementReasonCode string     `json:"nomisMovementReasonCode"`

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	_ "time/tzdata" // Europe/London without the host's zone files
 
 	"github.com/gateledger/gateledger/aggregates"
 )
@@ -16,7 +17,8 @@ import (
 type Result struct {
 	// EventType is the HMPPS event type.
 	EventType string
-	// NOMS is the prison number; the commands go to its journey stream.
+	// NOMS is the prison number the message is about; its steps go to this
+	// journey (a merge also writes to the removed number's).
 	NOMS string
 	// OccurredAt is when the movement happened (UTC).
 	OccurredAt time.Time
@@ -26,22 +28,29 @@ type Result struct {
 	MessageID string
 	// Reason is the HMPPS reason (received/released), for logs.
 	Reason string
-	// Commands are the journey commands, in the order to run them.
-	Commands []aggregates.Command
+	// Code is the NOMIS movement reason code, for logs and dead letters.
+	Code string
+	// Steps are the journey commands, in the order to run them.
+	Steps []Step
 }
 
-// recallCodes are the NOMIS movement reason codes (MOVE_RSN) of a recall
-// admission, from domain.md.
-var recallCodes = []string{"Y", "PD", "ELR", "B", "24", "ETRLR", "L"}
+// london reads occurredAt values sent without an offset: HMPPS publishers
+// write UK local time.
+var london = mustLoadLondon()
 
-// IsRecallMovementCode reports whether a NOMIS movement reason code marks a
-// recall.
-func IsRecallMovementCode(code string) bool { return slices.Contains(recallCodes, code) }
+func mustLoadLondon() *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic("hmpps: Europe/London missing from the embedded zone database: " + err.Error())
+	}
+	return loc
+}
 
-// Parse reads an SNS envelope or a bare HMPPS domain event and translates it.
-// It never panics; errors match ErrMalformed, ErrUnknownEventType or
-// ErrUnmappable (see DispositionOf). On error, Result holds whatever could be
-// read, so that a dead letter can be filed under its NOMS and key.
+// Parse reads an SNS envelope or a bare HMPPS domain event and translates it
+// by the Mapping table. It never panics; errors match ErrMalformed,
+// ErrUnknownEventType, ErrNothingToRecord or ErrUnmappable (see
+// DispositionOf). On error, Result holds whatever could be read, so that a
+// dead letter can be filed under its NOMS and key.
 func Parse(data []byte) (Result, error) {
 	var r Result
 	if len(data) > MaxMessageBytes {
@@ -66,7 +75,7 @@ func Parse(data []byte) (Result, error) {
 	if head.EventType == "" {
 		return r, malformedf("eventType", "missing")
 	}
-	if head.EventType != EventReceived && head.EventType != EventReleased && head.EventType != EventSentenceDatesChanged {
+	if !consumed(head.EventType) {
 		r.IdempotencyKey = key(env, inner, nil, head.EventType, "")
 		return r, &UnknownEventTypeError{EventType: head.EventType}
 	}
@@ -75,38 +84,61 @@ func Parse(data []byte) (Result, error) {
 		return r, malformed("event", err)
 	}
 	r.EventType = ev.EventType
-	if err := readCommon(&r, &ev); err != nil {
+	m := message{info: ev.AdditionalInformation}
+	if err := readCommon(&r, &m, &ev); err != nil {
 		return r, err
 	}
 	r.IdempotencyKey = key(env, inner, &ev, r.EventType, r.NOMS)
 	r.Reason = ev.AdditionalInformation.Reason
-	cmds, err := translate(r, ev)
+	r.Code = strings.TrimSpace(ev.AdditionalInformation.NomisMovementReasonCode)
+	m.Result = r
+	steps, err := translate(m)
 	if err != nil {
 		return r, err
 	}
-	r.Commands = cmds
+	r.Steps = steps
 	return r, nil
 }
 
-// readCommon reads occurredAt and the prison number.
-func readCommon(r *Result, ev *DomainEvent) error {
+// parseOccurredAt reads an RFC 3339 time, or a local date-time without an
+// offset as UK local time.
+func parseOccurredAt(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	t, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", s, london)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 date-time", s)
+	}
+	return t.UTC(), nil
+}
+
+// readCommon reads occurredAt, the prison number and the CRN.
+func readCommon(r *Result, m *message, ev *DomainEvent) error {
 	if ev.OccurredAt == "" {
 		return malformedf("occurredAt", "missing")
 	}
-	at, err := time.Parse(time.RFC3339Nano, ev.OccurredAt)
+	at, err := parseOccurredAt(ev.OccurredAt)
 	if err != nil {
 		return malformed("occurredAt", err)
 	}
-	r.OccurredAt = at.UTC()
-	noms := ev.AdditionalInformation.NOMSNumber
+	r.OccurredAt = at
+	info := ev.AdditionalInformation
+	noms := strings.TrimSpace(info.NOMSNumber)
+	if noms == "" && r.EventType == EventBookingMoved {
+		noms = strings.TrimSpace(info.MovedToNOMSNumber)
+	}
 	for _, id := range ev.PersonReference.Identifiers {
-		if id.Type != "NOMS" {
-			continue
-		}
-		if noms == "" {
-			noms = id.Value
-		} else if id.Value != noms {
-			return malformedf("personReference", "NOMS %q disagrees with nomsNumber %q", id.Value, noms)
+		switch id.Type {
+		case "NOMS":
+			if noms == "" {
+				noms = id.Value
+			} else if id.Value != noms {
+				return malformedf("personReference", "NOMS %q disagrees with nomsNumber %q", id.Value, noms)
+			}
+		case "CRN":
+			m.crn = strings.TrimSpace(id.Value)
 		}
 	}
 	if noms == "" {
@@ -117,70 +149,6 @@ func readCommon(r *Result, ev *DomainEvent) error {
 	}
 	r.NOMS = noms
 	return nil
-}
-
-// translate maps one well-formed event to commands.
-func translate(r Result, ev DomainEvent) ([]aggregates.Command, error) {
-	info := ev.AdditionalInformation
-	if r.EventType == EventSentenceDatesChanged {
-		if err := aggregates.ValidateIdentifier("bookingId", string(info.BookingID)); err != nil {
-			return nil, malformed("bookingId", err)
-		}
-		if err := aggregates.ValidateIdentifier("bookingId", string(info.SentenceCalculationID)); err != nil {
-			return nil, malformed("sentenceCalculationId", err)
-		}
-		return []aggregates.Command{aggregates.NoteSentenceRecalculation{
-			BookingID: string(info.BookingID), CalculationID: string(info.SentenceCalculationID), At: r.OccurredAt}}, nil
-	}
-	if err := aggregates.ValidateIdentifier("prison", info.PrisonID); err != nil {
-		return nil, malformed("prisonId", err)
-	}
-	move := func(k aggregates.MovementKind) []aggregates.Command {
-		return []aggregates.Command{aggregates.RecordMovement{Kind: k, Prison: info.PrisonID, At: r.OccurredAt}}
-	}
-	release := func(k aggregates.ReleaseKind) []aggregates.Command {
-		return []aggregates.Command{aggregates.ReleasePrisoner{Kind: k, Prison: info.PrisonID, At: r.OccurredAt}}
-	}
-	unmappable := func(format string, args ...any) error {
-		return &UnmappableError{EventType: r.EventType, Reason: fmt.Sprintf(format, args...)}
-	}
-	if r.EventType == EventReceived {
-		switch info.Reason {
-		case "ADMISSION":
-			kind := aggregates.ReceptionAdmission
-			if IsRecallMovementCode(strings.TrimSpace(info.NomisMovementReasonCode)) {
-				kind = aggregates.ReceptionRecall
-			}
-			return []aggregates.Command{aggregates.ReceivePrisoner{NOMS: r.NOMS, Kind: kind, Prison: info.PrisonID,
-				MovementReasonCode: info.NomisMovementReasonCode, At: r.OccurredAt}}, nil
-		case "TEMPORARY_ABSENCE_RETURN":
-			return move(aggregates.MovementTemporaryAbsenceReturn), nil
-		case "RETURN_FROM_COURT":
-			return move(aggregates.MovementCourtReturn), nil
-		case "TRANSFERRED":
-			return move(aggregates.MovementTransferIn), nil
-		case "":
-			return nil, malformedf("reason", "missing")
-		}
-		return nil, unmappable("receive reason %q is not one of ADMISSION, TEMPORARY_ABSENCE_RETURN, RETURN_FROM_COURT, TRANSFERRED", info.Reason)
-	}
-	switch info.Reason { // EventReleased
-	case "RELEASED":
-		return release(aggregates.ReleaseDischarged), nil
-	case "RELEASED_TO_HOSPITAL":
-		return release(aggregates.ReleaseToHospital), nil
-	case "TEMPORARY_ABSENCE_RELEASE":
-		return move(aggregates.MovementTemporaryAbsenceOut), nil
-	case "SENT_TO_COURT":
-		return move(aggregates.MovementCourtOut), nil
-	case "TRANSFERRED":
-		return move(aggregates.MovementTransferOut), nil
-	case "UNKNOWN":
-		return nil, unmappable("release reason UNKNOWN (movement code %q): not guessed; a person must say whether this was a release", info.NomisMovementReasonCode)
-	case "":
-		return nil, malformedf("reason", "missing")
-	}
-	return nil, unmappable("release reason %q is not one the ledger knows", info.Reason)
 }
 
 // key is the idempotency key of a message. With an SNS envelope it is the
@@ -201,13 +169,20 @@ func key(env *Envelope, inner []byte, ev *DomainEvent, eventType, noms string) s
 		h.Write(inner)
 	} else {
 		at := ev.OccurredAt
-		if t, err := time.Parse(time.RFC3339Nano, at); err == nil {
-			at = t.UTC().Format(time.RFC3339Nano)
+		if t, err := parseOccurredAt(at); err == nil {
+			at = t.Format(time.RFC3339Nano)
 		}
 		info := ev.AdditionalInformation
 		for _, s := range []string{at, noms, info.Reason, info.NomisMovementReasonCode, info.PrisonID,
 			string(info.BookingID), string(info.SentenceCalculationID)} {
 			field(s)
+		}
+		// Fields of the identity messages, only when present, so that the
+		// keys of the movement messages stay what they always were.
+		if info.RemovedNOMSNumber != "" || info.MovedFromNOMSNumber != "" || info.MovedToNOMSNumber != "" {
+			for _, s := range []string{info.RemovedNOMSNumber, info.MovedFromNOMSNumber, info.MovedToNOMSNumber} {
+				field(s)
+			}
 		}
 	}
 	return "hmpps:" + hex.EncodeToString(h.Sum(nil)[:16])

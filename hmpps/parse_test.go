@@ -39,7 +39,7 @@ func TestParseSamples(t *testing.T) {
 			MovementReasonCode: "INTAKE", At: time.Date(2024, 6, 24, 15, 6, 39, 0, time.UTC)}},
 		{"recall-event.json", aggregates.ReceivePrisoner{NOMS: "A4092EA", Kind: aggregates.ReceptionRecall, Prison: "SWI",
 			MovementReasonCode: "24", At: time.Date(2024, 6, 24, 15, 6, 39, 0, time.UTC)}},
-		{"release-event.json", aggregates.ReleasePrisoner{Kind: aggregates.ReleaseDischarged, Prison: "MDI",
+		{"release-event.json", aggregates.ReleasePrisoner{Kind: aggregates.ReleaseOnLicence, Prison: "MDI", MovementReasonCode: "NCS",
 			At: time.Date(2024, 12, 11, 15, 43, 20, 0, time.UTC)}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
@@ -47,7 +47,7 @@ func TestParseSamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.NOMS != "A4092EA" || len(r.Commands) != 1 || r.Commands[0] != tc.want {
+			if r.NOMS != "A4092EA" || len(r.Steps) != 1 || r.Steps[0].Command != tc.want {
 				t.Fatalf("got %+v", r)
 			}
 			if !strings.HasPrefix(r.IdempotencyKey, "sns:"+r.MessageID+":") {
@@ -62,7 +62,7 @@ func TestParseSamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if bare.Commands[0] != tc.want || !strings.HasPrefix(bare.IdempotencyKey, "hmpps:") || bare.MessageID != "" {
+			if bare.Steps[0].Command != tc.want || !strings.HasPrefix(bare.IdempotencyKey, "hmpps:") || bare.MessageID != "" {
 				t.Errorf("bare: %+v", bare)
 			}
 		})
@@ -97,28 +97,35 @@ func TestReasonsMapFaithfully(t *testing.T) {
 		eventType, reason, code string
 		want                    aggregates.Command
 	}{
-		{EventReceived, "ADMISSION", "N", aggregates.ReceivePrisoner{NOMS: "A8513EA", Kind: aggregates.ReceptionAdmission, Prison: "LEI", MovementReasonCode: "N", At: at}},
+		{EventReceived, "ADMISSION", "N", aggregates.ReceivePrisoner{NOMS: "A8513EA", Kind: aggregates.ReceptionRemand, Prison: "LEI", BookingID: "1209333", MovementReasonCode: "N", At: at}},
+		{EventReceived, "ADMISSION", "I", aggregates.ReceivePrisoner{NOMS: "A8513EA", Kind: aggregates.ReceptionSentence, Prison: "LEI", BookingID: "1209333", MovementReasonCode: "I", At: at}},
+		{EventReceived, "ADMISSION", "INTAKE", aggregates.ReceivePrisoner{NOMS: "A8513EA", Kind: aggregates.ReceptionAdmission, Prison: "LEI", BookingID: "1209333", MovementReasonCode: "INTAKE", At: at}},
 		{EventReceived, "TEMPORARY_ABSENCE_RETURN", "C3", mv(aggregates.MovementTemporaryAbsenceReturn)},
 		{EventReceived, "RETURN_FROM_COURT", "CRT", mv(aggregates.MovementCourtReturn)},
 		{EventReceived, "TRANSFERRED", "INT", mv(aggregates.MovementTransferIn)},
 		{EventReleased, "TEMPORARY_ABSENCE_RELEASE", "C3", mv(aggregates.MovementTemporaryAbsenceOut)},
 		{EventReleased, "SENT_TO_COURT", "CRT", mv(aggregates.MovementCourtOut)},
 		{EventReleased, "TRANSFERRED", "INT", mv(aggregates.MovementTransferOut)},
-		{EventReleased, "RELEASED", "CR", aggregates.ReleasePrisoner{Kind: aggregates.ReleaseDischarged, Prison: "LEI", At: at}},
-		{EventReleased, "RELEASED_TO_HOSPITAL", "HP", aggregates.ReleasePrisoner{Kind: aggregates.ReleaseToHospital, Prison: "LEI", At: at}},
+		{EventReleased, "RELEASED", "CR", aggregates.ReleasePrisoner{Kind: aggregates.ReleaseOnLicence, Prison: "LEI", MovementReasonCode: "CR", At: at}},
+		{EventReleased, "RELEASED", "HD", aggregates.ReleasePrisoner{Kind: aggregates.ReleaseHDC, Prison: "LEI", MovementReasonCode: "HD", At: at}},
+		{EventReleased, "RELEASED", "ECSL", aggregates.ReleasePrisoner{Kind: aggregates.ReleaseECSL, Prison: "LEI", MovementReasonCode: "ECSL", At: at}},
+		{EventReleased, "RELEASED", "UAL", aggregates.EndCustody{Kind: aggregates.EndUnlawfullyAtLarge, Prison: "LEI", MovementReasonCode: "UAL", At: at}},
+		{EventReleased, "RELEASED", "DEC", aggregates.EndCustody{Kind: aggregates.EndDied, Prison: "LEI", MovementReasonCode: "DEC", At: at}},
+		{EventReleased, "RELEASED", "DD", aggregates.EndCustody{Kind: aggregates.EndRemovalCentre, Prison: "LEI", MovementReasonCode: "DD", At: at}},
+		{EventReleased, "RELEASED_TO_HOSPITAL", "HP", aggregates.EndCustody{Kind: aggregates.EndSecureHospital, Prison: "LEI", MovementReasonCode: "HP", At: at}},
 		{EventSentenceDatesChanged, "", "", aggregates.NoteSentenceRecalculation{BookingID: "1209333", CalculationID: "5639097", At: at}},
 	} {
 		r, err := Parse(event(tc.eventType, tc.reason, tc.code))
 		if err != nil {
 			t.Fatalf("%s %s: %v", tc.eventType, tc.reason, err)
 		}
-		if len(r.Commands) != 1 || r.Commands[0] != tc.want {
-			t.Errorf("%s %s: got %#v, want %#v", tc.eventType, tc.reason, r.Commands, tc.want)
+		if len(r.Steps) != 1 || r.Steps[0].Command != tc.want {
+			t.Errorf("%s %s: got %#v, want %#v", tc.eventType, tc.reason, r.Steps, tc.want)
 		}
 	}
 	for _, code := range []string{"Y", "PD", "ELR", "B", "24", "ETRLR", "L"} {
 		r, err := Parse(event(EventReceived, "ADMISSION", code))
-		if err != nil || r.Commands[0].(aggregates.ReceivePrisoner).Kind != aggregates.ReceptionRecall {
+		if err != nil || r.Steps[0].Command.(aggregates.ReceivePrisoner).Kind != aggregates.ReceptionRecall {
 			t.Errorf("code %s: %+v %v", code, r, err)
 		}
 	}
@@ -161,8 +168,8 @@ func TestErrors(t *testing.T) {
 			if tc.field != "" && (!errors.As(err, &me) || me.Field != tc.field) {
 				t.Errorf("field: %v", err)
 			}
-			if r.Commands != nil {
-				t.Errorf("commands on error: %v", r.Commands)
+			if r.Steps != nil {
+				t.Errorf("commands on error: %v", r.Steps)
 			}
 		})
 	}

@@ -111,9 +111,9 @@ func newDeadLetter(body []byte, r hmpps.Result, err error, cmdIndex int, at time
 	if d.Key == "" {
 		d.Key = "raw:" + hex.EncodeToString(sum[:16])
 	}
-	if cmdIndex >= 0 && cmdIndex < len(r.Commands) {
+	if cmdIndex >= 0 && cmdIndex < len(r.Steps) {
 		i := cmdIndex
-		d.CommandIndex, d.Command = &i, r.Commands[i].CommandName()
+		d.CommandIndex, d.Command = &i, r.Steps[i].Command.CommandName()
 	}
 	stored := body
 	if len(stored) > MaxStoredMessageBytes {

@@ -82,7 +82,9 @@ type Outcome struct {
 
 // CommandOutcome is one command of a message as the command service answered.
 type CommandOutcome struct {
-	Command        string
+	Command string
+	// NOMS is the journey the command went to.
+	NOMS           string
 	IdempotencyKey string
 	// Events is how many events the command recorded (0: already reflected).
 	Events int
@@ -158,26 +160,45 @@ func (f *Feed) Ingest(ctx context.Context, body []byte) (Outcome, error) {
 // CommandKey is the idempotency key of the i-th command of a message.
 func CommandKey(messageKey string, i int) string { return fmt.Sprintf("%s#%d", messageKey, i) }
 
-// apply runs a parsed message's commands in order; on error it returns the
-// index of the command that failed.
+// apply runs a parsed message's steps in order; on error it returns the
+// index of the step that failed. A step for a prison number that was merged
+// into another goes to the number it was merged into (once: a merge of a
+// merge is followed by the next delivery, not chased here).
 func (f *Feed) apply(ctx context.Context, r hmpps.Result) ([]CommandOutcome, int, error) {
 	corr := r.MessageID
 	if corr == "" {
 		corr = r.IdempotencyKey
 	}
-	out := make([]CommandOutcome, 0, len(r.Commands))
-	for i, c := range r.Commands {
+	out := make([]CommandOutcome, 0, len(r.Steps))
+	for i, s := range r.Steps {
 		key := CommandKey(r.IdempotencyKey, i)
-		res, err := f.Journeys.Handle(ctx, r.NOMS, c, journeys.CommandMeta{UserID: FeedUser, Role: "system",
+		meta := journeys.CommandMeta{UserID: FeedUser, Role: "system",
 			Source: aggregates.SourceHMPPSFeed, CorrelationID: corr, CausationID: r.IdempotencyKey,
-			IdempotencyKey: key, OccurredAt: r.OccurredAt})
+			IdempotencyKey: key, OccurredAt: r.OccurredAt}
+		noms := s.NOMS
+		res, err := f.Journeys.Handle(ctx, noms, s.Command, meta)
+		var merged *aggregates.MergedError
+		if errors.As(err, &merged) && merged.Into != "" {
+			noms = merged.Into
+			res, err = f.Journeys.Handle(ctx, noms, retarget(s.Command, noms), meta)
+		}
 		if err != nil {
 			return out, i, err
 		}
-		out = append(out, CommandOutcome{Command: c.CommandName(), IdempotencyKey: key, Events: len(res.Events),
+		out = append(out, CommandOutcome{Command: s.Command.CommandName(), NOMS: noms, IdempotencyKey: key, Events: len(res.Events),
 			Duplicate: res.Duplicate, Revision: res.Revision, Position: res.Position})
 	}
 	return out, -1, nil
+}
+
+// retarget makes a command for a merged prison number one for the number it
+// was merged into (only a reception names the number in its payload).
+func retarget(c aggregates.Command, noms string) aggregates.Command {
+	if r, ok := c.(aggregates.ReceivePrisoner); ok {
+		r.NOMS = noms
+		return r
+	}
+	return c
 }
 
 // classify names the dead-letter reason of an error, and says whether it is
@@ -192,6 +213,7 @@ func classify(err error) (reason string, permanent bool) {
 	case errors.Is(err, journeys.ErrConflict), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return "", false
 	case errors.As(err, &re), errors.Is(err, aggregates.ErrInvalidIdentifier), errors.Is(err, aggregates.ErrInvalidValue),
+		errors.Is(err, aggregates.ErrMerged),
 		errors.Is(err, journeys.ErrIdempotencyKeyReused), errors.Is(err, journeys.ErrCorrectedEventNotFound):
 		return ReasonRejected, true
 	case errors.Is(err, aggregates.ErrUnknownEventType), errors.Is(err, aggregates.ErrUnsupportedSchemaVersion),

@@ -46,6 +46,20 @@ func bare(eventType, reason, prison, at, code string) []byte {
 		eventType, at, noms, noms, reason, prison, code)
 }
 
+// transferToMDI is the transfer that takes the person of the samples from
+// SWI, where the intake sample receives them, to MDI, which the release
+// sample releases them from (a release from a prison that does not hold the
+// person is refused).
+func transferToMDI() [][]byte {
+	return [][]byte{bare(hmpps.EventReleased, "TRANSFERRED", "SWI", "2024-11-15T09:00:00Z", "INT"),
+		bare(hmpps.EventReceived, "TRANSFERRED", "MDI", "2024-11-15T14:00:00Z", "INT")}
+}
+
+var transferSteps = []step{
+	{aggregates.TypeTransferDeparted, "", "", false},
+	{aggregates.TypePrisonerTransferred, "", "", false},
+}
+
 func ingestOK(t *testing.T, f *ingest.Feed, body []byte, want hmpps.Disposition) ingest.Outcome {
 	t.Helper()
 	out, err := f.Ingest(context.Background(), body)
@@ -132,6 +146,9 @@ func TestSamplesEndToEnd(t *testing.T) {
 	if len(out.Commands) != 1 || out.Commands[0].Events != 1 || out.NOMS != noms || out.MessageID == "" {
 		t.Fatalf("intake: %+v", out)
 	}
+	for _, m := range transferToMDI() {
+		ingestOK(t, f, m, hmpps.Apply)
+	}
 	ingestOK(t, f, release, hmpps.Apply)
 	// when the recall sample arrives (the same movement as the intake,
 	// described as a recall: conflicting), it is dead-lettered, not guessed.
@@ -145,7 +162,8 @@ func TestSamplesEndToEnd(t *testing.T) {
 	got, st := journeySteps(t, f)
 	want := []step{
 		{aggregates.TypePrisonerReceived, string(aggregates.ReceptionAdmission), "SWI", false},
-		{aggregates.TypePrisonerReleased, string(aggregates.ReleaseDischarged), "MDI", false},
+		transferSteps[0], transferSteps[1],
+		{aggregates.TypePrisonerReleased, string(aggregates.ReleaseOnLicence), "MDI", false},
 		{aggregates.TypePrisonerReceived, string(aggregates.ReceptionRecall), "SWI", false},
 	}
 	if !equalSteps(got, want) {
@@ -167,6 +185,9 @@ func TestDuplicateDelivery(t *testing.T) {
 	// Given each message delivered twice, and the intake a third time late,
 	first := ingestOK(t, f, intake, hmpps.Apply)
 	again := ingestOK(t, f, intake, hmpps.Apply)
+	for _, m := range transferToMDI() {
+		ingestOK(t, f, m, hmpps.Apply)
+	}
 	ingestOK(t, f, release, hmpps.Apply)
 	ingestOK(t, f, release, hmpps.Apply)
 	third := ingestOK(t, f, intake, hmpps.Apply)
@@ -181,7 +202,7 @@ func TestDuplicateDelivery(t *testing.T) {
 		t.Fatalf("same movement, bare: %+v", out)
 	}
 	got, _ := journeySteps(t, f)
-	if len(got) != 2 {
+	if len(got) != 4 {
 		t.Fatalf("journey %+v", got)
 	}
 	if ls := deadLetters(t, f); len(ls) != 0 {
@@ -202,6 +223,9 @@ func TestOutOfOrderAndRedrive(t *testing.T) {
 		t.Fatalf("release first: %+v", out)
 	}
 	ingestOK(t, f, absence, hmpps.DeadLetter)
+	for _, m := range transferToMDI() {
+		ingestOK(t, f, m, hmpps.DeadLetter)
+	}
 	// and the release delivered again while its dead letter is open,
 	out = ingestOK(t, f, release, hmpps.DeadLetter)
 	if !out.DeadLetter.AlreadyOpen {
@@ -214,7 +238,7 @@ func TestOutOfOrderAndRedrive(t *testing.T) {
 		t.Fatal(err)
 	}
 	// then both apply, in the order they happened (so neither is late).
-	if len(rep.Resolved) != 2 || len(rep.Remaining) != 0 || rep.Resolved[0].EventType != hmpps.EventReleased ||
+	if len(rep.Resolved) != 4 || len(rep.Remaining) != 0 || rep.Resolved[3].EventType != hmpps.EventReleased ||
 		!rep.Resolved[0].OccurredAt.Before(rep.Resolved[1].OccurredAt) {
 		t.Fatalf("redrive: %+v", rep)
 	}
@@ -222,14 +246,15 @@ func TestOutOfOrderAndRedrive(t *testing.T) {
 	want := []step{
 		{aggregates.TypePrisonerReceived, string(aggregates.ReceptionAdmission), "SWI", false},
 		{aggregates.TypeTemporaryAbsenceStarted, "", "SWI", false},
-		{aggregates.TypePrisonerReleased, string(aggregates.ReleaseDischarged), "MDI", false},
+		transferSteps[0], transferSteps[1],
+		{aggregates.TypePrisonerReleased, string(aggregates.ReleaseOnLicence), "MDI", false},
 	}
 	if !equalSteps(got, want) {
 		t.Fatalf("journey:\n got %+v\nwant %+v", got, want)
 	}
 	// The dead letters are kept and marked resolved, never deleted.
 	ls := deadLetters(t, f)
-	if len(ls) != 2 || !ls[0].Resolved || !ls[1].Resolved {
+	if len(ls) != 4 || !ls[0].Resolved || !ls[1].Resolved || !ls[2].Resolved || !ls[3].Resolved {
 		t.Fatalf("dead letters %+v", ls)
 	}
 	// Redriving again does nothing; a late redelivery of the release is a duplicate.
@@ -271,7 +296,7 @@ func TestRedriveKeepsWhatStillFails(t *testing.T) {
 
 func TestDeadLettersAndIgnored(t *testing.T) {
 	f := newFeed(t)
-	unknownType := []byte(`{"eventType":"prison-offender-events.prisoner.merged","occurredAt":"2024-06-24T15:06:39Z","additionalInformation":{"nomsNumber":"A4092EA"}}`)
+	unknownType := []byte(`{"eventType":"prison-offender-events.prisoner.alerts-updated","occurredAt":"2024-06-24T15:06:39Z","additionalInformation":{"nomsNumber":"A4092EA"}}`)
 	subscription := []byte(`{"Type":"SubscriptionConfirmation","MessageId":"m1","Message":"You have chosen to subscribe"}`)
 	tests := []struct {
 		name   string
@@ -336,6 +361,9 @@ func TestConcurrentDeliveries(t *testing.T) {
 	f := newFeed(t)
 	intake := sample(t, "intake-event.json")
 	ingestOK(t, f, intake, hmpps.Apply)
+	for _, m := range transferToMDI() {
+		ingestOK(t, f, m, hmpps.Apply)
+	}
 	msgs := [][]byte{intake, sample(t, "release-event.json"), sample(t, "recall-event.json"),
 		bare(hmpps.EventReleased, "UNKNOWN", "MDI", "2024-12-11T15:43:20Z", "ZZ")}
 	errs := make(chan error, 40)
@@ -356,7 +384,7 @@ func TestConcurrentDeliveries(t *testing.T) {
 		t.Error(err)
 	}
 	got, _ := journeySteps(t, f)
-	if len(got) != 2 || got[1].Type != aggregates.TypePrisonerReleased {
+	if len(got) != 4 || got[3].Type != aggregates.TypePrisonerReleased {
 		t.Fatalf("journey %+v", got)
 	}
 	if ls := deadLetters(t, f); len(ls) != 2 {

@@ -41,10 +41,11 @@ func FuzzIngestDecode(f *testing.F) {
 		r, err := hmpps.Parse(body)
 		switch hmpps.DispositionOf(err) {
 		case hmpps.Apply:
-			if len(r.Commands) == 0 || !aggregates.ValidNOMS(r.NOMS) || r.IdempotencyKey == "" {
+			if len(r.Steps) == 0 || !aggregates.ValidNOMS(r.NOMS) || r.IdempotencyKey == "" {
 				t.Fatalf("applicable message without commands, NOMS or key: %+v", r)
 			}
-			for i, c := range r.Commands {
+			for i, st := range r.Steps {
+				c := st.Command
 				for _, j := range []aggregates.Journey{{}, received} {
 					if _, err := aggregates.Decide(j, c, now, policy); err != nil {
 						if reason, permanent := classify(err); !permanent || reason != ReasonRejected {
