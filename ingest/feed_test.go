@@ -264,7 +264,7 @@ func TestOutOfOrderAndRedrive(t *testing.T) {
 	if out := ingestOK(t, f, release, hmpps.Apply); !out.Commands[0].Duplicate {
 		t.Fatalf("late redelivery: %+v", out)
 	}
-	if got, _ := journeySteps(t, f); len(got) != 3 {
+	if got, _ := journeySteps(t, f); len(got) != 5 {
 		t.Fatalf("journey after redelivery %+v", got)
 	}
 }
