@@ -15,10 +15,12 @@ import (
 //
 //	prison     the person is in custody in its prison now (temporarily away
 //	           at court, on temporary absence or on a transfer not yet
-//	           received included); or it released the person (the last
-//	           prison) and either still holds responsibility (no handover
-//	           accepted yet) or is the sending side of the open handover;
-//	           or it is the receiving side of an open handover.
+//	           received included), or was moved from it to a secure
+//	           hospital or removal centre, or went unlawfully at large from
+//	           it; or it is the last prison (released, died, closed) and
+//	           either still holds responsibility (no handover accepted yet)
+//	           or is the sending side of the open handover; or it is the
+//	           receiving side of an open handover.
 //	provider   aggregates.Journey.CanSee: it is responsible, or the sending
 //	           or receiving side of the open handover.
 //	inspector  every journey.
@@ -38,7 +40,7 @@ import (
 // said otherwise:
 //
 //	prison     custody commands for a person it holds now (RecordMovement of
-//	           its own prison, ReleasePrisoner from it, CompleteScreening,
+//	           its own prison, ReleasePrisoner and EndCustody from it, CompleteScreening,
 //	           SetReleaseDates, NoteSentenceRecalculation); ReceivePrisoner
 //	           into its own prison of a new or released person (no read
 //	           needed: the reception is what gives it sight), or of one it
@@ -80,9 +82,16 @@ func CanReadJourney(p Principal, j aggregates.Journey) bool {
 	return false
 }
 
-// holds reports whether prison org holds the person in custody now.
+// holds reports whether prison org holds the person now: in its prison, or
+// moved from it to a secure hospital or removal centre, or gone unlawfully at
+// large from it. The prison stays accountable in all three until the person
+// is received elsewhere or released (aggregates/custodyend.go), so it keeps
+// sight of the case and the commands that route it on.
 func holds(org string, j aggregates.Journey) bool {
-	return j.Custody == aggregates.InCustody && !j.Closed && j.Prison == org
+	if j.Closed || j.Prison != org {
+		return false
+	}
+	return j.Custody == aggregates.InCustody || j.Custody == aggregates.DetainedElsewhere || j.Custody == aggregates.UnlawfullyAtLarge
 }
 
 func prisonCanRead(org string, j aggregates.Journey) bool {
@@ -96,7 +105,9 @@ func prisonCanRead(org string, j aggregates.Journey) bool {
 	if h != nil && h.To == aggregates.Org(org) {
 		return true
 	}
-	if j.Custody == aggregates.Released && j.Prison == org {
+	// The last prison, once the person has left it (released, died, or
+	// closed), while it is still responsible or is handing the case over.
+	if j.Prison == org && (j.Custody != aggregates.InCustody || j.Closed) {
 		if j.Responsible() == aggregates.Org(org) {
 			return true
 		}
@@ -153,6 +164,8 @@ func prisonMay(org string, j aggregates.Journey, cmd aggregates.Command) bool {
 		return held
 	case aggregates.ReleasePrisoner:
 		return held && c.Prison == org
+	case aggregates.EndCustody:
+		return held && (c.Prison == org || c.Prison == "")
 	case aggregates.CompleteScreening, aggregates.SetReleaseDates, aggregates.NoteSentenceRecalculation, aggregates.CorrectFact:
 		return held
 	case aggregates.RequestHandover, aggregates.ChangeReleaseArea:
@@ -172,7 +185,7 @@ func providerMay(org string, j aggregates.Journey, cmd aggregates.Command) bool 
 	}
 	responsible := j.Responsible() == o
 	switch cmd.(type) {
-	case aggregates.ReceivePrisoner, aggregates.RecordMovement, aggregates.ReleasePrisoner,
+	case aggregates.ReceivePrisoner, aggregates.RecordMovement, aggregates.ReleasePrisoner, aggregates.EndCustody,
 		aggregates.CompleteScreening, aggregates.SetReleaseDates, aggregates.NoteSentenceRecalculation:
 		return false
 	case aggregates.AcceptHandover, aggregates.RejectHandover:

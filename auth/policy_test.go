@@ -29,6 +29,10 @@ var (
 	evRejectC06  = ag.HandoverRejected{Seq: 2, Reason: "not our area", At: at(6)}
 	evDeparted   = ag.TransferDeparted{Prison: "MDI", At: at(1)}
 	evArrived    = ag.PrisonerTransferred{FromPrison: "MDI", ToPrison: "LEI", At: at(2)}
+	evAtLarge    = ag.PrisonerUnlawfullyAtLarge{Prison: "MDI", MovementReasonCode: "UAL", At: at(2)}
+	evHospital   = ag.PrisonerMovedToSecureHospital{Prison: "MDI", MovementReasonCode: "HO", At: at(2)}
+	evDied       = ag.PrisonerDiedInCustody{Prison: "MDI", MovementReasonCode: "DEC", At: at(2)}
+	evDiedClosed = ag.JourneyClosed{Reason: ag.CloseDied, At: at(2)}
 	evActionMDI  = []ag.Event{
 		ag.PathwayNeedIdentified{Pathway: ag.PathwayAccommodation, Description: "no fixed abode", At: at(1)},
 		ag.ActionAgreed{ActionID: "a1", Pathway: ag.PathwayAccommodation, Description: "housing referral", At: at(1)},
@@ -52,6 +56,9 @@ var scenarios = map[string]ag.Journey{
 	"departing MDI on transfer":           journey(evReceived, evDeparted),
 	"transferred to LEI":                  journey(evReceived, evDeparted, evArrived),
 	"in MDI, action owned by MDI":         journey(append([]ag.Event{evReceived}, evActionMDI...)...),
+	"at large from MDI":                   journey(evReceived, evArea, evAtLarge),
+	"moved from MDI to a secure hospital": journey(evReceived, evArea, evHospital),
+	"died in MDI":                         journey(evReceived, evArea, evDied, evDiedClosed),
 }
 
 var principals = map[string]Principal{
@@ -86,6 +93,11 @@ func TestCanReadJourney(t *testing.T) {
 		"departing MDI on transfer":           {"MDI", "inspector"},
 		"transferred to LEI":                  {"LEI", "inspector"},
 		"in MDI, action owned by MDI":         {"MDI", "inspector"},
+		// The prison a person left without a release stays accountable and
+		// keeps sight of the case; after a death, as the last prison.
+		"at large from MDI":                   {"MDI", "inspector"},
+		"moved from MDI to a secure hospital": {"MDI", "inspector"},
+		"died in MDI":                         {"MDI", "inspector"},
 	}
 	for sname, j := range scenarios {
 		want, ok := readers[sname]
@@ -151,6 +163,7 @@ func allCommands(prison string) []ag.Command {
 		ag.RecordMovement{Kind: ag.MovementCourtOut, Prison: prison, At: at(9)},
 		ag.RecordMovement{Kind: ag.MovementTransferIn, Prison: prison, At: at(9)},
 		ag.ReleasePrisoner{Kind: ag.ReleaseOnLicence, Prison: prison, At: at(9)},
+		ag.EndCustody{Kind: ag.EndUnlawfullyAtLarge, Prison: prison, At: at(9)},
 		ag.CompleteScreening{At: at(9)},
 		ag.DraftPlan{Summary: "s", At: at(9)},
 		ag.RevisePlan{Summary: "s", Reason: "r", At: at(9)},
@@ -192,7 +205,7 @@ func TestCanCommand(t *testing.T) {
 		// must be refused.
 		allowed []string
 	}
-	custody := []string{"RecordMovement COURT_OUT", "RecordMovement TRANSFER_IN", "ReleasePrisoner", "CompleteScreening",
+	custody := []string{"RecordMovement COURT_OUT", "RecordMovement TRANSFER_IN", "ReleasePrisoner", "EndCustody", "CompleteScreening",
 		"SetReleaseDates", "NoteSentenceRecalculation", "CorrectFact", "ReceivePrisoner"}
 	caseWork := []string{"DraftPlan", "RevisePlan", "IdentifyNeed", "ChangePathwayStatus", "AgreeAction", "AssignAction",
 		"CompleteAction", "RecordMetAtGate", "RecordSupervisionContact", "AssessRisk", "SetMAPPALevel", "RecordBreach",
@@ -200,6 +213,11 @@ func TestCanCommand(t *testing.T) {
 	responsibleOnly := []string{"RequestHandover", "RecallPrisoner", "CloseJourney"}
 	receiving := []string{"AcceptHandover", "RejectHandover"}
 	cat := func(lists ...[]string) []string { return slices.Concat(lists...) }
+	// Out of the prison estate (at large, in hospital), a person is received
+	// back, not transferred in.
+	notTransferIn := func(l []string) []string {
+		return slices.DeleteFunc(slices.Clone(l), func(n string) bool { return n == "RecordMovement TRANSFER_IN" })
+	}
 	rows := []row{
 		// Prisons.
 		{"never recorded", "MDI", []string{"ReceivePrisoner"}},
@@ -215,6 +233,11 @@ func TestCanCommand(t *testing.T) {
 		{"departing MDI on transfer", "LEI", []string{"RecordMovement TRANSFER_IN"}},
 		{"transferred to LEI", "MDI", nil},
 		{"transferred to LEI", "LEI", cat(custody, []string{"RequestHandover", "ChangeReleaseArea"})},
+		{"at large from MDI", "MDI", notTransferIn(cat(custody, []string{"RequestHandover", "ChangeReleaseArea"}))},
+		{"at large from MDI", "LEI", []string{"ReceivePrisoner"}},
+		{"moved from MDI to a secure hospital", "MDI", notTransferIn(cat(custody, []string{"RequestHandover", "ChangeReleaseArea"}))},
+		{"died in MDI", "MDI", []string{"ReceivePrisoner"}},
+		{"died in MDI", "C05", nil},
 		// Providers: before the handover is accepted, the receiving side
 		// may act on the case and decide the handover; after, it is
 		// responsible.

@@ -36,7 +36,8 @@ type commandRoute struct {
 var commandRoutes = []commandRoute{
 	{"/receptions", "ReceivePrisoner", "Record a reception into custody (prison staff)", func() commandBody { return &receptionBody{} }},
 	{"/movements", "RecordMovement", "Record a temporary absence, court or transfer movement", func() commandBody { return &movementBody{} }},
-	{"/releases", "ReleasePrisoner", "Record a release from custody", func() commandBody { return &releaseBody{} }},
+	{"/releases", "ReleasePrisoner", "Record a release into the community", func() commandBody { return &releaseBody{} }},
+	{"/custody-ends", "EndCustody", "Record that custody ended without a release: unlawfully at large, died in custody, or moved to a secure hospital or an immigration removal centre", func() commandBody { return &custodyEndBody{} }},
 	{"/screenings", "CompleteScreening", "Record Basic Custody Screening part 1", func() commandBody { return &atBody{name: "CompleteScreening"} }},
 	{"/plan", "DraftPlan", "Draft the resettlement plan (screening part 2)", func() commandBody { return &draftPlanBody{} }},
 	{"/plan/revisions", "RevisePlan", "Revise the resettlement plan", func() commandBody { return &revisePlanBody{} }},
@@ -67,7 +68,8 @@ var commandRoutes = []commandRoute{
 const (
 	receptionKinds = "REMAND, SENTENCE, RECALL, ADMISSION"
 	movementKinds  = "TEMPORARY_ABSENCE_OUT, TEMPORARY_ABSENCE_RETURN, COURT_OUT, COURT_RETURN, TRANSFER_OUT, TRANSFER_IN"
-	releaseKinds   = "ON_LICENCE, HDC, SENTENCE_END, TO_HOSPITAL, DISCHARGED"
+	releaseKinds   = "ON_LICENCE, HDC, ECSL, SENTENCE_END, TO_HOSPITAL, DISCHARGED"
+	custodyEnds    = "UNLAWFULLY_AT_LARGE, DIED, SECURE_HOSPITAL, IMMIGRATION_REMOVAL_CENTRE"
 	pathwayNames   = "ACCOMMODATION, ATTITUDES_THINKING_AND_BEHAVIOUR, CHILDREN_FAMILIES_AND_COMMUNITY, DRUGS_AND_ALCOHOL, EDUCATION_SKILLS_AND_WORK, FINANCE_AND_ID, HEALTH"
 	statusNames    = "NOT_STARTED, SUPPORT_REQUIRED, IN_PROGRESS, SUPPORT_NOT_REQUIRED, SUPPORT_DECLINED, DONE"
 	roshLevels     = "LOW, MEDIUM, HIGH, VERY_HIGH"
@@ -144,6 +146,20 @@ func (b *releaseBody) command(pathParams) (aggregates.Command, error) {
 	v.ident("prison", "prison", b.Prison, true)
 	at := v.time("at", b.At, true)
 	return aggregates.ReleasePrisoner{Kind: aggregates.ReleaseKind(b.Kind), Prison: b.Prison, At: at}, v.err()
+}
+
+type custodyEndBody struct {
+	Kind   string `json:"kind"`
+	Prison string `json:"prison"`
+	At     string `json:"at"`
+}
+
+func (b *custodyEndBody) command(pathParams) (aggregates.Command, error) {
+	var v validator
+	v.enum("kind", b.Kind, aggregates.CustodyEndKind(b.Kind).Valid(), custodyEnds)
+	v.ident("prison", "prison", b.Prison, true)
+	at := v.time("at", b.At, true)
+	return aggregates.EndCustody{Kind: aggregates.CustodyEndKind(b.Kind), Prison: b.Prison, At: at}, v.err()
 }
 
 type draftPlanBody struct {
