@@ -57,7 +57,9 @@ func NewCaseload(policy aggregates.Policy) *CaseloadProjection {
 func (*CaseloadProjection) Name() string { return CaseloadName }
 
 // Version implements Projection.
-func (*CaseloadProjection) Version() int { return 1 }
+// Version 2: rows carry two flag bytes (unlawfully at large, detained elsewhere,
+// release dates to confirm).
+func (*CaseloadProjection) Version() int { return 2 }
 
 // Apply implements Projection.
 func (c *CaseloadProjection) Apply(_ *bolt.Bucket, ev *Event) error {
@@ -229,16 +231,19 @@ const (
 	flagPlanDrafted
 	flagRecallPending
 	flagHandoverOpen
+	flagAtLarge
+	flagDetainedElsewhere
+	flagDatesToConfirm
 )
 
 const (
-	caseRowVersion = 1
-	caseHeaderLen  = 5 + 7*8
+	caseRowVersion = 2
+	caseHeaderLen  = 6 + 7*8
 )
 
 // storedCase is what the row keeps: inputs, not conclusions that depend on now.
 type storedCase struct {
-	flags        byte
+	flags        uint16
 	rosh         aggregates.RoSH
 	mappa        int
 	releaseDate  aggregates.Date
@@ -264,6 +269,13 @@ func caseRowFor(j *aggregates.Journey, p aggregates.Policy) storedCase {
 		s.flags |= flagInCustody
 	case aggregates.Released:
 		s.flags |= flagReleased
+	case aggregates.UnlawfullyAtLarge:
+		s.flags |= flagAtLarge
+	case aggregates.DetainedElsewhere:
+		s.flags |= flagDetainedElsewhere
+	}
+	if j.ReleaseDatesToConfirm {
+		s.flags |= flagDatesToConfirm
 	}
 	if j.Closed {
 		s.flags |= flagClosed
@@ -310,18 +322,20 @@ func daysDate(n int32) aggregates.Date {
 	return aggregates.DateOf(time.Unix(int64(n)*86400, 0).UTC())
 }
 
-// encode lays the row out as: version, relation, flags, RoSH rank, MAPPA level; seven
+// encode lays the row out as: version, relation, flags (two bytes, big-endian), RoSH rank, MAPPA level; seven
 // big-endian int64 (release date as days, then Unix nanoseconds of the screening, plan,
 // window, supervision and handover due times and of the release); then CRN, prison,
 // responsible, handover from and to as u8-length strings; then the count of open
 // action due dates and each as a big-endian int32 day number.
 func (s storedCase) encode(rel Relation) []byte {
 	w := make([]byte, caseHeaderLen, caseHeaderLen+40+4*len(s.actionDue))
-	w[0], w[1], w[2], w[3], w[4] = caseRowVersion, byte(rel), s.flags, roshRank(s.rosh), byte(s.mappa)
 	be := binary.BigEndian
-	be.PutUint64(w[5:], uint64(dateDays(s.releaseDate)))
+	w[0], w[1] = caseRowVersion, byte(rel)
+	be.PutUint16(w[2:], s.flags)
+	w[4], w[5] = roshRank(s.rosh), byte(s.mappa)
+	be.PutUint64(w[6:], uint64(dateDays(s.releaseDate)))
 	for i, t := range [...]time.Time{s.screeningDue, s.planDue, s.windowOpens, s.supervision, s.handoverDue, s.releasedAt} {
-		be.PutUint64(w[13+8*i:], uint64(timeNanos(t)))
+		be.PutUint64(w[14+8*i:], uint64(timeNanos(t)))
 	}
 	for _, str := range [...]string{s.crn, s.prison, string(s.responsible), string(s.from), string(s.to)} {
 		w = append(w, byte(len(str)))
@@ -354,6 +368,11 @@ const (
 	StagePreRelease Stage = "PRE_RELEASE_WINDOW"
 	StageReleased   Stage = "RELEASED"
 	StageClosed     Stage = "CLOSED"
+	// StageAtLarge: custody ended without a release; a recall is expected.
+	StageAtLarge Stage = "UNLAWFULLY_AT_LARGE"
+	// StageDetainedElsewhere: moved to a secure hospital or an immigration
+	// removal centre; detention continues there.
+	StageDetainedElsewhere Stage = "DETAINED_ELSEWHERE"
 )
 
 // Attention is a set of reasons a case needs someone to act.
@@ -379,10 +398,17 @@ const (
 	AttnSupervisionEnded
 	// AttnRecallPending: the licence was revoked and the reception is awaited.
 	AttnRecallPending
+	// AttnUnlawfullyAtLarge: custody ended without a release (absconded,
+	// escaped, failed to return); it clears when the person is received.
+	AttnUnlawfullyAtLarge
+	// AttnReleaseDatesToConfirm: NOMIS recalculated the sentence; the release
+	// dates must be confirmed (recorded again) by the prison.
+	AttnReleaseDatesToConfirm
 )
 
 var attentionNames = [...]string{"SCREENING_OVERDUE", "PLAN_OVERDUE", "HANDOVER_OPEN", "HANDOVER_OVERDUE",
-	"ACTIONS_OVERDUE", "NO_PLAN_IN_PRE_RELEASE_WINDOW", "RELEASE_DATE_PASSED", "SUPERVISION_ENDED", "RECALL_PENDING"}
+	"ACTIONS_OVERDUE", "NO_PLAN_IN_PRE_RELEASE_WINDOW", "RELEASE_DATE_PASSED", "SUPERVISION_ENDED", "RECALL_PENDING",
+	"UNLAWFULLY_AT_LARGE", "RELEASE_DATES_TO_CONFIRM"}
 
 // Has reports whether a includes x.
 func (a Attention) Has(x Attention) bool { return a&x != 0 }
@@ -532,15 +558,15 @@ func (q *caseQuery) decode(row *CaseRow, noms, v []byte) error {
 		return fmt.Errorf("%w: caseload row of %s", ErrCorruptRow, noms)
 	}
 	be := binary.BigEndian
-	row.Relation, row.MAPPA = Relation(v[1]), int(v[4])
-	flags := v[2]
-	if int(v[3]) < len(roshLevels) {
-		row.RoSH = roshLevels[v[3]]
+	row.Relation, row.MAPPA = Relation(v[1]), int(v[5])
+	flags := be.Uint16(v[2:])
+	if int(v[4]) < len(roshLevels) {
+		row.RoSH = roshLevels[v[4]]
 	}
-	releaseDays := int32(be.Uint64(v[5:]))
+	releaseDays := int32(be.Uint64(v[6:]))
 	var t [6]int64
 	for i := range t {
-		t[i] = int64(be.Uint64(v[13+8*i:]))
+		t[i] = int64(be.Uint64(v[14+8*i:]))
 	}
 	screeningDue, planDue, windowOpens, supervision, handoverDue, releasedAt := t[0], t[1], t[2], t[3], t[4], t[5]
 	rest := v[caseHeaderLen:]
@@ -571,6 +597,10 @@ func (q *caseQuery) decode(row *CaseRow, noms, v []byte) error {
 		row.Stage = StageClosed
 	case released:
 		row.Stage = StageReleased
+	case flags&flagAtLarge != 0:
+		row.Stage = StageAtLarge
+	case flags&flagDetainedElsewhere != 0:
+		row.Stage = StageDetainedElsewhere
 	case windowOpens != 0 && q.now >= windowOpens:
 		row.Stage = StagePreRelease
 	default:
@@ -617,6 +647,12 @@ func (q *caseQuery) decode(row *CaseRow, noms, v []byte) error {
 	}
 	if flags&flagRecallPending != 0 {
 		a |= AttnRecallPending
+	}
+	if flags&flagAtLarge != 0 {
+		a |= AttnUnlawfullyAtLarge
+	}
+	if flags&flagDatesToConfirm != 0 && (inCustody || flags&flagDetainedElsewhere != 0) {
+		a |= AttnReleaseDatesToConfirm
 	}
 	row.Attention = a
 	return nil
