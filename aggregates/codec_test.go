@@ -52,7 +52,7 @@ func oneOfEach() []Event {
 		PrisonerMovedToSecureHospital{Prison: "SWI", MovementReasonCode: "HO", Late: true, At: at},
 		PrisonerMovedToRemovalCentre{Prison: "SWI", MovementReasonCode: "DD", At: at},
 		PrisonNumberMerged{Into: "A1234BC", BookingID: "1", At: at},
-		PrisonNumberAbsorbed{From: "A1234BC", BookingID: "1", At: at},
+		PrisonNumberAbsorbed{NOMS: noms, From: "A1234BC", BookingID: "1", Carried: `{"movements":[]}`, At: at},
 	}
 }
 

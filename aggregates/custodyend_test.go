@@ -164,15 +164,62 @@ func TestMergedPrisonNumber(t *testing.T) {
 		{name: "merge redelivered", given: merged, when: MergePrisonNumber{Into: "A1111AA", At: h(2)}},
 		{name: "merged into another", given: merged, when: MergePrisonNumber{Into: "A2222AA", At: h(3)}, err: ErrAlreadyRecorded},
 		{name: "commands for a merged number are refused", given: merged, when: CompleteScreening{At: h(3)}, err: ErrMerged},
-		{name: "absorb", given: in, when: AbsorbPrisonNumber{From: "A2222BB", At: h(2)},
-			then: []Event{PrisonNumberAbsorbed{From: "A2222BB", At: h(2)}}},
-		{name: "absorb into a journey the ledger has not seen", when: AbsorbPrisonNumber{From: "A2222BB", At: h(2)},
-			then: []Event{PrisonNumberAbsorbed{From: "A2222BB", At: h(2)}}},
-		{name: "absorb redelivered", given: with(in, PrisonNumberAbsorbed{From: "A2222BB", At: h(2)}), when: AbsorbPrisonNumber{From: "A2222BB", At: h(2)}},
+		{name: "absorb", given: in, when: AbsorbPrisonNumber{NOMS: noms, From: "A2222BB", At: h(2)},
+			then: []Event{PrisonNumberAbsorbed{NOMS: noms, From: "A2222BB", At: h(2)}}},
+		{name: "absorb into a journey the ledger has not seen", when: AbsorbPrisonNumber{NOMS: noms, From: "A2222BB", At: h(2)},
+			then: []Event{PrisonNumberAbsorbed{NOMS: noms, From: "A2222BB", At: h(2)}}},
+		{name: "absorb redelivered", given: with(in, PrisonNumberAbsorbed{NOMS: noms, From: "A2222BB", At: h(2)}), when: AbsorbPrisonNumber{NOMS: noms, From: "A2222BB", At: h(2)}},
 	})
 	_, err := Decide(Rebuild(merged), CompleteScreening{At: h(3)}, now, pol)
 	var me *MergedError
 	if !errors.As(err, &me) || me.Into != "A1111AA" {
 		t.Fatalf("error %v does not name where the number went", err)
+	}
+}
+
+// A merge where the removed number holds the person's present custody: the
+// remaining journey takes it over, with both movement histories, so the
+// person is neither lost from custody nor recorded twice.
+func TestMergeAdoptsThePresent(t *testing.T) {
+	removed := Rebuild([]Event{received(t0), ReleaseAreaChanged{To: "C05", At: h(1)}, TemporaryAbsenceStarted{Prison: "MDI", At: h(2)}})
+	kept := Journey{}
+	evs, err := Decide(kept, AbsorbPrisonNumber{NOMS: "A1111AA", From: noms, Removed: removed, At: h(3)}, now, pol)
+	if err != nil || len(evs) != 1 {
+		t.Fatal(evs, err)
+	}
+	e := evs[0].(PrisonNumberAbsorbed)
+	if f, err := e.Facts(); err != nil || f.Adopted == nil || len(f.Movements) != 2 {
+		t.Fatalf("absorbed %+v %v", e, err)
+	}
+	// The event survives the store.
+	typ, data, err := Encode(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(typ, e.SchemaVersion(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := Rebuild([]Event{back})
+	if j.NOMS != "A1111AA" {
+		t.Fatalf("remaining journey is %q's", j.NOMS)
+	}
+	if j.Custody != InCustody || j.Prison != "MDI" || j.Away != AwayTemporaryAbsence || j.ReleaseArea != "C05" ||
+		len(j.Movements) != 2 || len(j.MergedFrom) != 1 || !j.FirstReceivedAt.Equal(t0) {
+		t.Fatalf("remaining journey %+v", j)
+	}
+	// A redelivered movement under the remaining number is recognised.
+	if evs, err := Decide(j, RecordMovement{Kind: MovementTemporaryAbsenceOut, Prison: "MDI", At: h(2)}, now, pol); err != nil || evs != nil {
+		t.Fatalf("redelivered movement: %v %v", evs, err)
+	}
+	if _, err := Decide(j, ReleasePrisoner{Kind: ReleaseOnLicence, At: h(10)}, now, pol); err != nil {
+		t.Fatalf("release after the merge: %v", err)
+	}
+	// The older record does not overwrite a newer one.
+	newer := Rebuild([]Event{PrisonerReceived{NOMS: "A1111AA", Kind: ReceptionRemand, Prison: "LEI", At: h(50)}})
+	evs, _ = Decide(newer, AbsorbPrisonNumber{NOMS: "A1111AA", From: noms, Removed: removed, At: h(51)}, now, pol)
+	after := Evolve(newer, evs[0])
+	if after.Prison != "LEI" || len(after.Movements) != 3 || !after.FirstReceivedAt.Equal(t0) {
+		t.Fatalf("newer record overwritten: %+v", after)
 	}
 }

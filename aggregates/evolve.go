@@ -1,9 +1,6 @@
 package aggregates
 
-import (
-	"slices"
-	"time"
-)
+import "time"
 
 // Evolve folds one event into the state and returns the new state; j is not
 // changed. It never fails: an event it does not know only bumps Version,
@@ -114,9 +111,7 @@ func apply(j *Journey, ev Event) {
 	case PrisonNumberMerged:
 		j.MergedInto = e.Into
 	case PrisonNumberAbsorbed:
-		if !slices.Contains(j.MergedFrom, e.From) {
-			j.MergedFrom = append(j.MergedFrom, e.From)
-		}
+		j.absorb(e)
 	case CustodyScreeningCompleted:
 		j.ScreenedAt = e.At
 	case ResettlementPlanDrafted:

@@ -1,6 +1,7 @@
 package aggregates
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -93,9 +94,16 @@ type MergePrisonNumber struct {
 
 // AbsorbPrisonNumber records, on the journey of the prison number that
 // remains after a merge, that the history of From is this person's too.
+// Removed is the journey of From as folded now (the caller loads it; a
+// zero Journey when nothing was recorded under From): Decide carries its
+// custody movements over as history, and its whole state when it is the more
+// recent of the two (see PrisonNumberAbsorbed).
 type AbsorbPrisonNumber struct {
+	// NOMS is the prison number that remains (this journey's).
+	NOMS      string
 	From      string
 	BookingID string
+	Removed   Journey
 	At        time.Time
 }
 
@@ -114,11 +122,39 @@ type PrisonNumberMerged struct {
 }
 
 // PrisonNumberAbsorbed: the history of prison number From (merged into this
-// one) belongs to this person.
+// one) belongs to this person. Carried holds what the merge carries over, an
+// AbsorbedFacts as JSON: one string keeps the payload flat, so that it reads
+// like every other event (fastdecode.go), and merges are rare. From's own
+// events stay in its stream, unaltered, and its hash chain with them.
 type PrisonNumberAbsorbed struct {
+	NOMS      string    `json:"nomsNumber"`
 	From      string    `json:"fromNomsNumber"`
 	BookingID string    `json:"bookingId,omitempty"`
+	Carried   string    `json:"carried,omitempty"`
 	At        time.Time `json:"occurredAt"`
+}
+
+// AbsorbedFacts is what a merge carries from the removed number's journey to
+// the remaining one. Movements are its custody movements, which join this
+// journey's movement history (so a movement delivered again under the
+// remaining number is recognised as recorded). Adopted, when present, is its
+// state at the merge, taken as this journey's present because it is the more
+// recent of the two (the remaining number had no custody, or older custody):
+// NOMIS keeps one booking history per person after a merge, and the ledger
+// must not lose who holds the person, where, or since when.
+type AbsorbedFacts struct {
+	Movements []Movement `json:"movements,omitempty"`
+	Adopted   *Journey   `json:"adopted,omitempty"`
+}
+
+// Facts decodes Carried.
+func (e PrisonNumberAbsorbed) Facts() (AbsorbedFacts, error) {
+	var f AbsorbedFacts
+	if e.Carried == "" {
+		return f, nil
+	}
+	err := json.Unmarshal([]byte(e.Carried), &f)
+	return f, err
 }
 
 // EventType implements Event.
@@ -179,6 +215,12 @@ func decideMerge(j Journey, c MergePrisonNumber, now time.Time, p Policy) ([]Eve
 }
 
 func decideAbsorb(j Journey, c AbsorbPrisonNumber, now time.Time, p Policy) ([]Event, error) {
+	if err := checkID("noms", c.NOMS); err != nil {
+		return nil, errorf(c, err)
+	}
+	if j.NOMS != "" && c.NOMS != j.NOMS {
+		return nil, errorf(c, invalid("NOMS", "command for %s sent to the journey of %s", c.NOMS, j.NOMS))
+	}
 	if err := checkID("noms", c.From); err != nil {
 		return nil, errorf(c, err)
 	}
@@ -191,11 +233,64 @@ func decideAbsorb(j Journey, c AbsorbPrisonNumber, now time.Time, p Policy) ([]E
 	if err != nil {
 		return nil, errorf(c, err)
 	}
-	if c.From == j.NOMS && j.NOMS != "" {
+	if c.From == c.NOMS {
 		return nil, errorf(c, invalid("From", "a prison number cannot absorb itself"))
 	}
 	if slices.Contains(j.MergedFrom, c.From) {
 		return nil, nil
 	}
-	return one(PrisonNumberAbsorbed{From: c.From, BookingID: c.BookingID, At: at})
+	if c.Removed.NOMS != "" && c.Removed.NOMS != c.From {
+		return nil, errorf(c, invalid("Removed", "the journey given is %s's, not %s's", c.Removed.NOMS, c.From))
+	}
+	facts := AbsorbedFacts{Movements: c.Removed.Movements}
+	if c.Removed.Custody != NotReceived && (j.Custody == NotReceived || c.Removed.LastMovementAt.After(j.LastMovementAt)) {
+		adopted := c.Removed.clone()
+		adopted.NOMS, adopted.Version, adopted.MergedInto, adopted.MergedFrom, adopted.Movements = "", 0, "", nil, nil
+		facts.Adopted = &adopted
+	}
+	ev := PrisonNumberAbsorbed{NOMS: c.NOMS, From: c.From, BookingID: c.BookingID, At: at}
+	if len(facts.Movements) > 0 || facts.Adopted != nil {
+		b, err := json.Marshal(facts)
+		if err != nil {
+			return nil, errorf(c, invalid("Removed", "cannot carry the journey over: %v", err))
+		}
+		ev.Carried = string(b)
+	}
+	return one(ev)
+}
+
+// absorb folds a PrisonNumberAbsorbed (see its documentation).
+func (j *Journey) absorb(e PrisonNumberAbsorbed) {
+	if slices.Contains(j.MergedFrom, e.From) {
+		return
+	}
+	// History cannot be refused: facts that do not decode carry nothing.
+	facts, _ := e.Facts()
+	keep := *j
+	if facts.Adopted != nil {
+		*j = facts.Adopted.clone()
+		j.Version, j.MergedInto = keep.Version, keep.MergedInto
+		if !keep.FirstReceivedAt.IsZero() && keep.FirstReceivedAt.Before(j.FirstReceivedAt) {
+			j.FirstReceivedAt = keep.FirstReceivedAt
+		}
+	}
+	j.NOMS = keep.NOMS
+	if j.NOMS == "" {
+		j.NOMS = e.NOMS
+	}
+	j.MergedFrom = append(slices.Clone(keep.MergedFrom), e.From)
+	// One movement history, in time order, each movement once.
+	moves := slices.Clone(keep.Movements)
+	for _, m := range facts.Movements {
+		if !slices.ContainsFunc(moves, func(x Movement) bool { return x.Type == m.Type && x.At.Equal(m.At) && x.Prison == m.Prison }) {
+			moves = append(moves, m)
+		}
+	}
+	slices.SortStableFunc(moves, func(a, b Movement) int { return a.At.Compare(b.At) })
+	j.Movements = moves
+	for _, m := range facts.Movements {
+		if m.Type == TypePrisonerReceived && (j.FirstReceivedAt.IsZero() || m.At.Before(j.FirstReceivedAt)) {
+			j.FirstReceivedAt = m.At
+		}
+	}
 }

@@ -342,7 +342,7 @@ func merge(keptField, goneField string, numbers func(AdditionalInformation) (kep
 		}
 		b := m.bookingID()
 		return []Step{
-			{NOMS: kept, Command: aggregates.AbsorbPrisonNumber{From: gone, BookingID: b, At: m.OccurredAt}},
+			{NOMS: kept, Command: aggregates.AbsorbPrisonNumber{NOMS: kept, From: gone, BookingID: b, At: m.OccurredAt}},
 			{NOMS: gone, Command: aggregates.MergePrisonNumber{Into: kept, BookingID: b, At: m.OccurredAt}},
 		}, nil
 	}

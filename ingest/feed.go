@@ -175,12 +175,21 @@ func (f *Feed) apply(ctx context.Context, r hmpps.Result) ([]CommandOutcome, int
 		meta := journeys.CommandMeta{UserID: FeedUser, Role: "system",
 			Source: aggregates.SourceHMPPSFeed, CorrelationID: corr, CausationID: r.IdempotencyKey,
 			IdempotencyKey: key, OccurredAt: r.OccurredAt}
-		noms := s.NOMS
-		res, err := f.Journeys.Handle(ctx, noms, s.Command, meta)
+		noms, cmd := s.NOMS, s.Command
+		if a, ok := cmd.(aggregates.AbsorbPrisonNumber); ok {
+			// The merge carries the removed number's journey over; the
+			// aggregate decides what of it (aggregates.PrisonNumberAbsorbed).
+			removed, _, err := f.Journeys.Load(ctx, a.From)
+			if err != nil {
+				return out, i, err
+			}
+			a.Removed, cmd = removed, a
+		}
+		res, err := f.Journeys.Handle(ctx, noms, cmd, meta)
 		var merged *aggregates.MergedError
 		if errors.As(err, &merged) && merged.Into != "" {
 			noms = merged.Into
-			res, err = f.Journeys.Handle(ctx, noms, retarget(s.Command, noms), meta)
+			res, err = f.Journeys.Handle(ctx, noms, retarget(cmd, noms), meta)
 		}
 		if err != nil {
 			return out, i, err

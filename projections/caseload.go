@@ -143,6 +143,10 @@ func relations(j *aggregates.Journey) []orgRel {
 		}
 		out = append(out, orgRel{o, r})
 	}
+	if j.MergedInto != "" {
+		// The person's case continues under the number it was merged into.
+		return nil
+	}
 	add(j.Responsible(), RelResponsible)
 	if h := j.OpenHandover(); h != nil {
 		add(h.From, RelHandingOver)

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -51,16 +53,44 @@ func (s *server) loadReadableFor(r *http.Request, p auth.Principal, noms, projec
 
 // loadReadable loads the journey of noms from the store and authorises p to
 // read it. A journey p may not read answers exactly like one that does not
-// exist (auth.ErrNotFound).
+// exist (auth.ErrNotFound). A prison number that was merged into another
+// resolves to the journey it was merged into, authorised as that one: it is
+// the same person's case (st.NOMS says which number answered).
 func (s *server) loadReadable(ctx context.Context, p auth.Principal, noms string) (eventlog.JourneyStream, error) {
 	st, err := s.cfg.Journeys.LoadStream(ctx, noms)
 	if err != nil {
 		return eventlog.JourneyStream{}, err
 	}
+	if into := st.Journey.MergedInto; into != "" {
+		if st, err = s.cfg.Journeys.LoadStream(ctx, into); err != nil {
+			return eventlog.JourneyStream{}, err
+		}
+	}
 	if err := auth.AuthorizeRead(p, st.Journey); err != nil {
 		return eventlog.JourneyStream{}, err
 	}
 	return st, nil
+}
+
+// personTrail is the audit trail of the person whose journey st is: its own
+// stream's entries and those of every prison number merged into it, in the
+// order the store recorded them.
+func (s *server) personTrail(st eventlog.JourneyStream) ([]projections.AuditEntry, error) {
+	entries, err := projections.Trail(s.cfg.Runner, st.NOMS)
+	if err != nil {
+		return nil, err
+	}
+	for _, from := range st.Journey.MergedFrom {
+		more, err := projections.Trail(s.cfg.Runner, from)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, more...)
+	}
+	if len(st.Journey.MergedFrom) > 0 {
+		slices.SortStableFunc(entries, func(a, b projections.AuditEntry) int { return cmp.Compare(a.Position, b.Position) })
+	}
+	return entries, nil
 }
 
 // minPosition reads Gateledger-Min-Position.
@@ -134,6 +164,7 @@ func (s *server) getJourney(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
+	noms = st.NOMS
 	if err := s.record(r.Context(), p, accessJourney, noms); err != nil {
 		return err
 	}
@@ -147,9 +178,11 @@ func (s *server) getPlan(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if err != nil {
 		return err
 	}
-	if _, err := s.loadReadableFor(r, p, noms, projections.PlansName); err != nil {
+	st, err := s.loadReadableFor(r, p, noms, projections.PlansName)
+	if err != nil {
 		return err
 	}
+	noms = st.NOMS
 	v, err := projections.Plan(s.cfg.Runner, noms, s.now(), s.cfg.Policy)
 	if err != nil {
 		return err
@@ -191,7 +224,8 @@ func (s *server) getTrail(w http.ResponseWriter, r *http.Request, p auth.Princip
 	if err != nil {
 		return err
 	}
-	entries, err := projections.Trail(s.cfg.Runner, noms)
+	noms = st.NOMS
+	entries, err := s.personTrail(st)
 	if err != nil {
 		return err
 	}
@@ -237,7 +271,8 @@ func (s *server) getTrailCSV(w http.ResponseWriter, r *http.Request, p auth.Prin
 	if err != nil {
 		return err
 	}
-	entries, err := projections.Trail(s.cfg.Runner, noms)
+	noms = st.NOMS
+	entries, err := s.personTrail(st)
 	if err != nil {
 		return err
 	}
