@@ -103,8 +103,11 @@ type AbsorbPrisonNumber struct {
 	NOMS      string
 	From      string
 	BookingID string
-	Removed   Journey
-	At        time.Time
+	// Removed is context the server loads, not something the sender says:
+	// it stays out of the command's encoding, so that a redelivery after the
+	// merge is recognised as the same command (journeys.CommandDigest).
+	Removed Journey `json:"-"`
+	At      time.Time
 }
 
 // CommandName implements Command.

@@ -183,7 +183,8 @@ func (f *Feed) apply(ctx context.Context, r hmpps.Result) ([]CommandOutcome, int
 			if err != nil {
 				return out, i, err
 			}
-			a.Removed, cmd = removed, a
+			a.Removed = removed
+			cmd = a
 		}
 		res, err := f.Journeys.Handle(ctx, noms, cmd, meta)
 		var merged *aggregates.MergedError
