@@ -15,6 +15,7 @@ func validBodies() map[string]map[string]any {
 		"ReceivePrisoner":           {"kind": "SENTENCE", "prison": "MDI", "at": at},
 		"RecordMovement":            {"kind": "COURT_OUT", "prison": "MDI", "at": at},
 		"ReleasePrisoner":           {"kind": "ON_LICENCE", "prison": "MDI", "at": at},
+		"EndCustody":                {"kind": "UNLAWFULLY_AT_LARGE", "prison": "MDI", "at": at},
 		"CompleteScreening":         {"at": at},
 		"DraftPlan":                 {"summary": "s", "at": at},
 		"RevisePlan":                {"summary": "s", "reason": "r", "at": at},
@@ -106,10 +107,10 @@ func TestEveryCommandRoute(t *testing.T) {
 	bodies := validBodies()
 	// Custody commands come from the prison; case work from the provider once
 	// it is responsible.
-	prison := map[string]bool{"ReceivePrisoner": true, "RecordMovement": true, "ReleasePrisoner": true, "CompleteScreening": true,
+	prison := map[string]bool{"ReceivePrisoner": true, "RecordMovement": true, "ReleasePrisoner": true, "EndCustody": true, "CompleteScreening": true,
 		"SetReleaseDates": true, "NoteSentenceRecalculation": true, "RequestHandover": true}
 	for _, c := range commandRoutes {
-		if !prison[c.Name] || c.Name == "ReceivePrisoner" || c.Name == "ReleasePrisoner" || c.Name == "RequestHandover" || c.Name == "RecordMovement" {
+		if !prison[c.Name] || c.Name == "ReceivePrisoner" || c.Name == "ReleasePrisoner" || c.Name == "EndCustody" || c.Name == "RequestHandover" || c.Name == "RecordMovement" {
 			continue
 		}
 		w.do(req{method: "POST", path: replacePath("/v1/journeys/" + noms + c.Path), as: "mdi", body: bodies[c.Name]}).ok(t, http.StatusCreated)
@@ -138,6 +139,16 @@ func TestEveryCommandRoute(t *testing.T) {
 		default:
 			t.Errorf("%s: %d %s", c.Name, a.status, a.body)
 		}
+	}
+	// The prison that holds the person records that custody ended without a
+	// release; nobody else may.
+	const other = "G7891HJ"
+	w.receive(other, "mdi", "MDI")
+	w.do(req{method: "POST", path: "/v1/journeys/" + other + "/custody-ends", as: "lei", body: bodies["EndCustody"]}).ok(t, http.StatusNotFound)
+	w.do(req{method: "POST", path: "/v1/journeys/" + other + "/custody-ends", as: "mdi", body: bodies["EndCustody"]}).ok(t, http.StatusCreated)
+	j := w.do(req{method: "GET", path: "/v1/journeys/" + other, as: "mdi"}).ok(t, http.StatusOK).json(t)["journey"].(map[string]any)
+	if j["custody"] != "UNLAWFULLY_AT_LARGE" {
+		t.Errorf("after EndCustody: %v", j["custody"])
 	}
 }
 
