@@ -118,6 +118,7 @@ type DeadLetterRedriveFailed struct {
 	// manual redrive.
 	Trigger     string    `json:"trigger"`
 	By          string    `json:"by,omitempty"`
+	ByName      string    `json:"byName,omitempty"`
 	AttemptedAt time.Time `json:"attemptedAt"`
 }
 
@@ -133,6 +134,7 @@ type DeadLetterResolved struct {
 	// before it existed: automatic); By the principal id of a manual redrive.
 	Trigger string `json:"trigger,omitempty"`
 	By      string `json:"by,omitempty"`
+	ByName  string `json:"byName,omitempty"`
 }
 
 // DeadLetterDiscarded records that a person decided a dead letter is never to
@@ -217,9 +219,10 @@ type DeadLetterStep struct {
 	// Type is the event type (TypeDeadLetter...).
 	Type string
 	At   time.Time
-	// By is the principal id of a person's step, "" for the ledger's own.
-	By     string
-	Detail string
+	// By is the principal id of a person's step, "" for the ledger's own;
+	// ByName the person's name, when known.
+	By, ByName string
+	Detail     string
 }
 
 // newDeadLetter builds the record of a message that failed. It does no I/O.
@@ -347,7 +350,7 @@ func foldDeadLetters(recs []eventlog.Recorded) ([]DeadLetter, error) {
 				l.Attempts++
 				l.LastSeen = e.AttemptedAt
 				l.Reason, l.Rule, l.Error = e.Reason, e.Rule, e.Error
-				l.Steps = append(l.Steps, DeadLetterStep{Type: rec.Type, At: e.AttemptedAt, By: e.By, Detail: e.Error})
+				l.Steps = append(l.Steps, DeadLetterStep{Type: rec.Type, At: e.AttemptedAt, By: e.By, ByName: e.ByName, Detail: e.Error})
 			}
 		case TypeDeadLetterResolved:
 			var e DeadLetterResolved
@@ -360,7 +363,7 @@ func foldDeadLetters(recs []eventlog.Recorded) ([]DeadLetter, error) {
 				if l.Trigger == "" {
 					l.Trigger = TriggerAutomatic
 				}
-				l.Steps = append(l.Steps, DeadLetterStep{Type: rec.Type, At: e.ResolvedAt, By: e.By,
+				l.Steps = append(l.Steps, DeadLetterStep{Type: rec.Type, At: e.ResolvedAt, By: e.By, ByName: e.ByName,
 					Detail: fmt.Sprintf("%d events recorded", e.Events)})
 			}
 		case TypeDeadLetterDiscarded:
@@ -371,7 +374,7 @@ func foldDeadLetters(recs []eventlog.Recorded) ([]DeadLetter, error) {
 			}
 			if l != nil && l.Open() {
 				l.State, l.DiscardedAt, l.DiscardedBy, l.DiscardedName, l.DiscardReason = StateDiscarded, e.DiscardedAt, e.By, e.ByName, e.Reason
-				l.Steps = append(l.Steps, DeadLetterStep{Type: rec.Type, At: e.DiscardedAt, By: e.By, Detail: e.Reason})
+				l.Steps = append(l.Steps, DeadLetterStep{Type: rec.Type, At: e.DiscardedAt, By: e.By, ByName: e.ByName, Detail: e.Reason})
 			}
 		}
 	}

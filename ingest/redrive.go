@@ -174,7 +174,7 @@ func (f *Feed) stillFails(ctx context.Context, l DeadLetter, cause error, by Act
 	}
 	at := f.now().UTC()
 	b, err := json.Marshal(DeadLetterRedriveFailed{DeadLetterID: l.ID.String(), Key: l.Key, Reason: reason, Rule: ruleOf(cause),
-		Error: cause.Error(), Trigger: trigger, By: by.ID, AttemptedAt: at})
+		Error: cause.Error(), Trigger: trigger, By: by.ID, ByName: by.Name, AttemptedAt: at})
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (f *Feed) stillFails(ctx context.Context, l DeadLetter, cause error, by Act
 // resolve appends a DeadLetterResolved for l unless it is no longer open.
 func (f *Feed) resolve(ctx context.Context, l DeadLetter, events int, by Actor, trigger string) error {
 	res := DeadLetterResolved{DeadLetterID: l.ID.String(), Key: l.Key, Resolution: "applied", Events: events, ResolvedAt: f.now().UTC(),
-		Trigger: trigger, By: by.ID}
+		Trigger: trigger, By: by.ID, ByName: by.Name}
 	data, err := json.Marshal(res)
 	if err != nil {
 		return err

@@ -72,7 +72,7 @@ var ruleWords = map[string][2]string{
 func Explain(d DeadLetter) (what, next string) {
 	switch d.Reason {
 	case ReasonMalformed:
-		return "The message is not a domain event the ledger can read (" + d.Error + ").",
+		return "The message is not a domain event the ledger can read.",
 			"Check the message with the sender. Discard it and say why if it can never be applied."
 	case ReasonUnmappable:
 		what = "The ledger does not know what this custody movement means, so it did not guess."

@@ -247,6 +247,7 @@ type deadLetterStepView struct {
 	Label  string    `json:"label"`
 	At     time.Time `json:"at"`
 	By     string    `json:"by,omitempty"`
+	ByName string    `json:"byName,omitempty"`
 	Detail string    `json:"detail,omitempty"`
 }
 
@@ -302,7 +303,7 @@ func deadLetterOf(d ingest.DeadLetter) deadLetterView {
 		ResolvedAt: d.ResolvedAt, Trigger: d.Trigger, ResolvedBy: d.ResolvedBy, DiscardedAt: d.DiscardedAt, DiscardedBy: d.DiscardedBy,
 		DiscardReason: d.DiscardReason, Steps: make([]deadLetterStepView, 0, len(d.Steps))}
 	for _, st := range d.Steps {
-		out.Steps = append(out.Steps, deadLetterStepView{Type: st.Type, Label: ingest.StepLabel(st.Type), At: st.At, By: st.By, Detail: st.Detail})
+		out.Steps = append(out.Steps, deadLetterStepView{Type: st.Type, Label: ingest.StepLabel(st.Type), At: st.At, By: st.By, ByName: st.ByName, Detail: st.Detail})
 	}
 	return out
 }
