@@ -340,4 +340,6 @@ const (
 	AccessVerifyAllJourneys = "verify all journeys"
 	AccessReadCaseload      = "read caseload"
 	AccessReadHandovers     = "read handovers"
+	AccessReadDeadLetters   = "read dead letters"
+	AccessReadDeadLetter    = "read dead letter"
 )

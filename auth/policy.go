@@ -26,9 +26,10 @@ import (
 //	inspector  every journey.
 //	feed       none: the feed only ingests, and the ingest path reads the
 //	           journey on the server's own authority to decide its commands.
-//	admin      none: operators manage tokens, not cases. An operator who
-//	           needs to look at a case is given an inspector token, so the
-//	           access is recorded as an inspection.
+//	admin      none: operators manage tokens and the dead-letter queue
+//	           (CanReadDeadLetters, CanWorkDeadLetters), not cases. An
+//	           operator who needs to look at a case is given an inspector
+//	           token, so the access is recorded as an inspection.
 //
 // A prison loses sight of a released person once the handover is accepted
 // (or the person is received elsewhere); a provider loses sight once a
@@ -210,6 +211,19 @@ func CanIngest(p Principal) bool { return p.Validate() == nil && p.Role == RoleF
 // CanManageTokens reports whether p may create, list and revoke built-in
 // tokens: admins only.
 func CanManageTokens(p Principal) bool { return p.Validate() == nil && p.Role == RoleAdmin }
+
+// CanReadDeadLetters reports whether p may read the dead-letter queue: the
+// HMPPS feed messages the ledger could not apply, each with the prison
+// number and the raw message. Admins, who work the queue, and inspectors,
+// who read everything; nobody else, since the messages name people of every
+// prison and provider.
+func CanReadDeadLetters(p Principal) bool {
+	return p.Validate() == nil && (p.Role == RoleAdmin || p.Role == RoleInspector)
+}
+
+// CanWorkDeadLetters reports whether p may redrive and discard dead letters:
+// admins only (inspectors write nothing).
+func CanWorkDeadLetters(p Principal) bool { return p.Validate() == nil && p.Role == RoleAdmin }
 
 // CanReadAccessLog reports whether p may read the access log: inspectors
 // only.

@@ -329,6 +329,12 @@ func TestRoleGates(t *testing.T) {
 		if got, want := CanReadAccessLog(p), valid && p.Role == RoleInspector; got != want {
 			t.Errorf("CanReadAccessLog(%s) = %v", pname, got)
 		}
+		if got, want := CanReadDeadLetters(p), valid && (p.Role == RoleAdmin || p.Role == RoleInspector); got != want {
+			t.Errorf("CanReadDeadLetters(%s) = %v", pname, got)
+		}
+		if got, want := CanWorkDeadLetters(p), valid && p.Role == RoleAdmin; got != want {
+			t.Errorf("CanWorkDeadLetters(%s) = %v", pname, got)
+		}
 	}
 }
 

@@ -1,4 +1,6 @@
-// Package ingest feeds HMPPS domain events (the custody feed) into journeys.
+// Package ingest feeds HMPPS domain events (the custody feed) into journeys,
+// and keeps the messages it cannot apply in a dead-letter queue that people
+// work.
 //
 // Feed.Ingest takes one message as delivered (an SNS envelope or a bare HMPPS
 // event), translates it with hmpps.Parse and runs its commands through the
@@ -9,23 +11,36 @@
 //   - Applied: its facts are recorded, or were already (a redelivery is
 //     answered from the idempotency key, a movement already recorded under
 //     another delivery is recognised by the aggregate), so a message delivered
-//     twice records its facts once.
+//     twice records its facts once; Outcome.AlreadyApplied says it recorded
+//     nothing new.
 //   - Ignored: an event type the ledger does not consume (or an SNS message
 //     that is not a notification). Acknowledge it.
 //   - Dead-lettered: the message cannot be applied — malformed, unmappable
-//     without guessing (release reason UNKNOWN), or refused by a rule of the
+//     without guessing (an unknown movement code), or refused by a rule of the
 //     journey (a release before its reception, a conflicting duplicate). It
 //     is appended to the dead-letter stream (DefaultDeadLetterStream) with the
 //     raw message, the reason, the error and the time; never dropped. The same
-//     message failing again while its dead letter is open is not recorded twice.
-//     Acknowledge it.
+//     message failing again while its dead letter is open is recorded as a
+//     DeadLetterSeenAgain of that letter (last seen, attempts), not as a
+//     second letter. Acknowledge it.
 //   - Error: the store failed or the journey kept changing (journeys.ErrConflict).
 //     Nothing is acknowledged; redeliver the message later.
 //
-// Feed.Redrive re-applies the open dead letters in hmpps.Order (by occurredAt),
-// and appends a DeadLetterResolved event for each one that now applies; dead
-// letters are never deleted. A release that arrived before its reception is so
-// applied once the reception is in.
+// # The dead-letter queue
+//
+// A dead letter is open until a redrive applies it (resolved) or a person
+// discards it with a reason (discarded); every step is an event of the
+// dead-letter stream, folded in one place (foldDeadLetters) for every reader.
+// Feed.ListDeadLetters lists the queue, filtered and paged; Feed.DeadLetter reads
+// one; Feed.Discard discards one.
+//
+// Feed.RedriveWith re-applies open dead letters in hmpps.Order (by
+// occurredAt), and appends a DeadLetterResolved for each one that now
+// applies. People ask for it (all, one person's, or one letter); the
+// Redriver asks for it by itself when a journey with open letters gains an
+// event, so that a release that arrived before its reception is applied once
+// the reception is in. Redrives are idempotent, so any number of ledger
+// instances may run them against one store.
 package ingest
 
 import (
@@ -78,6 +93,9 @@ type Outcome struct {
 	Err error
 	// DeadLetter locates the dead letter, for Disposition DeadLetter.
 	DeadLetter *DeadLetterRef
+	// AlreadyApplied: the message was applied and recorded nothing new (a
+	// redelivery, or facts the journey already held).
+	AlreadyApplied bool
 }
 
 // CommandOutcome is one command of a message as the command service answered.
@@ -153,8 +171,24 @@ func (f *Feed) Ingest(ctx context.Context, body []byte) (Outcome, error) {
 		return f.deadLetter(ctx, body, r, err, failed, out)
 	}
 	out.Disposition = hmpps.Apply
+	out.AlreadyApplied = alreadyApplied(cmds)
 	log.DebugContext(ctx, "HMPPS message applied", "commands", len(cmds))
 	return out, nil
+}
+
+// alreadyApplied reports whether commands that all succeeded recorded
+// nothing new: each was a redelivery (Duplicate) or already reflected in the
+// journey (no events).
+func alreadyApplied(cmds []CommandOutcome) bool {
+	if len(cmds) == 0 {
+		return false
+	}
+	for _, c := range cmds {
+		if !c.Duplicate && c.Events > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // CommandKey is the idempotency key of the i-th command of a message.

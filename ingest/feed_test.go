@@ -174,7 +174,7 @@ func TestSamplesEndToEnd(t *testing.T) {
 	}
 	// The conflicting recall sample is kept with its reason.
 	ls := deadLetters(t, f)
-	if len(ls) != 1 || ls[0].Rule != "conflicting-duplicate" || ls[0].Message != string(recall) || ls[0].Resolved || ls[0].NOMS != noms {
+	if len(ls) != 1 || ls[0].Rule != "conflicting-duplicate" || ls[0].Message != string(recall) || !ls[0].Open() || ls[0].NOMS != noms {
 		t.Fatalf("dead letters %+v", ls)
 	}
 }
@@ -254,7 +254,7 @@ func TestOutOfOrderAndRedrive(t *testing.T) {
 	}
 	// The dead letters are kept and marked resolved, never deleted.
 	ls := deadLetters(t, f)
-	if len(ls) != 4 || !ls[0].Resolved || !ls[1].Resolved || !ls[2].Resolved || !ls[3].Resolved {
+	if len(ls) != 4 || ls[0].State != ingest.StateResolved || ls[1].State != ingest.StateResolved || ls[2].State != ingest.StateResolved || ls[3].State != ingest.StateResolved {
 		t.Fatalf("dead letters %+v", ls)
 	}
 	// Redriving again does nothing; a late redelivery of the release is a duplicate.
@@ -289,7 +289,7 @@ func TestRedriveKeepsWhatStillFails(t *testing.T) {
 			t.Errorf("remaining %s: %v", it.Key, it.Err)
 		}
 	}
-	if ls := deadLetters(t, f); len(ls) != 2 || ls[0].Resolved || ls[1].Resolved {
+	if ls := deadLetters(t, f); len(ls) != 2 || !ls[0].Open() || !ls[1].Open() {
 		t.Fatalf("dead letters %+v", ls)
 	}
 }

@@ -11,6 +11,22 @@ import (
 // ErrNoMessages is ReadMessages' answer to input that holds no message at all.
 var ErrNoMessages = errors.New("no messages")
 
+// ErrNotMessages is ReadMessages' answer to well-formed JSON that is not
+// messages: a value that is not an object, or a JSON Schema (an object with
+// "$schema"), such as the published schemas beside sample messages. An
+// import skips such a file; JSON that cannot be read at all stays an error.
+var ErrNotMessages = errors.New("not feed messages")
+
+// isSchema reports whether a JSON object is a JSON Schema document.
+func isSchema(obj []byte) bool {
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(obj, &probe) != nil {
+		return false
+	}
+	_, ok := probe["$schema"]
+	return ok
+}
+
 // ReadMessages splits a file of HMPPS feed messages into the messages, each as its own
 // bytes for Feed.Ingest: one JSON object (an SNS envelope or a bare domain event), JSON
 // objects one after another (JSON Lines), or JSON arrays of them, in any mix. Anything
@@ -30,6 +46,9 @@ func ReadMessages(r io.Reader) ([][]byte, error) {
 		}
 		switch t := bytes.TrimLeft(v, " \t\r\n"); {
 		case len(t) > 0 && t[0] == '{':
+			if isSchema(t) {
+				return nil, fmt.Errorf("message %d: %w: a JSON Schema", n, ErrNotMessages)
+			}
 			out = append(out, bytes.Clone(t))
 		case len(t) > 0 && t[0] == '[':
 			var list []json.RawMessage
@@ -39,12 +58,12 @@ func ReadMessages(r io.Reader) ([][]byte, error) {
 			for i, m := range list {
 				m = bytes.TrimLeft(m, " \t\r\n")
 				if len(m) == 0 || m[0] != '{' {
-					return nil, fmt.Errorf("message %d, element %d: not a JSON object", n, i+1)
+					return nil, fmt.Errorf("message %d, element %d: %w: not a JSON object", n, i+1, ErrNotMessages)
 				}
 				out = append(out, bytes.Clone(m))
 			}
 		default:
-			return nil, fmt.Errorf("message %d: not a JSON object or array", n)
+			return nil, fmt.Errorf("message %d: %w: not a JSON object or array", n, ErrNotMessages)
 		}
 	}
 	if len(out) == 0 {

@@ -23,8 +23,9 @@ func TestReadMessages(t *testing.T) {
 		{name: "objects and arrays mixed", in: `{"n":1}[{"n":2}]{"n":3}`, want: []string{`{"n":1}`, `{"n":2}`, `{"n":3}`}},
 		{name: "empty", in: " \n", wantErr: "no messages"},
 		{name: "an empty array", in: "[]", wantErr: "no messages"},
-		{name: "a number", in: `{"n":1} 7`, wantErr: "message 2: not a JSON object or array"},
-		{name: "an array of strings", in: `[{"n":1},"x"]`, wantErr: "message 1, element 2: not a JSON object"},
+		{name: "a number", in: `{"n":1} 7`, wantErr: "message 2: not feed messages: not a JSON object or array"},
+		{name: "an array of strings", in: `[{"n":1},"x"]`, wantErr: "message 1, element 2: not feed messages: not a JSON object"},
+		{name: "a JSON Schema", in: `{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object"}`, wantErr: "not feed messages: a JSON Schema"},
 		{name: "cut short", in: `{"n":1}` + "\n" + `{"n":`, wantErr: "message 2:"},
 		{name: "not JSON", in: `eventType: a`, wantErr: "message 1:"},
 	}
@@ -37,6 +38,9 @@ func TestReadMessages(t *testing.T) {
 				}
 				if tt.wantErr == "no messages" && !errors.Is(err, ingest.ErrNoMessages) {
 					t.Fatalf("%v does not match ErrNoMessages", err)
+				}
+				if strings.Contains(tt.wantErr, "not feed messages") != errors.Is(err, ingest.ErrNotMessages) {
+					t.Fatalf("%v: ErrNotMessages is %v", err, errors.Is(err, ingest.ErrNotMessages))
 				}
 				return
 			}

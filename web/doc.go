@@ -27,6 +27,11 @@
 //	GET    /v1/outcomes                              payment-by-results cohorts (inspectors; providers their own)
 //	GET    /v1/access-log?from=&to=                  who read what (inspectors)
 //	POST   /v1/feeds/hmpps                           SNS envelope or bare HMPPS event (feed principal)
+//	GET    /v1/dead-letters?state=&noms=&reason=&limit=&cursor=   the dead-letter queue (admins, inspectors)
+//	GET    /v1/dead-letters/{id}                     one dead letter: message, reason, history
+//	POST   /v1/dead-letters/redrive                  redrive every open letter, or one person's (admins)
+//	POST   /v1/dead-letters/{id}/redrive             redrive one letter (admins)
+//	POST   /v1/dead-letters/{id}/discard             discard one letter with a reason (admins)
 //	GET    /v1/tokens, POST /v1/tokens, DELETE /v1/tokens/{id}   built-in tokens (admins)
 //	POST   /v1/journeys/{noms}/<command>             one route per command (commandRoutes):
 //	       receptions, movements, releases, screenings, plan, plan/revisions,
@@ -118,6 +123,7 @@
 //	method-not-allowed       405  with Allow
 //	rule-violation           409  the journey's rules refuse the command (rule: the aggregate's slug)
 //	concurrent-modification  409  the journey kept changing; retry (Retry-After)
+//	dead-letter-closed       409  the dead letter was applied or discarded already
 //	revision-mismatch        412  If-Match names another revision (currentRevision)
 //	payload-too-large        413  body over Config.MaxBodyBytes (1 MiB)
 //	unsupported-media-type   415  a command body that is not application/json

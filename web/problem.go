@@ -43,6 +43,7 @@ var (
 	ProblemMethodNotAllowed = ProblemKind{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed}
 	ProblemRuleViolation    = ProblemKind{"rule-violation", "The journey's rules refuse the command", http.StatusConflict}
 	ProblemConcurrent       = ProblemKind{"concurrent-modification", "The journey kept changing; try again", http.StatusConflict}
+	ProblemDeadLetterClosed = ProblemKind{"dead-letter-closed", "The dead letter is no longer open", http.StatusConflict}
 	ProblemRevisionMismatch = ProblemKind{"revision-mismatch", "The journey is not at the revision in If-Match", http.StatusPreconditionFailed}
 	ProblemTooLarge         = ProblemKind{"payload-too-large", "The request body is too large", http.StatusRequestEntityTooLarge}
 	ProblemMediaType        = ProblemKind{"unsupported-media-type", "The request body must be application/json", http.StatusUnsupportedMediaType}
@@ -56,7 +57,7 @@ var (
 // ProblemKinds lists every kind, for documentation and tests.
 func ProblemKinds() []ProblemKind {
 	return []ProblemKind{ProblemMalformedRequest, ProblemValidation, ProblemUnauthenticated, ProblemForbidden,
-		ProblemNotFound, ProblemMethodNotAllowed, ProblemRuleViolation, ProblemConcurrent, ProblemRevisionMismatch,
+		ProblemNotFound, ProblemMethodNotAllowed, ProblemRuleViolation, ProblemConcurrent, ProblemDeadLetterClosed, ProblemRevisionMismatch,
 		ProblemTooLarge, ProblemMediaType, ProblemKeyReused, ProblemRateLimited, ProblemInternal, ProblemUnavailable,
 		ProblemNotCaughtUp}
 }

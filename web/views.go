@@ -359,29 +359,33 @@ type feedCommandView struct {
 	Position       uint64 `json:"position"`
 }
 
-type deadLetterView struct {
+type deadLetterRefView struct {
 	Stream      string `json:"stream"`
 	EventID     string `json:"eventId"`
 	Revision    uint64 `json:"revision"`
 	AlreadyOpen bool   `json:"alreadyOpen"`
+	Attempts    int    `json:"attempts"`
 }
 
 type feedOutcomeView struct {
-	Disposition    string            `json:"disposition"`
-	EventType      string            `json:"eventType,omitempty"`
-	NOMS           string            `json:"noms,omitempty"`
-	MessageID      string            `json:"messageId,omitempty"`
-	IdempotencyKey string            `json:"idempotencyKey,omitempty"`
-	OccurredAt     time.Time         `json:"occurredAt,omitzero"`
-	Reason         string            `json:"reason,omitempty"`
-	Error          string            `json:"error,omitempty"`
-	Commands       []feedCommandView `json:"commands"`
-	DeadLetter     *deadLetterView   `json:"deadLetter,omitempty"`
+	Disposition    string             `json:"disposition"`
+	EventType      string             `json:"eventType,omitempty"`
+	NOMS           string             `json:"noms,omitempty"`
+	MessageID      string             `json:"messageId,omitempty"`
+	IdempotencyKey string             `json:"idempotencyKey,omitempty"`
+	OccurredAt     time.Time          `json:"occurredAt,omitzero"`
+	Reason         string             `json:"reason,omitempty"`
+	Error          string             `json:"error,omitempty"`
+	Commands       []feedCommandView  `json:"commands"`
+	DeadLetter     *deadLetterRefView `json:"deadLetter,omitempty"`
+	// AlreadyApplied: applied, and nothing new recorded (a redelivery).
+	AlreadyApplied bool `json:"alreadyApplied"`
 }
 
 func feedOutcomeOf(o ingest.Outcome) feedOutcomeView {
 	out := feedOutcomeView{Disposition: o.Disposition.String(), EventType: o.EventType, NOMS: o.NOMS, MessageID: o.MessageID,
-		IdempotencyKey: o.IdempotencyKey, OccurredAt: o.OccurredAt, Reason: o.Reason, Commands: make([]feedCommandView, 0, len(o.Commands))}
+		IdempotencyKey: o.IdempotencyKey, OccurredAt: o.OccurredAt, Reason: o.Reason, Commands: make([]feedCommandView, 0, len(o.Commands)),
+		AlreadyApplied: o.AlreadyApplied}
 	if o.Err != nil {
 		out.Error = o.Err.Error()
 	}
@@ -390,7 +394,8 @@ func feedOutcomeOf(o ingest.Outcome) feedOutcomeView {
 			Duplicate: c.Duplicate, Revision: c.Revision, Position: c.Position.Commit})
 	}
 	if d := o.DeadLetter; d != nil {
-		out.DeadLetter = &deadLetterView{Stream: d.Stream, EventID: d.EventID.String(), Revision: d.Revision, AlreadyOpen: d.AlreadyOpen}
+		out.DeadLetter = &deadLetterRefView{Stream: d.Stream, EventID: d.EventID.String(), Revision: d.Revision, AlreadyOpen: d.AlreadyOpen,
+			Attempts: d.Attempts}
 	}
 	return out
 }

@@ -98,6 +98,10 @@ type httpService struct {
 	addr   net.Addr
 	access *auth.AccessLog
 	done   chan error
+	// stopRedrive stops the dead-letter redriver; redriveDone is closed
+	// when it has.
+	stopRedrive context.CancelFunc
+	redriveDone chan struct{}
 }
 
 // startHTTP wires the API over the open store and runner and starts serving.
@@ -140,7 +144,8 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 	feed := live.New(live.Config{Client: store.Client, Auth: &liveAuthn, AllowedOrigins: origins, AccessLog: access,
 		Logger: log, Metrics: liveMetrics{metrics}})
 
-	h, err := web.New(web.Config{Store: store, Journeys: svc, Feed: &ingest.Feed{Journeys: svc, Logger: log}, Runner: runner,
+	ingestFeed := &ingest.Feed{Journeys: svc, Logger: log}
+	h, err := web.New(web.Config{Store: store, Journeys: svc, Feed: ingestFeed, Runner: runner,
 		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, RateLimit: limit})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
@@ -170,12 +175,20 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}
 	h, err = pages.New(pages.Config{API: h, Journeys: svc, Runner: runner, Policy: pol, Auth: authn, AccessLog: access,
-		Sessions: sessions, AllowedOrigins: origins, OIDC: oidcLogin, Logger: log, Inspector: insp})
+		Sessions: sessions, AllowedOrigins: origins, OIDC: oidcLogin, Logger: log, Inspector: insp, Feed: ingestFeed})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}
 	srv := web.NewServer(c.listen, h, log)
-	hs := &httpService{srv: srv, live: feed, addr: ln.Addr(), access: access, done: make(chan error, 1)}
+	// The dead-letter redriver: a person's waiting dead letters are offered
+	// again whenever their journey gains an event (a reception, above all).
+	redriveCtx, stopRedrive := context.WithCancel(context.WithoutCancel(ctx))
+	hs := &httpService{srv: srv, live: feed, addr: ln.Addr(), access: access, done: make(chan error, 1),
+		stopRedrive: stopRedrive, redriveDone: make(chan struct{})}
+	go func() {
+		defer close(hs.redriveDone)
+		_ = (&ingest.Redriver{Feed: ingestFeed, Logger: log}).Run(redriveCtx)
+	}()
 	go func() {
 		err := srv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -195,6 +208,13 @@ func (h *httpService) shutdown(ctx context.Context) error {
 	err := h.srv.Shutdown(ctx)
 	if err == nil {
 		err = <-h.done
+	}
+	// The redriver appends to the store: it stops before the store closes.
+	h.stopRedrive()
+	select {
+	case <-h.redriveDone:
+	case <-ctx.Done():
+		err = errors.Join(err, fmt.Errorf("the dead-letter redriver has not stopped: %w", ctx.Err()))
 	}
 	return errors.Join(liveErr, err, h.access.Close(ctx))
 }

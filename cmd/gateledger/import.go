@@ -47,7 +47,7 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if from == "" {
 		return errors.New("--from: name the file or directory of messages to import")
 	}
-	msgs, err := readImport(from)
+	msgs, err := readImport(from, stderr)
 	if err != nil {
 		return err
 	}
@@ -61,13 +61,14 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var sum importSummary
 	client := &http.Client{Timeout: time.Minute}
 	for i, m := range msgs {
-		disposition, err := deliver(ctx, client, endpoint, token, m)
+		ans, err := deliver(ctx, client, endpoint, token, m.body)
 		if err != nil {
 			bar.Finish()
 			fmt.Fprint(stdout, sum)
-			return fmt.Errorf("message %d of %d: %w (the messages before it were delivered; importing again is safe: the ledger records each message once)", i+1, len(msgs), err)
+			return fmt.Errorf("message %d of %d (%s): %w (the messages before it were delivered; importing again is safe: the ledger records each message once)", i+1, len(msgs), m.source, err)
 		}
-		sum.add(disposition)
+		sum.add(ans)
+		fmt.Fprintf(stdout, "%s: %s\n", m.source, ans)
 		bar.Update(float64(i+1), float64(i+1))
 	}
 	bar.Finish()
@@ -75,14 +76,51 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// importSummary counts what the ledger did with the messages.
-type importSummary struct{ applied, ignored, deadLettered int }
+// feedAnswer is what the feed endpoint answered about one message.
+type feedAnswer struct {
+	Disposition    string `json:"disposition"`
+	AlreadyApplied bool   `json:"alreadyApplied"`
+	EventType      string `json:"eventType"`
+	NOMS           string `json:"noms"`
+	Reason         string `json:"reason"`
+	Error          string `json:"error"`
+	DeadLetter     *struct {
+		AlreadyOpen bool `json:"alreadyOpen"`
+		Attempts    int  `json:"attempts"`
+	} `json:"deadLetter"`
+}
 
-func (s *importSummary) add(disposition string) {
-	switch disposition {
-	case "apply":
+// String says what happened to the message, in words.
+func (a feedAnswer) String() string {
+	who := ""
+	if a.NOMS != "" {
+		who = " (" + a.NOMS + ")"
+	}
+	switch {
+	case a.Disposition == "apply" && a.AlreadyApplied:
+		return "already applied" + who
+	case a.Disposition == "apply":
+		return "applied" + who
+	case a.Disposition == "ignore":
+		return "ignored: " + a.Error
+	}
+	s := "dead-lettered" + who + ": " + ingest.ReasonLabel(a.Reason) + ": " + a.Error
+	if d := a.DeadLetter; d != nil && d.AlreadyOpen {
+		s += fmt.Sprintf(" (already waiting in the dead-letter queue; %d attempts)", d.Attempts)
+	}
+	return s
+}
+
+// importSummary counts what the ledger did with the messages.
+type importSummary struct{ applied, already, ignored, deadLettered int }
+
+func (s *importSummary) add(a feedAnswer) {
+	switch {
+	case a.Disposition == "apply" && a.AlreadyApplied:
+		s.already++
+	case a.Disposition == "apply":
 		s.applied++
-	case "ignore":
+	case a.Disposition == "ignore":
 		s.ignored++
 	default:
 		s.deadLettered++
@@ -90,14 +128,39 @@ func (s *importSummary) add(disposition string) {
 }
 
 func (s importSummary) String() string {
-	return fmt.Sprintf("imported %d messages: %d applied, %d ignored, %d dead-lettered\n", s.applied+s.ignored+s.deadLettered, s.applied, s.ignored, s.deadLettered)
+	return fmt.Sprintf("imported %d messages: %d applied, %d already applied, %d ignored, %d dead-lettered\n",
+		s.applied+s.already+s.ignored+s.deadLettered, s.applied, s.already, s.ignored, s.deadLettered)
+}
+
+// importMsg is one message to deliver and where it came from, for people.
+type importMsg struct {
+	source string
+	body   []byte
 }
 
 // readImport reads every message from a file, a directory's *.json and *.jsonl files in
-// name order, or standard input ("-").
-func readImport(from string) ([][]byte, error) {
+// name order, or standard input ("-"). Files that are not messages are skipped with a
+// warning on warn: *.schema.json, and well-formed JSON that is not objects or is a JSON
+// Schema (ingest.ErrNotMessages). A file that cannot be read as JSON is an error, and
+// nothing is sent.
+func readImport(from string, warn io.Writer) ([]importMsg, error) {
+	label := func(name string, msgs [][]byte) []importMsg {
+		out := make([]importMsg, 0, len(msgs))
+		for i, m := range msgs {
+			src := name
+			if len(msgs) > 1 {
+				src = fmt.Sprintf("%s #%d", name, i+1)
+			}
+			out = append(out, importMsg{source: src, body: m})
+		}
+		return out
+	}
 	if from == "-" {
-		return ingest.ReadMessages(os.Stdin)
+		msgs, err := ingest.ReadMessages(os.Stdin)
+		if err != nil {
+			return nil, err
+		}
+		return label("stdin", msgs), nil
 	}
 	st, err := os.Stat(from)
 	if err != nil {
@@ -120,17 +183,28 @@ func readImport(from string) ([][]byte, error) {
 			return nil, fmt.Errorf("%s holds no *.json or *.jsonl files", from)
 		}
 	}
-	var all [][]byte
+	var all []importMsg
 	for _, name := range files {
+		if strings.HasSuffix(name, ".schema.json") {
+			fmt.Fprintf(warn, "skipping %s: a JSON Schema, not messages\n", name)
+			continue
+		}
 		b, err := os.ReadFile(name)
 		if err != nil {
 			return nil, err
 		}
 		msgs, err := ingest.ReadMessages(bytes.NewReader(b))
+		if errors.Is(err, ingest.ErrNotMessages) || errors.Is(err, ingest.ErrNoMessages) {
+			fmt.Fprintf(warn, "skipping %s: %v\n", name, err)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		all = append(all, msgs...)
+		all = append(all, label(filepath.Base(name), msgs)...)
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("%s: %w to import", from, ingest.ErrNoMessages)
 	}
 	return all, nil
 }
@@ -156,37 +230,35 @@ func feedSignIn(dataDir, signIns string) (string, error) {
 	return "", errors.New(signIns + " holds no feed sign-in; pass --token")
 }
 
-// deliver posts one message and returns the ledger's disposition of it, retrying what
-// the ledger asks to be retried.
-func deliver(ctx context.Context, client *http.Client, endpoint, token string, msg []byte) (string, error) {
+// deliver posts one message and returns the ledger's answer about it, retrying what the
+// ledger asks to be retried.
+func deliver(ctx context.Context, client *http.Client, endpoint, token string, msg []byte) (feedAnswer, error) {
 	for attempt := 1; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(msg))
 		if err != nil {
-			return "", err
+			return feedAnswer{}, err
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := client.Do(req)
 		if err != nil {
-			return "", err
+			return feedAnswer{}, err
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		_ = resp.Body.Close()
 		if err != nil {
-			return "", err
+			return feedAnswer{}, err
 		}
 		switch resp.StatusCode {
 		case http.StatusOK, http.StatusAccepted:
-			var out struct {
-				Disposition string `json:"disposition"`
-			}
+			var out feedAnswer
 			if err := json.Unmarshal(body, &out); err != nil || out.Disposition == "" {
-				return "", fmt.Errorf("the ledger answered %d without a disposition: %.200s", resp.StatusCode, body)
+				return feedAnswer{}, fmt.Errorf("the ledger answered %d without a disposition: %.200s", resp.StatusCode, body)
 			}
-			return out.Disposition, nil
+			return out, nil
 		case http.StatusServiceUnavailable, http.StatusTooManyRequests:
 			if attempt == importAttempts {
-				return "", fmt.Errorf("the ledger answered %d %d times: %.200s", resp.StatusCode, attempt, body)
+				return feedAnswer{}, fmt.Errorf("the ledger answered %d %d times: %.200s", resp.StatusCode, attempt, body)
 			}
 			wait := time.Second
 			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
@@ -195,10 +267,10 @@ func deliver(ctx context.Context, client *http.Client, endpoint, token string, m
 			select {
 			case <-time.After(wait):
 			case <-ctx.Done():
-				return "", ctx.Err()
+				return feedAnswer{}, ctx.Err()
 			}
 		default:
-			return "", fmt.Errorf("the ledger answered %d: %.300s", resp.StatusCode, body)
+			return feedAnswer{}, fmt.Errorf("the ledger answered %d: %.300s", resp.StatusCode, body)
 		}
 	}
 }

@@ -50,8 +50,13 @@ func TestImportDeliversFeedMessagesInOrder(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(msgs, "3-more.jsonl"), []byte(lines), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(msgs, "notes.txt"), []byte("not a message"), 0o600); err != nil {
-		t.Fatal(err)
+	// and beside them files that are not messages: a schema, and JSON that is not objects,
+	for name, body := range map[string]string{"notes.txt": "not a message",
+		"hmpps-domain-event.schema.json": `{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object"}`,
+		"4-counts.json":                  `[1, 2, 3]`} {
+		if err := os.WriteFile(filepath.Join(msgs, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	trail := func() int {
 		t.Helper()
@@ -83,9 +88,18 @@ func TestImportDeliversFeedMessagesInOrder(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("import: exit %d\n%s%s", code, out, errOut)
 	}
-	// then each was delivered, in order, and the ledger's answer is reported,
-	if want := "imported 4 messages: 2 applied, 1 ignored, 1 dead-lettered"; !strings.Contains(out, want) {
-		t.Fatalf("import said %q; want %q\n%s", out, want, errOut)
+	// then each was delivered, in order, and the ledger's answer is reported, message by
+	// message, the files that are not messages skipped with a warning,
+	for _, want := range []string{"imported 4 messages: 2 applied, 0 already applied, 1 ignored, 1 dead-lettered",
+		"1-intake.json: applied (A4092EA)", "3-more.jsonl #1: ignored: ", "3-more.jsonl #2: dead-lettered (A4092EA): The message could not be read: "} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("import said %q; want %q\n%s", out, want, errOut)
+		}
+	}
+	for _, want := range []string{"skipping " + filepath.Join(msgs, "hmpps-domain-event.schema.json"), "skipping " + filepath.Join(msgs, "4-counts.json")} {
+		if !strings.Contains(errOut, want) {
+			t.Fatalf("no warning %q:\n%s", want, errOut)
+		}
 	}
 	if !strings.Contains(errOut, "import 100.0%") {
 		t.Fatalf("no progress:\n%s", errOut)
@@ -95,9 +109,15 @@ func TestImportDeliversFeedMessagesInOrder(t *testing.T) {
 		t.Fatalf("the person's trail has %d events after a reception and a release", recorded)
 	}
 
-	// and importing the same messages again records nothing more.
+	// and importing the same messages again records nothing more, and says so.
 	if code, out, errOut = runCmd(t, "import", "--url", "http://"+httpAddr, "--token", feed, "--from", msgs); code != 0 {
 		t.Fatalf("second import: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"imported 4 messages: 0 applied, 2 already applied, 1 ignored, 1 dead-lettered",
+		"1-intake.json: already applied (A4092EA)", "(already waiting in the dead-letter queue; 2 attempts)"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("second import said %q; want %q", out, want)
+		}
 	}
 	if got := trail(); got != recorded {
 		t.Fatalf("after importing again the trail has %d events; it had %d", got, recorded)
@@ -139,5 +159,49 @@ func TestImportDeliversFeedMessagesInOrder(t *testing.T) {
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("a message from a file that could not be read was delivered (trail answered %d)", resp.StatusCode)
+	}
+
+	// A release that arrives before its reception waits in the dead-letter queue, and is
+	// applied by itself once the reception is imported.
+	early := t.TempDir()
+	write := func(name, body string) string {
+		path := filepath.Join(early, name)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	release := write("release.json", `{"eventType":"prison-offender-events.prisoner.released","occurredAt":"2025-01-02T10:00:00Z","additionalInformation":{"nomsNumber":"C3333CC","prisonId":"SWI","reason":"RELEASED","nomisMovementReasonCode":"NCS"}}`)
+	reception := write("reception.json", `{"eventType":"prison-offender-events.prisoner.received","occurredAt":"2025-01-01T10:00:00Z","additionalInformation":{"nomsNumber":"C3333CC","prisonId":"SWI","reason":"ADMISSION","nomisMovementReasonCode":"N"}}`)
+	if code, out, errOut := runCmd(t, "import", "--url", "http://"+httpAddr, "--token", feed, "--from", release); code != 0 ||
+		!strings.Contains(out, "dead-lettered (C3333CC): The person's record could not take it yet") {
+		t.Fatalf("release first: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCmd(t, "import", "--url", "http://"+httpAddr, "--token", feed, "--from", reception); code != 0 {
+		t.Fatalf("reception: exit %d\n%s%s", code, out, errOut)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+httpAddr+"/v1/dead-letters?noms=C3333CC&state=resolved", nil)
+		req.Header.Set("Authorization", "Bearer "+inspector)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct {
+			Total int `json:"total"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || err != nil {
+			t.Fatalf("dead letters: %d %v", resp.StatusCode, err)
+		}
+		if page.Total == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the release was not applied after its reception arrived")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -35,7 +35,8 @@
 // # Adding pages
 //
 // Each role's routes come from its own function (prisonRoutes,
-// providerRoutes, inspectorRoutes) in its own file; a route with a Nav label
+// providerRoutes, inspectorRoutes, deadLetterRoutes for admins and
+// inspectors) in its own file; a route with a Nav label
 // appears in that role's navigation, and the one marked Home is where "/"
 // sends the role. Templates are templates/<name>.html, each defining
 // "title" and "content" inside layout.html; render executes them with a

@@ -109,7 +109,8 @@ func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
 	}
 	origin := "http://" + ln.Addr().String()
 	feed := live.New(live.Config{Client: store.Client, Auth: &liveAuthn, AllowedOrigins: []string{origin}, AccessLog: access, Logger: log})
-	api, err := web.New(web.Config{Store: store, Journeys: svc, Feed: &ingest.Feed{Journeys: svc, Logger: log}, Runner: runner,
+	ingestFeed := &ingest.Feed{Journeys: svc, Logger: log}
+	api, err := web.New(web.Config{Store: store, Journeys: svc, Feed: ingestFeed, Runner: runner,
 		Policy: policy, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Logger: log,
 		RateLimit: web.RateLimit{PerSecond: -1}, WaitTimeout: 10 * time.Second})
 	if err != nil {
@@ -129,7 +130,8 @@ func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
 		t.Fatal(err)
 	}
 	h, err := New(Config{API: api, Journeys: svc, Runner: runner, Policy: policy, Auth: authn, AccessLog: access,
-		Sessions: sessions, AllowedOrigins: []string{origin}, OIDC: login, Logger: log, Inspector: insp, WaitTimeout: 10 * time.Second})
+		Sessions: sessions, AllowedOrigins: []string{origin}, OIDC: login, Logger: log, Inspector: insp, Feed: ingestFeed,
+		WaitTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -201,7 +201,7 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		fail("The sign-in could not be finished. Start again.", fmt.Errorf("nonce does not match: %v", err))
 		return
 	}
-	if !allows(route{Roles: pageRoles}, p.Role) {
+	if !s.hasPages(p.Role) {
 		fail("Your account is for the "+string(p.Role)+" role, which has no web pages.", nil)
 		return
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web/inspect"
@@ -57,6 +58,9 @@ type Config struct {
 	// Inspector builds the inspector's pages (package inspect); nil leaves
 	// them out.
 	Inspector *inspect.Inspector
+	// Feed holds the dead-letter queue (package ingest) that admins and
+	// inspectors read and admins work; nil leaves its pages out.
+	Feed *ingest.Feed
 	// WaitTimeout bounds a page's wait for the read models
 	// (DefaultWaitTimeout).
 	WaitTimeout time.Duration
@@ -128,7 +132,7 @@ func New(cfg Config) (http.Handler, error) {
 	if !assetsBuilt() {
 		s.log.Warn("pages: the front-end assets are not built, so pages render unstyled; run `make assets`")
 	}
-	s.routes = slices.Concat(s.baseRoutes(), s.oidcRoutes(), s.prisonRoutes(), s.providerRoutes(), s.inspectorRoutes())
+	s.routes = slices.Concat(s.baseRoutes(), s.oidcRoutes(), s.prisonRoutes(), s.providerRoutes(), s.inspectorRoutes(), s.deadLetterRoutes())
 	s.mux.Handle("GET /assets/", assetHandler())
 	for _, rt := range s.routes {
 		var h http.Handler

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/projections"
 )
 
@@ -61,6 +62,8 @@ var funcs = template.FuncMap{
 	"words":   words,
 	"join":    strings.Join,
 	"pathway": pathwayName,
+	// stepLabel names a step of a dead letter's history.
+	"stepLabel": ingest.StepLabel,
 	// attentionClass colours a reason for attention: red when something is
 	// overdue or past, orange otherwise.
 	"attentionClass": func(reason string) string {
