@@ -406,7 +406,9 @@ func (e *env) handoverJourney(noms string, s *handoverSteps, from, to int) {
 		func() {
 			s.requestToC05 = e.do(noms, "LEI", aggregates.ChangeReleaseArea{Area: "NPS-C", At: day(3, 10, 9)}).Position.Commit
 		},
-		func() { s.acceptC05 = e.do(noms, "NPS-C", aggregates.AcceptHandover{At: day(3, 12, 9)}).Position.Commit },
+		func() {
+			s.acceptC05 = e.do(noms, "NPS-C", aggregates.AcceptHandover{At: day(3, 12, 9)}).Position.Commit
+		},
 		func() {
 			e.do(noms, "LEI", aggregates.ReleasePrisoner{Kind: aggregates.ReleaseOnLicence, Prison: "LEI", At: day(7, 15, 9)})
 		},
