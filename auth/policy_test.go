@@ -40,27 +40,27 @@ var (
 func journey(evs ...ag.Event) ag.Journey { return ag.Rebuild(evs) }
 
 var scenarios = map[string]ag.Journey{
-	"never recorded":                      {},
-	"in MDI":                              journey(evReceived),
-	"in MDI, handover to NPS-C open":        journey(evReceived, evArea, evRequestC05),
-	"in MDI, held by NPS-C":                 journey(evReceived, evArea, evRequestC05, evAcceptC05),
-	"released by MDI, handover open":      journey(evReceived, evArea, evReleased, evRequestC05),
-	"released by MDI, no handover":        journey(evReceived, evReleased),
-	"released, held by NPS-C":               journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05),
-	"released, escalation to NPS-A open":    journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05, evRequestN02),
-	"released, held by NPS-A":               journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05, evRequestN02, evAcceptN02),
+	"never recorded":                          {},
+	"in MDI":                                  journey(evReceived),
+	"in MDI, handover to NPS-C open":          journey(evReceived, evArea, evRequestC05),
+	"in MDI, held by NPS-C":                   journey(evReceived, evArea, evRequestC05, evAcceptC05),
+	"released by MDI, handover open":          journey(evReceived, evArea, evReleased, evRequestC05),
+	"released by MDI, no handover":            journey(evReceived, evReleased),
+	"released, held by NPS-C":                 journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05),
+	"released, escalation to NPS-A open":      journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05, evRequestN02),
+	"released, held by NPS-A":                 journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05, evRequestN02, evAcceptN02),
 	"released, held by NPS-C, NPS-B rejected": journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05, evRequestC06, evRejectC06),
-	"departing MDI on transfer":           journey(evReceived, evDeparted),
-	"transferred to LEI":                  journey(evReceived, evDeparted, evArrived),
-	"in MDI, action owned by MDI":         journey(append([]ag.Event{evReceived}, evActionMDI...)...),
+	"departing MDI on transfer":               journey(evReceived, evDeparted),
+	"transferred to LEI":                      journey(evReceived, evDeparted, evArrived),
+	"in MDI, action owned by MDI":             journey(append([]ag.Event{evReceived}, evActionMDI...)...),
 }
 
 var principals = map[string]Principal{
 	"MDI":       {ID: "token:mdi", Role: RolePrison, Org: "MDI"},
 	"LEI":       {ID: "token:lei", Role: RolePrison, Org: "LEI"},
-	"NPS-C":       {ID: "token:npsc", Role: RoleProvider, Org: "NPS-C"},
-	"NPS-B":       {ID: "token:npsb", Role: RoleProvider, Org: "NPS-B"},
-	"NPS-A":       {ID: "token:npsa", Role: RoleProvider, Org: "NPS-A"},
+	"NPS-C":     {ID: "token:npsc", Role: RoleProvider, Org: "NPS-C"},
+	"NPS-B":     {ID: "token:npsb", Role: RoleProvider, Org: "NPS-B"},
+	"NPS-A":     {ID: "token:npsa", Role: RoleProvider, Org: "NPS-A"},
 	"NPS-D":     {ID: "token:npsd", Role: RoleProvider, Org: "NPS-D"},
 	"inspector": {ID: "token:hmip", Role: RoleInspector},
 	"feed":      {ID: "token:feed", Role: RoleFeed},
@@ -74,19 +74,19 @@ var principals = map[string]Principal{
 func TestCanReadJourney(t *testing.T) {
 	// Who reads each journey; everyone not listed is refused.
 	readers := map[string][]string{
-		"never recorded":                      {"inspector"},
-		"in MDI":                              {"MDI", "inspector"},
-		"in MDI, handover to NPS-C open":        {"MDI", "NPS-C", "inspector"},
-		"in MDI, held by NPS-C":                 {"MDI", "NPS-C", "inspector"},
-		"released by MDI, handover open":      {"MDI", "NPS-C", "inspector"},
-		"released by MDI, no handover":        {"MDI", "inspector"},
-		"released, held by NPS-C":               {"NPS-C", "inspector"},
-		"released, escalation to NPS-A open":    {"NPS-C", "NPS-A", "inspector"},
-		"released, held by NPS-A":               {"NPS-A", "inspector"},
+		"never recorded":                          {"inspector"},
+		"in MDI":                                  {"MDI", "inspector"},
+		"in MDI, handover to NPS-C open":          {"MDI", "NPS-C", "inspector"},
+		"in MDI, held by NPS-C":                   {"MDI", "NPS-C", "inspector"},
+		"released by MDI, handover open":          {"MDI", "NPS-C", "inspector"},
+		"released by MDI, no handover":            {"MDI", "inspector"},
+		"released, held by NPS-C":                 {"NPS-C", "inspector"},
+		"released, escalation to NPS-A open":      {"NPS-C", "NPS-A", "inspector"},
+		"released, held by NPS-A":                 {"NPS-A", "inspector"},
 		"released, held by NPS-C, NPS-B rejected": {"NPS-C", "inspector"},
-		"departing MDI on transfer":           {"MDI", "inspector"},
-		"transferred to LEI":                  {"LEI", "inspector"},
-		"in MDI, action owned by MDI":         {"MDI", "inspector"},
+		"departing MDI on transfer":               {"MDI", "inspector"},
+		"transferred to LEI":                      {"LEI", "inspector"},
+		"in MDI, action owned by MDI":             {"MDI", "inspector"},
 	}
 	for sname, j := range scenarios {
 		want, ok := readers[sname]
@@ -120,7 +120,7 @@ func TestOtherOrganisationsSeeNothing(t *testing.T) {
 		"in MDI, held by NPS-C":              {"MDI", "NPS-C"},
 		"released, escalation to NPS-A open": {"NPS-C", "NPS-A"},
 		"released, held by NPS-A":            {"NPS-A"},
-		"transferred to LEI":               {"LEI"},
+		"transferred to LEI":                 {"LEI"},
 	}
 	for sname, ps := range parties {
 		j := scenarios[sname]
