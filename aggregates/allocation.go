@@ -112,12 +112,13 @@ func DefaultAllocation() AllocationPolicy {
 	}
 }
 
-// ModelAt returns the model in force at t (by t's UTC date), and false before
-// the first model.
+// ModelAt returns the model in force at t (by t's UK date: a release at
+// 23:30 UTC on 25 June 2021 is on 26 June in the UK and falls under the
+// unified model), and false before the first model.
 func (p AllocationPolicy) ModelAt(t time.Time) (AllocationModel, bool) {
 	ms := append(AllocationPolicy(nil), p...)
 	sort.Slice(ms, func(i, j int) bool { return ms[i].EffectiveFrom.Before(ms[j].EffectiveFrom) })
-	d := DateOf(t.UTC())
+	d := DateOf(t)
 	var found AllocationModel
 	ok := false
 	for _, m := range ms {
@@ -129,11 +130,15 @@ func (p AllocationPolicy) ModelAt(t time.Time) (AllocationModel, bool) {
 }
 
 // Allocate is who the model makes responsible for a case with this release
-// area (a CPA code), RoSH level and MAPPA level (0 for none). It returns ""
-// when the release area is not known, because every answer depends on it.
+// area (a CPA code, or under the unified model also a region NPS-A..NPS-L),
+// RoSH level and MAPPA level (0 for none). It returns "" when the release
+// area is not known, because every answer depends on it.
 func (m AllocationModel) Allocate(area string, rosh RoSH, mappa int) Org {
 	c, ok := cpas[area]
 	if !ok {
+		if m.Kind == ModelUnified2021 {
+			return regionOfArea(area)
+		}
 		return ""
 	}
 	switch m.Kind {
@@ -158,10 +163,14 @@ func (p AllocationPolicy) Allocate(j Journey, at time.Time) Org {
 	return m.Allocate(j.ReleaseArea, j.RoSH, j.MAPPA)
 }
 
-// ResponsibleFor is the organisation accountable for the journey at time at:
-// the receiving side of the last handover accepted at or before at, or, if
-// none, the prison holding the person at that time (responsibility starts in
-// custody and moves only by a recorded handover, so it is never lost).
+// ResponsibleFor is the organisation accountable for the journey at time at,
+// the one answer the plan, the caseload, the authorisation policy and Decide
+// all use: the receiving side of the last handover accepted at or before at,
+// or, if none, the prison holding the person at that time (after a release,
+// the prison that released them, until a handover is accepted), carried
+// across probation unification by Successor. Responsibility starts in custody
+// and moves only by a recorded handover or by unification, so it is never
+// lost.
 func ResponsibleFor(j Journey, at time.Time) Org {
 	var org Org
 	for _, h := range j.Handovers {
@@ -169,19 +178,29 @@ func ResponsibleFor(j Journey, at time.Time) Org {
 			org = h.To
 		}
 	}
-	if org != "" {
-		return org
+	if org == "" {
+		if at.Before(j.LastMovementAt) {
+			org = Org(j.prisonAt(at))
+		} else {
+			// The present state describes every time from the last
+			// movement on; after a release the prison that released the
+			// person stays accountable until a handover is accepted.
+			org = Org(j.Prison)
+		}
 	}
-	return Org(j.prisonAt(at))
+	return Successor(org, j.ReleaseArea, DateOf(at))
 }
 
-// Responsible is the organisation accountable now.
-func (j Journey) Responsible() Org {
-	if j.Holder != "" {
-		return j.Holder
-	}
-	return Org(j.Prison)
-}
+// present stands for "now" in Responsible: the ledger runs after the last
+// change of organisations the registry knows (probation unification, 26 June
+// 2021), so the present answer does not depend on the clock, and read models
+// built from events alone (the caseload, the plans) agree with the
+// authorisation policy without one.
+var present = time.Date(9999, time.December, 31, 0, 0, 0, 0, time.UTC)
+
+// Responsible is the organisation accountable now: ResponsibleFor(j,
+// present).
+func (j Journey) Responsible() Org { return ResponsibleFor(j, present) }
 
 // HandoverNeeded reports the organisation the policy says should hold the
 // case at time at when that differs from the one that does and no handover is
@@ -192,7 +211,7 @@ func (j Journey) HandoverNeeded(p Policy, at time.Time) (Org, bool) {
 		return "", false
 	}
 	target := p.Allocation.Allocate(j, at)
-	if target == "" || target == j.Responsible() {
+	if target == "" || target == ResponsibleFor(j, at) {
 		return "", false
 	}
 	return target, true

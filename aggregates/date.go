@@ -14,9 +14,13 @@ type Date struct {
 	Day   int
 }
 
-// DateOf returns the civil date of t in t's location.
+// DateOf returns the UK calendar date (Europe/London, see UK) of the instant
+// t, whatever t's location: the one place where an instant becomes a date, so
+// that effective dates, cohorts, deadlines and "today" agree. Midnight UTC,
+// which Date.Time returns, always falls on the same date in the UK, so
+// DateOf(d.Time()) == d.
 func DateOf(t time.Time) Date {
-	y, m, d := t.Date()
+	y, m, d := t.In(UK).Date()
 	return Date{y, m, d}
 }
 
@@ -37,7 +41,8 @@ func ParseDate(s string) (Date, error) {
 // IsZero reports whether d is absent.
 func (d Date) IsZero() bool { return d == Date{} }
 
-// Time is midnight UTC at the start of d.
+// Time is midnight UTC at the start of d: an ordering key for dates, not the
+// instant the UK day begins (see StartOfDay).
 func (d Date) Time() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
 
 // AddDays returns d plus n days.

@@ -88,12 +88,17 @@ func Decide(j Journey, cmd Command, now time.Time, p Policy) ([]Event, error) {
 }
 
 // occurred normalises a command's occurredAt to UTC and checks it is given
-// and not in the future (beyond the policy's clock skew).
+// and plausible: not in the future (beyond the policy's clock skew) and not
+// before the policy's EarliestFact (by UK date). Every dated command passes
+// through it, so the range is checked in this one place.
 func occurred(at, now time.Time, p Policy) (time.Time, error) {
 	if at.IsZero() {
 		return time.Time{}, invalid("at", "occurredAt is required")
 	}
 	at = at.UTC()
+	if d := DateOf(at); !p.EarliestFact.IsZero() && d.Before(p.EarliestFact) {
+		return time.Time{}, rule("plausible-dates", ErrImplausibleDate, "at", "%s is before %s, the earliest date the ledger records", d, p.EarliestFact)
+	}
 	if at.After(now.Add(p.ClockSkew)) {
 		return time.Time{}, rule("no-future-facts", ErrFutureDate, "at", "%s is after now %s", at.Format(time.RFC3339), now.Format(time.RFC3339))
 	}

@@ -68,6 +68,16 @@ var (
 	ErrAlreadyRecorded = errors.New("already recorded")
 	// ErrSupervisionActive: closing for end of supervision before it ends.
 	ErrSupervisionActive = errors.New("supervision period has not ended")
+	// ErrUnknownOrganisation: an organisation or release area that does not
+	// exist on the (UK) date of the command.
+	ErrUnknownOrganisation = errors.New("organisation does not exist on that date")
+	// ErrWrongOrganisation: an organisation of a kind that cannot take the
+	// case at this stage (a prison that does not hold the person, a prison
+	// after release).
+	ErrWrongOrganisation = errors.New("organisation cannot take the case")
+	// ErrImplausibleDate: a fact dated before the earliest date the ledger
+	// records (Policy.EarliestFact).
+	ErrImplausibleDate = errors.New("date outside the plausible range")
 	// ErrUnknownCommand: a command type Decide does not know.
 	ErrUnknownCommand = errors.New("unknown command")
 )

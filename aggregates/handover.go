@@ -19,7 +19,7 @@ func autoHandover(after Journey, reason string, at time.Time, p Policy) (Event, 
 		return nil, false
 	}
 	target := p.Allocation.Allocate(after, at)
-	current := after.Responsible()
+	current := ResponsibleFor(after, at)
 	if target == "" || target == current {
 		return nil, false
 	}
@@ -75,11 +75,11 @@ func decideMAPPA(j Journey, c SetMAPPALevel, now time.Time, p Policy) ([]Event, 
 }
 
 func decideReleaseArea(j Journey, c ChangeReleaseArea, now time.Time, p Policy) ([]Event, error) {
-	if err := checkID("providerCode", c.Area); err != nil {
-		return nil, errorf(c, err)
-	}
 	at, err := occurred(c.At, now, p)
 	if err != nil {
+		return nil, errorf(c, err)
+	}
+	if err := checkReleaseArea(c.Area, at); err != nil {
 		return nil, errorf(c, err)
 	}
 	if err := requireOpen(j); err != nil {
@@ -113,7 +113,10 @@ func decideRequestHandover(j Journey, c RequestHandover, now time.Time, p Policy
 	if h := j.OpenHandover(); h != nil {
 		return nil, errorf(c, rule("one-open-handover", ErrHandoverOpen, "", "handover %d from %s to %s is open", h.Seq, h.From, h.To))
 	}
-	from := j.Responsible()
+	if err := checkHolder("To", j, c.To, at); err != nil {
+		return nil, errorf(c, err)
+	}
+	from := ResponsibleFor(j, at)
 	if c.To == from {
 		return nil, errorf(c, invalid("To", "%s is already responsible", c.To))
 	}
@@ -140,6 +143,12 @@ func decideAcceptHandover(j Journey, c AcceptHandover, now time.Time, p Policy) 
 		return nil, errorf(c, rule("decide-open-handover", ErrNoOpenHandover, "", "nothing to accept"))
 	}
 	if err := notBefore("At", at, h.RequestedAt, "the request"); err != nil {
+		return nil, errorf(c, err)
+	}
+	// A handover requested before probation unification to a CRC or NPS
+	// division cannot be accepted after it: the receiver no longer exists,
+	// and the case is already its successor region's (see Successor).
+	if err := checkExists("To", h.To, at); err != nil {
 		return nil, errorf(c, err)
 	}
 	return one(HandoverAccepted{Seq: h.Seq, To: h.To, At: at})

@@ -32,8 +32,13 @@ func TestAllocationModels(t *testing.T) {
 		{tr2019, "C10", RoSHLow, 1, "N03"},
 		{tr2019, "C05", "", 0, "C05"},
 		{tr2019, "", RoSHLow, 0, ""},
-		{time.Date(2021, 6, 25, 23, 59, 0, 0, time.UTC), "C05", RoSHLow, 0, "C05"},
+		// Effective dates are UK dates: 22:59 UTC on 25 June 2021 is 23:59
+		// BST on 25 June, 23:30 UTC is 00:30 on 26 June.
+		{time.Date(2021, 6, 25, 22, 59, 0, 0, time.UTC), "C05", RoSHLow, 0, "C05"},
+		{time.Date(2021, 6, 25, 23, 30, 0, 0, time.UTC), "C05", RoSHLow, 0, "NPS-C"},
 		{time.Date(2021, 6, 26, 0, 0, 0, 0, time.UTC), "C05", RoSHLow, 0, "NPS-C"},
+		{tr2022, "NPS-D", RoSHLow, 0, "NPS-D"},
+		{tr2019, "NPS-D", RoSHLow, 0, ""},
 		{tr2022, "C05", RoSHVeryHigh, 3, "NPS-C"},
 		{tr2022, "C07", RoSHLow, 0, "NPS-L"},
 		{tr2022, "C21", RoSHLow, 0, "NPS-K"},
@@ -115,9 +120,9 @@ func TestHandovers(t *testing.T) {
 	})
 }
 
-// A case held by a CRC before 26 June 2021 moves to the NPS region on the
-// first escalation after it; in the unified model an escalation changes
-// nothing because the region already holds every case.
+// A case held by a CRC before 26 June 2021 is the NPS region's from that
+// date without a recorded handover (Successor); in the unified model an
+// escalation changes nothing because the region already holds every case.
 func TestHandoversAcrossThe2021Change(t *testing.T) {
 	heldByCRC := []Event{recv(tr2019), ReleaseAreaChanged{To: "C05", At: tr2019},
 		HandoverRequested{Seq: 1, From: "MDI", To: "C05", Reason: "r", Due: due(tr2019), At: tr2019},
@@ -126,9 +131,11 @@ func TestHandoversAcrossThe2021Change(t *testing.T) {
 		HandoverAccepted{Seq: 2, To: "NPS-C", At: tr2022})
 	after := tr2022.Add(24 * time.Hour)
 	runGWT(t, []gwt{
-		{name: "escalation after the change goes to the region", given: heldByCRC, when: AssessRisk{Level: RoSHHigh, At: after},
-			then: []Event{RiskAssessed{Level: RoSHHigh, Previous: RoSHLow, At: after},
-				HandoverRequested{Seq: 2, From: "C05", To: "NPS-C", Reason: HandoverReasonRiskEscalation, Due: due(after), At: after}}},
+		{name: "escalation after the change: the region already holds the CRC's case", given: heldByCRC, when: AssessRisk{Level: RoSHHigh, At: after},
+			then: []Event{RiskAssessed{Level: RoSHHigh, Previous: RoSHLow, At: after}}},
+		{name: "area change after the change moves the CRC's case from its region", given: heldByCRC, when: ChangeReleaseArea{Area: "C10", At: after},
+			then: []Event{ReleaseAreaChanged{From: "C05", To: "C10", At: after},
+				HandoverRequested{Seq: 2, From: "NPS-C", To: "NPS-D", Reason: HandoverReasonReleaseArea, Due: due(after), At: after}}},
 		{name: "escalation when the region holds the case", given: heldByRegion, when: AssessRisk{Level: RoSHHigh, At: after},
 			then: []Event{RiskAssessed{Level: RoSHHigh, Previous: RoSHLow, At: after}}},
 		{name: "area change moves region to region", given: heldByRegion, when: ChangeReleaseArea{Area: "C10", At: after},
@@ -142,8 +149,11 @@ func TestHandoversAcrossThe2021Change(t *testing.T) {
 	if got := ResponsibleFor(j, tr2019.Add(time.Minute)); got != "C05" {
 		t.Errorf("2019: %q", got)
 	}
-	if got := ResponsibleFor(j, tr2022.Add(-time.Minute)); got != "C05" {
-		t.Errorf("just before the handover: %q", got)
+	if got := ResponsibleFor(j, time.Date(2021, 6, 25, 22, 59, 0, 0, time.UTC)); got != "C05" {
+		t.Errorf("last minute of 25 June 2021 in the UK: %q", got)
+	}
+	if got := ResponsibleFor(j, time.Date(2021, 6, 25, 23, 0, 0, 0, time.UTC)); got != "NPS-C" {
+		t.Errorf("first minute of 26 June 2021 in the UK: %q", got)
 	}
 	if got := ResponsibleFor(j, after); got != "NPS-C" {
 		t.Errorf("2022: %q", got)
@@ -155,8 +165,11 @@ func TestHandoversAcrossThe2021Change(t *testing.T) {
 	if len(j.Handovers) != 2 || j.Handovers[0].Status != HandoverStatusAccepted {
 		t.Errorf("history %+v", j.Handovers)
 	}
-	if org, need := Rebuild(heldByCRC).HandoverNeeded(pol, after); !need || org != "NPS-C" {
-		t.Errorf("HandoverNeeded = %q %v", org, need)
+	if org, need := Rebuild(heldByCRC).HandoverNeeded(pol, after); need {
+		t.Errorf("HandoverNeeded = %q %v; the region holds the case by unification", org, need)
+	}
+	if got := Rebuild(heldByCRC).Responsible(); got != "NPS-C" {
+		t.Errorf("a CRC's case now: %q", got)
 	}
 }
 
@@ -170,9 +183,10 @@ func TestCanSee(t *testing.T) {
 		}
 	}
 	j = Rebuild(with(base, HandoverAccepted{Seq: 1, To: "C05", At: tr2019}, released(tr2019.Add(time.Hour))))
-	for org, want := range map[string]bool{"MDI": false, "C05": true, "N02": false} {
+	// Today the CRC is gone and its case is its region's (Successor).
+	for org, want := range map[string]bool{"MDI": false, "C05": false, "NPS-C": true, "N02": false} {
 		if got := j.CanSee(org); got != want {
-			t.Errorf("released, held by CRC: CanSee(%q) = %v", org, got)
+			t.Errorf("released, held by CRC until 2021: CanSee(%q) = %v", org, got)
 		}
 	}
 	j = Rebuild(with(base, HandoverRejected{Seq: 1, Reason: "no", At: tr2019}))

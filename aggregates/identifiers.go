@@ -8,19 +8,20 @@ import (
 
 // Identifier formats from domain.md. Package-level regexps are immutable.
 var (
-	nomsPattern       = regexp.MustCompile(`^[A-Z][0-9]{4}[A-Z]{2}$`)
-	crnPattern        = regexp.MustCompile(`^[A-Z][0-9]{6}$`)
-	pncPattern        = regexp.MustCompile(`^([0-9]{2}|[0-9]{4})/[0-9]+[A-Z]$`)
-	prisonPattern     = regexp.MustCompile(`^[A-Z]{3}$`)
-	bookingPattern    = regexp.MustCompile(`^[0-9]{1,18}$`)
-	providerPattern   = regexp.MustCompile(`^C(0[1-9]|1[0-9]|2[01])$`)
-	divisionPattern   = regexp.MustCompile(`^N0[1-7]$`)
-	regionPattern     = regexp.MustCompile(`^[A-L]$`)
-	regionOrgPattern  = regexp.MustCompile(`^NPS-[A-L]$`)
-	uuidPattern       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	actionIDPattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	streamPrefix      = "journey-"
-	identifierFormats = map[string]*regexp.Regexp{
+	nomsPattern        = regexp.MustCompile(`^[A-Z][0-9]{4}[A-Z]{2}$`)
+	crnPattern         = regexp.MustCompile(`^[A-Z][0-9]{6}$`)
+	pncPattern         = regexp.MustCompile(`^([0-9]{2}|[0-9]{4})/[0-9]+[A-Z]$`)
+	prisonPattern      = regexp.MustCompile(`^[A-Z]{3}$`)
+	bookingPattern     = regexp.MustCompile(`^[0-9]{1,18}$`)
+	providerPattern    = regexp.MustCompile(`^C(0[1-9]|1[0-9]|2[01])$`)
+	divisionPattern    = regexp.MustCompile(`^N0[1-7]$`)
+	regionPattern      = regexp.MustCompile(`^[A-L]$`)
+	regionOrgPattern   = regexp.MustCompile(`^NPS-[A-L]$`)
+	releaseAreaPattern = regexp.MustCompile(`^(C(0[1-9]|1[0-9]|2[01])|NPS-[A-L])$`)
+	uuidPattern        = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	actionIDPattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	streamPrefix       = "journey-"
+	identifierFormats  = map[string]*regexp.Regexp{
 		"noms":            nomsPattern,
 		"crn":             crnPattern,
 		"pnc":             pncPattern,
@@ -29,6 +30,7 @@ var (
 		"providerCode":    providerPattern,
 		"npsDivision":     divisionPattern,
 		"npsRegion":       regionPattern,
+		"releaseArea":     releaseAreaPattern,
 		"correctsEventId": uuidPattern,
 		"actionId":        actionIDPattern,
 	}

@@ -155,6 +155,9 @@ func decideAssignAction(j Journey, c AssignAction, now time.Time, p Policy) ([]E
 	if a.Owner == c.Owner {
 		return nil, nil
 	}
+	if err := checkHolder("Owner", j, c.Owner, at); err != nil {
+		return nil, errorf(c, err)
+	}
 	return one(ActionAssigned{ActionID: c.ActionID, Owner: c.Owner, At: at})
 }
 

@@ -40,6 +40,12 @@ type Policy struct {
 	// ClockSkew is how far in the future of now an occurredAt may be before
 	// it is refused as a future date: feed clocks and ours differ.
 	ClockSkew time.Duration
+	// EarliestFact is the first UK date a fact may be dated: Gateledger
+	// records journeys under the organisations of 1 June 2014 onwards (the
+	// NPS/CRC split), so an earlier date is a typing or feed error (a
+	// reception "in 1901"), refused with rule "plausible-dates". The zero Date
+	// turns the check off. The other end of the range is now plus ClockSkew.
+	EarliestFact Date
 	// Calendar decides working days.
 	Calendar WorkingDays
 	// Allocation decides who should be responsible at a given date.
@@ -61,6 +67,7 @@ func DefaultPolicy(cal WorkingDays) Policy {
 		ReoffenceMonths:      12,
 		ConvictionWaitMonths: 6,
 		ClockSkew:            5 * time.Minute,
+		EarliestFact:         NewDate(2014, time.June, 1),
 		Calendar:             cal,
 		Allocation:           DefaultAllocation(),
 	}

@@ -2,18 +2,39 @@ package aggregates
 
 import (
 	"time"
-	_ "time/tzdata" // Europe/London without reading the host's zone files: the package stays pure
+	// The zone rules of Europe/London are compiled into the binary so that
+	// the date of an instant is the same on every machine, with or without
+	// an operating-system zoneinfo database (containers often have none).
+	_ "time/tzdata"
 )
 
-// london is the zone every date rule and message of the domain uses.
-var london = mustLondon()
+// UK is the Europe/London zone: every date rule of the ledger (effective
+// dates of organisations and allocation models, cohort quarters, deadlines
+// counted in days, "today") uses the UK calendar date of an instant, because
+// that is the date the people and documents involved use. A release at 23:30
+// UTC on 25 June 2021 happened on 26 June 2021.
+//
+// It is loaded once, when the package is initialised, from the embedded
+// database if the machine has none; Decide and Evolve never load anything.
+// The embedded rules are those of the Go release the binary was built with;
+// the UK rules for every date the ledger accepts (from 1 June 2014) are
+// settled in every published version.
+var UK = mustLoadUK()
 
-func mustLondon() *time.Location {
+func mustLoadUK() *time.Location {
 	loc, err := time.LoadLocation("Europe/London")
 	if err != nil {
-		panic("aggregates: Europe/London missing from the embedded zone database: " + err.Error())
+		// Unreachable with time/tzdata linked in; a ledger that cannot tell
+		// UK dates must not start.
+		panic("aggregates: Europe/London: " + err.Error())
 	}
 	return loc
+}
+
+// StartOfDay is the instant the UK day d begins (midnight in London, which is
+// 23:00 UTC the evening before during British Summer Time).
+func (d Date) StartOfDay() time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, UK).UTC()
 }
 
 // ukTime formats an instant for people, in UK local time, as GOV.UK writes
@@ -22,6 +43,10 @@ func ukTime(t time.Time) string {
 	if t.IsZero() {
 		return "an unknown time"
 	}
-	l := t.In(london)
-	return l.Format("2 January 2006, 3:04") + map[bool]string{true: "pm", false: "am"}[l.Hour() >= 12]
+	l := t.In(UK)
+	suffix := "am"
+	if l.Hour() >= 12 {
+		suffix = "pm"
+	}
+	return l.Format("2 January 2006, 3:04") + suffix
 }

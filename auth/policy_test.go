@@ -16,16 +16,17 @@ var t0 = time.Date(2024, time.March, 4, 9, 0, 0, 0, time.UTC)
 func at(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
 
 // Journeys in the states the rules distinguish. The person is received into
-// MDI; the release area is C05 (West Yorkshire), whose NPS division is N02.
+// MDI in 2024, after probation unification, so the organisations are NPS regions:
+// the release area is NPS-C (Yorkshire and the Humber); NPS-A and NPS-B are other regions.
 var (
 	evReceived   = ag.PrisonerReceived{NOMS: "A1234BC", Kind: ag.ReceptionSentence, Prison: "MDI", At: at(0)}
-	evArea       = ag.ReleaseAreaChanged{To: "C05", At: at(1)}
-	evRequestC05 = ag.HandoverRequested{Seq: 1, From: "MDI", To: "C05", Reason: ag.HandoverReasonRelease, Due: at(100), At: at(3)}
-	evAcceptC05  = ag.HandoverAccepted{Seq: 1, To: "C05", At: at(4)}
+	evArea       = ag.ReleaseAreaChanged{To: "NPS-C", At: at(1)}
+	evRequestC05 = ag.HandoverRequested{Seq: 1, From: "MDI", To: "NPS-C", Reason: ag.HandoverReasonRelease, Due: at(100), At: at(3)}
+	evAcceptC05  = ag.HandoverAccepted{Seq: 1, To: "NPS-C", At: at(4)}
 	evReleased   = ag.PrisonerReleased{Kind: ag.ReleaseOnLicence, Prison: "MDI", At: at(2)}
-	evRequestN02 = ag.HandoverRequested{Seq: 2, From: "C05", To: "N02", Reason: ag.HandoverReasonRiskEscalation, Due: at(100), At: at(5)}
-	evAcceptN02  = ag.HandoverAccepted{Seq: 2, To: "N02", At: at(6)}
-	evRequestC06 = ag.HandoverRequested{Seq: 2, From: "C05", To: "C06", Reason: "moved to Liverpool", Due: at(100), At: at(5)}
+	evRequestN02 = ag.HandoverRequested{Seq: 2, From: "NPS-C", To: "NPS-A", Reason: ag.HandoverReasonRiskEscalation, Due: at(100), At: at(5)}
+	evAcceptN02  = ag.HandoverAccepted{Seq: 2, To: "NPS-A", At: at(6)}
+	evRequestC06 = ag.HandoverRequested{Seq: 2, From: "NPS-C", To: "NPS-B", Reason: "moved to Liverpool", Due: at(100), At: at(5)}
 	evRejectC06  = ag.HandoverRejected{Seq: 2, Reason: "not our area", At: at(6)}
 	evDeparted   = ag.TransferDeparted{Prison: "MDI", At: at(1)}
 	evArrived    = ag.PrisonerTransferred{FromPrison: "MDI", ToPrison: "LEI", At: at(2)}
@@ -43,31 +44,31 @@ var (
 func journey(evs ...ag.Event) ag.Journey { return ag.Rebuild(evs) }
 
 var scenarios = map[string]ag.Journey{
-	"never recorded":                      {},
-	"in MDI":                              journey(evReceived),
-	"in MDI, handover to C05 open":        journey(evReceived, evArea, evRequestC05),
-	"in MDI, held by C05":                 journey(evReceived, evArea, evRequestC05, evAcceptC05),
-	"released by MDI, handover open":      journey(evReceived, evArea, evReleased, evRequestC05),
-	"released by MDI, no handover":        journey(evReceived, evReleased),
-	"released, held by C05":               journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05),
-	"released, escalation to N02 open":    journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05, evRequestN02),
-	"released, held by N02":               journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05, evRequestN02, evAcceptN02),
-	"released, held by C05, C06 rejected": journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05, evRequestC06, evRejectC06),
-	"departing MDI on transfer":           journey(evReceived, evDeparted),
-	"transferred to LEI":                  journey(evReceived, evDeparted, evArrived),
-	"in MDI, action owned by MDI":         journey(append([]ag.Event{evReceived}, evActionMDI...)...),
-	"at large from MDI":                   journey(evReceived, evArea, evAtLarge),
-	"moved from MDI to a secure hospital": journey(evReceived, evArea, evHospital),
-	"died in MDI":                         journey(evReceived, evArea, evDied, evDiedClosed),
+	"never recorded":                          {},
+	"in MDI":                                  journey(evReceived),
+	"in MDI, handover to NPS-C open":          journey(evReceived, evArea, evRequestC05),
+	"in MDI, held by NPS-C":                   journey(evReceived, evArea, evRequestC05, evAcceptC05),
+	"released by MDI, handover open":          journey(evReceived, evArea, evReleased, evRequestC05),
+	"released by MDI, no handover":            journey(evReceived, evReleased),
+	"released, held by NPS-C":                 journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05),
+	"released, escalation to NPS-A open":      journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05, evRequestN02),
+	"released, held by NPS-A":                 journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05, evRequestN02, evAcceptN02),
+	"released, held by NPS-C, NPS-B rejected": journey(evReceived, evArea, evReleased, evRequestC05, evAcceptC05, evRequestC06, evRejectC06),
+	"departing MDI on transfer":               journey(evReceived, evDeparted),
+	"transferred to LEI":                      journey(evReceived, evDeparted, evArrived),
+	"in MDI, action owned by MDI":             journey(append([]ag.Event{evReceived}, evActionMDI...)...),
+	"at large from MDI":                       journey(evReceived, evArea, evAtLarge),
+	"moved from MDI to a secure hospital":     journey(evReceived, evArea, evHospital),
+	"died in MDI":                             journey(evReceived, evArea, evDied, evDiedClosed),
 }
 
 var principals = map[string]Principal{
 	"MDI":       {ID: "token:mdi", Role: RolePrison, Org: "MDI"},
 	"LEI":       {ID: "token:lei", Role: RolePrison, Org: "LEI"},
-	"C05":       {ID: "token:c05", Role: RoleProvider, Org: "C05"},
-	"C06":       {ID: "token:c06", Role: RoleProvider, Org: "C06"},
-	"N02":       {ID: "token:n02", Role: RoleProvider, Org: "N02"},
 	"NPS-C":     {ID: "token:npsc", Role: RoleProvider, Org: "NPS-C"},
+	"NPS-B":     {ID: "token:npsb", Role: RoleProvider, Org: "NPS-B"},
+	"NPS-A":     {ID: "token:npsa", Role: RoleProvider, Org: "NPS-A"},
+	"NPS-D":     {ID: "token:npsd", Role: RoleProvider, Org: "NPS-D"},
 	"inspector": {ID: "token:hmip", Role: RoleInspector},
 	"feed":      {ID: "token:feed", Role: RoleFeed},
 	"admin":     {ID: "token:ops", Role: RoleAdmin},
@@ -80,19 +81,19 @@ var principals = map[string]Principal{
 func TestCanReadJourney(t *testing.T) {
 	// Who reads each journey; everyone not listed is refused.
 	readers := map[string][]string{
-		"never recorded":                      {"inspector"},
-		"in MDI":                              {"MDI", "inspector"},
-		"in MDI, handover to C05 open":        {"MDI", "C05", "inspector"},
-		"in MDI, held by C05":                 {"MDI", "C05", "inspector"},
-		"released by MDI, handover open":      {"MDI", "C05", "inspector"},
-		"released by MDI, no handover":        {"MDI", "inspector"},
-		"released, held by C05":               {"C05", "inspector"},
-		"released, escalation to N02 open":    {"C05", "N02", "inspector"},
-		"released, held by N02":               {"N02", "inspector"},
-		"released, held by C05, C06 rejected": {"C05", "inspector"},
-		"departing MDI on transfer":           {"MDI", "inspector"},
-		"transferred to LEI":                  {"LEI", "inspector"},
-		"in MDI, action owned by MDI":         {"MDI", "inspector"},
+		"never recorded":                          {"inspector"},
+		"in MDI":                                  {"MDI", "inspector"},
+		"in MDI, handover to NPS-C open":          {"MDI", "NPS-C", "inspector"},
+		"in MDI, held by NPS-C":                   {"MDI", "NPS-C", "inspector"},
+		"released by MDI, handover open":          {"MDI", "NPS-C", "inspector"},
+		"released by MDI, no handover":            {"MDI", "inspector"},
+		"released, held by NPS-C":                 {"NPS-C", "inspector"},
+		"released, escalation to NPS-A open":      {"NPS-C", "NPS-A", "inspector"},
+		"released, held by NPS-A":                 {"NPS-A", "inspector"},
+		"released, held by NPS-C, NPS-B rejected": {"NPS-C", "inspector"},
+		"departing MDI on transfer":               {"MDI", "inspector"},
+		"transferred to LEI":                      {"LEI", "inspector"},
+		"in MDI, action owned by MDI":             {"MDI", "inspector"},
 		// The prison a person left without a release stays accountable and
 		// keeps sight of the case; after a death, as the last prison.
 		"at large from MDI":                   {"MDI", "inspector"},
@@ -128,14 +129,14 @@ func TestCanReadJourney(t *testing.T) {
 // every command, with the answer a missing case gets.
 func TestOtherOrganisationsSeeNothing(t *testing.T) {
 	parties := map[string][]string{
-		"in MDI, held by C05":              {"MDI", "C05"},
-		"released, escalation to N02 open": {"C05", "N02"},
-		"released, held by N02":            {"N02"},
-		"transferred to LEI":               {"LEI"},
+		"in MDI, held by NPS-C":              {"MDI", "NPS-C"},
+		"released, escalation to NPS-A open": {"NPS-C", "NPS-A"},
+		"released, held by NPS-A":            {"NPS-A"},
+		"transferred to LEI":                 {"LEI"},
 	}
 	for sname, ps := range parties {
 		j := scenarios[sname]
-		for _, org := range []string{"MDI", "LEI", "C05", "C06", "N02", "NPS-C"} {
+		for _, org := range []string{"MDI", "LEI", "NPS-C", "NPS-B", "NPS-A", "NPS-D"} {
 			if slices.Contains(ps, org) {
 				continue
 			}
@@ -170,12 +171,12 @@ func allCommands(prison string) []ag.Command {
 		ag.IdentifyNeed{Pathway: ag.PathwayHealth, Description: "d", At: at(9)},
 		ag.ChangePathwayStatus{Pathway: ag.PathwayHealth, Status: ag.StatusNotStarted, At: at(9)},
 		ag.AgreeAction{ActionID: "a2", Pathway: ag.PathwayHealth, Description: "d", At: at(9)},
-		ag.AssignAction{ActionID: "a1", Owner: "C05", At: at(9)},
+		ag.AssignAction{ActionID: "a1", Owner: "NPS-C", At: at(9)},
 		ag.CompleteAction{ActionID: "a1", Outcome: "done", At: at(9)},
 		ag.SetReleaseDates{At: at(9)},
 		ag.NoteSentenceRecalculation{BookingID: "1", CalculationID: "2", At: at(9)},
 		ag.RecordMetAtGate{By: "mentor", At: at(9)},
-		ag.RecordSupervisionContact{By: "C05", Kind: "visit", At: at(9)},
+		ag.RecordSupervisionContact{By: "NPS-C", Kind: "visit", At: at(9)},
 		ag.AssessRisk{Level: "HIGH", At: at(9)},
 		ag.SetMAPPALevel{Level: 1, At: at(9)},
 		ag.RecordBreach{Description: "d", At: at(9)},
@@ -184,10 +185,10 @@ func allCommands(prison string) []ag.Command {
 		ag.LinkCRN{CRN: "X123456", At: at(9)},
 		ag.CorrectFact{Reason: "r", At: at(9)},
 		ag.CloseJourney{At: at(9)},
-		ag.RequestHandover{To: "C06", Reason: "r", At: at(9)},
+		ag.RequestHandover{To: "NPS-B", Reason: "r", At: at(9)},
 		ag.AcceptHandover{At: at(9)},
 		ag.RejectHandover{Reason: "r", At: at(9)},
-		ag.ChangeReleaseArea{Area: "C06", At: at(9)},
+		ag.ChangeReleaseArea{Area: "NPS-B", At: at(9)},
 	}
 }
 
@@ -223,12 +224,12 @@ func TestCanCommand(t *testing.T) {
 		{"never recorded", "MDI", []string{"ReceivePrisoner"}},
 		{"in MDI", "MDI", cat(custody, []string{"RequestHandover", "ChangeReleaseArea"})},
 		{"in MDI", "LEI", nil},
-		{"in MDI, handover to C05 open", "MDI", cat(custody, []string{"ChangeReleaseArea", "RequestHandover"})},
-		{"in MDI, held by C05", "MDI", custody},
+		{"in MDI, handover to NPS-C open", "MDI", cat(custody, []string{"ChangeReleaseArea", "RequestHandover"})},
+		{"in MDI, held by NPS-C", "MDI", custody},
 		{"in MDI, action owned by MDI", "MDI", cat(custody, []string{"RequestHandover", "ChangeReleaseArea", "CompleteAction"})},
 		{"released by MDI, handover open", "MDI", []string{"ReceivePrisoner"}},
-		{"released, held by C05", "MDI", []string{"ReceivePrisoner"}},
-		{"released, held by C05", "LEI", []string{"ReceivePrisoner"}},
+		{"released, held by NPS-C", "MDI", []string{"ReceivePrisoner"}},
+		{"released, held by NPS-C", "LEI", []string{"ReceivePrisoner"}},
 		{"departing MDI on transfer", "MDI", cat(custody, []string{"RequestHandover", "ChangeReleaseArea"})},
 		{"departing MDI on transfer", "LEI", []string{"RecordMovement TRANSFER_IN"}},
 		{"transferred to LEI", "MDI", nil},
@@ -241,20 +242,20 @@ func TestCanCommand(t *testing.T) {
 		// Providers: before the handover is accepted, the receiving side
 		// may act on the case and decide the handover; after, it is
 		// responsible.
-		{"in MDI", "C05", nil},
-		{"in MDI, handover to C05 open", "C05", cat(caseWork, receiving)},
-		{"in MDI, held by C05", "C05", cat(caseWork, responsibleOnly)},
-		{"released by MDI, handover open", "C05", cat(caseWork, receiving)},
-		{"released, held by C05", "C05", cat(caseWork, responsibleOnly)},
-		{"released, held by C05", "C06", nil},
-		{"released, escalation to N02 open", "C05", cat(caseWork, responsibleOnly)},
-		{"released, escalation to N02 open", "N02", cat(caseWork, receiving)},
-		{"released, held by N02", "C05", nil},
-		{"released, held by N02", "N02", cat(caseWork, responsibleOnly)},
-		{"released, held by C05, C06 rejected", "C06", nil},
-		{"never recorded", "C05", nil},
+		{"in MDI", "NPS-C", nil},
+		{"in MDI, handover to NPS-C open", "NPS-C", cat(caseWork, receiving)},
+		{"in MDI, held by NPS-C", "NPS-C", cat(caseWork, responsibleOnly)},
+		{"released by MDI, handover open", "NPS-C", cat(caseWork, receiving)},
+		{"released, held by NPS-C", "NPS-C", cat(caseWork, responsibleOnly)},
+		{"released, held by NPS-C", "NPS-B", nil},
+		{"released, escalation to NPS-A open", "NPS-C", cat(caseWork, responsibleOnly)},
+		{"released, escalation to NPS-A open", "NPS-A", cat(caseWork, receiving)},
+		{"released, held by NPS-A", "NPS-C", nil},
+		{"released, held by NPS-A", "NPS-A", cat(caseWork, responsibleOnly)},
+		{"released, held by NPS-C, NPS-B rejected", "NPS-B", nil},
+		{"never recorded", "NPS-C", nil},
 		// Roles that send no commands.
-		{"released, held by C05", "inspector", nil},
+		{"released, held by NPS-C", "inspector", nil},
 		{"in MDI", "inspector", nil},
 		{"in MDI", "feed", nil},
 		{"in MDI", "admin", nil},
@@ -345,7 +346,7 @@ func TestPrincipalValidate(t *testing.T) {
 	}{
 		{Principal{ID: "a", Role: RolePrison, Org: "MDI"}, true},
 		{Principal{ID: "a", Role: RolePrison, Org: "mdi"}, false},
-		{Principal{ID: "a", Role: RolePrison, Org: "C05"}, false},
+		{Principal{ID: "a", Role: RolePrison, Org: "NPS-C"}, false},
 		{Principal{ID: "a", Role: RoleProvider, Org: "C21"}, true},
 		{Principal{ID: "a", Role: RoleProvider, Org: "C22"}, false},
 		{Principal{ID: "a", Role: RoleProvider, Org: "N07"}, true},

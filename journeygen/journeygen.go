@@ -179,7 +179,7 @@ func feedActor(code string) Actor {
 // providerActor is someone at the probation organisation that holds the case, or is
 // taking it over, or that the allocation policy names.
 func (b *builder) providerActor() Actor {
-	org := b.j.Final.Responsible()
+	org := aggregates.ResponsibleFor(b.j.Final, b.last)
 	if !org.IsProvider() {
 		if h := b.j.Final.OpenHandover(); h != nil && h.To.IsProvider() {
 			org = h.To

@@ -267,6 +267,13 @@ func (s *Service) handle(ctx context.Context, noms string, loaded *eventlog.Jour
 			return Result{NOMS: noms, Stream: st.Stream, Revision: st.Revision(), Position: st.Position(),
 				Journey: st.Journey, Attempts: attempt}, nil
 		}
+		for _, crn := range claimedCRNs(events) {
+			claim := envelope
+			claim.OccurredAt, claim.RecordedAt = now, now
+			if err := s.claimCRN(ctx, crn, noms, claim); err != nil {
+				return Result{}, err
+			}
+		}
 		ar, recorded, err := eventlog.AppendJourney(ctx, client, noms, st.Head, key, events, envelope, now)
 		if errors.Is(err, eventlog.ErrWrongExpectedRevision) {
 			lastConflict = err

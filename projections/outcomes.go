@@ -21,23 +21,27 @@ var (
 
 const outcomeRowVersion = 1
 
-// OutcomesProjection keeps the payment-by-results measures: every release is one membership of
-// the cohort of its provider and calendar quarter, and every proven reoffence recorded
+// OutcomesProjection keeps the payment-by-results measures: every release into the
+// community from a sentence or a recall (aggregates.Journey.InReoffendingCohort; not a
+// remand discharge, a move to hospital, a death or a removal) is one membership of the
+// cohort of its provider and UK calendar quarter, and every proven reoffence recorded
 // against a release counts when the rules allow it (committed within ReoffenceMonths
 // of release and convicted within a further ConvictionWaitMonths).
 //
-// The provider is the organisation the allocation policy in force at the release date
-// makes responsible for the case as it stood at release (release area, RoSH, MAPPA):
-// payment follows the contract, not whoever happened to hold the case. When the release
-// area is not known, the policy cannot answer and the organisation actually
-// responsible at release is used instead.
+// The provider is aggregates.Journey.CohortProvider: the probation organisation the
+// allocation policy in force on the release's UK date names for the case as it stood
+// at release (payment follows the contract), or the probation organisation that held
+// or first took the case. Prisons are never providers: a release with no probation
+// organisation known yet is a member whose provider is pending, counted in no cohort
+// until a release area is recorded or a probation organisation accepts the case.
 //
 // A recall and a later release make a second membership, in the cohort of the second
 // release; a reoffence counts against the release it followed.
 //
 // Storage:
-//   - "members": key NOMS ‖ 0x00 ‖ U64(release time in Unix ns), value provider,
-//     cohort, release time, counted and excluded reoffences.
+//   - "members": key NOMS ‖ 0x00 ‖ U64(release time in Unix ns), value provider
+//     ("" while pending), cohort ("" for a release in no cohort), release time,
+//     counted and excluded reoffences.
 //   - "cohorts": key provider ‖ 0x00 ‖ cohort ("2021-Q3"), value size, reoffenders,
 //     counted and excluded reoffences, the quarter's first day.
 //
@@ -56,7 +60,7 @@ func NewOutcomes(policy aggregates.Policy) *OutcomesProjection {
 func (*OutcomesProjection) Name() string { return OutcomesName }
 
 // Version implements Projection.
-func (*OutcomesProjection) Version() int { return 1 }
+func (*OutcomesProjection) Version() int { return 2 }
 
 type member struct {
 	provider   aggregates.Org
@@ -90,22 +94,20 @@ func (o *OutcomesProjection) Apply(b *bolt.Bucket, ev *Event) error {
 		return o.release(b, ev.NOMS, ev.After, e.At)
 	case aggregates.ProvenReoffenceRecorded:
 		return o.reoffence(b, ev.NOMS, e)
+	case aggregates.ReleaseAreaChanged, aggregates.HandoverAccepted:
+		if ev.After != nil && ev.After.Custody == aggregates.Released {
+			return o.attribute(b, ev.NOMS, ev.After)
+		}
 	}
 	return nil
 }
 
 func (o *OutcomesProjection) release(b *bolt.Bucket, noms string, after *aggregates.Journey, at time.Time) error {
-	provider := o.policy.Allocation.Allocate(*after, at)
-	if provider == "" {
-		provider = aggregates.ResponsibleFor(*after, at)
-	}
-	if provider == "" {
-		// A release changes neither the prison nor the holder, so the organisation
-		// responsible after it is the one responsible before it.
-		provider = after.Responsible()
-	}
 	start := quarterStart(at)
-	m := member{provider: provider, cohort: cohortLabel(start), releasedAt: at}
+	m := member{releasedAt: at}
+	if after.InReoffendingCohort() {
+		m.provider, m.cohort = after.CohortProvider(o.policy, at), cohortLabel(start)
+	}
 	members, err := subBucket(b, outcomeMembers)
 	if err != nil {
 		return err
@@ -113,7 +115,43 @@ func (o *OutcomesProjection) release(b *bolt.Bucket, noms string, after *aggrega
 	if err := members.Put(memberKey(noms, at), m.encode()); err != nil {
 		return fmt.Errorf("outcome member: %w", err)
 	}
+	if m.provider == "" {
+		return nil // in no cohort, or waiting for a provider (attribute)
+	}
 	return o.updateCohort(b, m, func(c *cohortRow) { c.start = start; c.size++ })
+}
+
+// attribute gives a pending membership of the current release its provider once
+// one is known, bringing the reoffences already recorded against it into the cohort.
+func (o *OutcomesProjection) attribute(b *bolt.Bucket, noms string, after *aggregates.Journey) error {
+	members, err := subBucket(b, outcomeMembers)
+	if err != nil {
+		return err
+	}
+	k := memberKey(noms, after.ReleasedAt)
+	v := members.Get(k)
+	if v == nil {
+		return nil
+	}
+	m, err := decodeMember(v)
+	if err != nil || m.cohort == "" || m.provider != "" {
+		return err
+	}
+	if m.provider = after.CohortProvider(o.policy, after.ReleasedAt); m.provider == "" {
+		return nil
+	}
+	if err := members.Put(k, m.encode()); err != nil {
+		return fmt.Errorf("outcome member: %w", err)
+	}
+	return o.updateCohort(b, m, func(c *cohortRow) {
+		c.start = quarterStart(m.releasedAt)
+		c.size++
+		c.counted += m.counted
+		c.excluded += m.excluded
+		if m.counted > 0 {
+			c.reoffenders++
+		}
+	})
 }
 
 func (o *OutcomesProjection) reoffence(b *bolt.Bucket, noms string, e aggregates.ProvenReoffenceRecorded) error {
@@ -126,6 +164,7 @@ func (o *OutcomesProjection) reoffence(b *bolt.Bucket, noms string, e aggregates
 	if v == nil {
 		return fmt.Errorf("reoffence after a release at %s that was never recorded", e.ReleasedAt.Format(time.RFC3339))
 	}
+	// A member in no cohort keeps its counts for the record; they reach no cohort.
 	m, err := decodeMember(v)
 	if err != nil {
 		return err
@@ -139,6 +178,9 @@ func (o *OutcomesProjection) reoffence(b *bolt.Bucket, noms string, e aggregates
 	}
 	if err := members.Put(k, m.encode()); err != nil {
 		return fmt.Errorf("outcome member: %w", err)
+	}
+	if m.provider == "" {
+		return nil // in no cohort, or waiting for a provider
 	}
 	return o.updateCohort(b, m, func(c *cohortRow) {
 		if counts {
@@ -184,9 +226,11 @@ func memberKey(noms string, at time.Time) []byte {
 	return append(key(noms), U64(uint64(timeNanos(at)))...)
 }
 
+// quarterStart is the first day of the UK calendar quarter of t: a release at 23:30
+// UTC on 31 March is in the second quarter, because it is 1 April in the UK.
 func quarterStart(t time.Time) aggregates.Date {
-	t = t.UTC()
-	return aggregates.NewDate(t.Year(), time.Month((int(t.Month())-1)/3*3+1), 1)
+	d := aggregates.DateOf(t)
+	return aggregates.NewDate(d.Year, time.Month((int(d.Month)-1)/3*3+1), 1)
 }
 
 func cohortLabel(start aggregates.Date) string {
@@ -256,7 +300,8 @@ type CohortOutcome struct {
 	FrequencyRate float64
 	// Provisional: convictions may still come in. FinalFrom is when they no longer
 	// can: ReoffenceMonths + ConvictionWaitMonths after the last possible member's
-	// release, which is the quarter's end (a cohort gains members until then).
+	// release, which is the quarter's end (a cohort gains members until then), at
+	// the start of that UK day.
 	Provisional bool
 	FinalFrom   time.Time
 }
@@ -287,10 +332,11 @@ func Outcomes(r *Runner, now time.Time) ([]CohortOutcome, error) {
 			if err != nil {
 				return err
 			}
-			next := c.start.Time().AddDate(0, 3, 0)
+			next := aggregates.DateOf(c.start.Time().AddDate(0, 3, 0))
+			final := aggregates.DateOf(next.Time().AddDate(0, months, 0))
 			co := CohortOutcome{Provider: aggregates.Org(provider), Cohort: label, Start: c.start,
-				End: aggregates.DateOf(next.AddDate(0, 0, -1)), Size: int(c.size), Reoffenders: int(c.reoffenders),
-				Reoffences: int(c.counted), ExcludedReoffences: int(c.excluded), FinalFrom: next.AddDate(0, months, 0)}
+				End: next.AddDays(-1), Size: int(c.size), Reoffenders: int(c.reoffenders),
+				Reoffences: int(c.counted), ExcludedReoffences: int(c.excluded), FinalFrom: final.StartOfDay()}
 			if co.Size > 0 {
 				co.BinaryRate = float64(co.Reoffenders) / float64(co.Size)
 			}

@@ -24,7 +24,8 @@ import (
 // command service and returns the person's prison number.
 
 // planJourney: received at Moorland, screened, needs on two pathways (one declined),
-// an action assigned to a CRC, release dates set; no plan yet.
+// an action assigned to the NPS region (2024: CRCs no longer exist), release dates
+// set; no plan yet.
 func planJourney(w *world) string {
 	const noms = "A1234BC"
 	w.do(noms, "MDI", aggregates.ReceivePrisoner{NOMS: noms, Kind: aggregates.ReceptionSentence, Prison: "MDI", At: day(2024, 6, 3, 9)})
@@ -32,7 +33,7 @@ func planJourney(w *world) string {
 	w.do(noms, "MDI", aggregates.IdentifyNeed{Pathway: aggregates.PathwayAccommodation, Description: "no fixed abode", At: day(2024, 6, 4, 10)})
 	w.do(noms, "MDI", aggregates.AgreeAction{ActionID: "acc-1", Pathway: aggregates.PathwayAccommodation,
 		Description: "refer to housing", Due: date(2024, 6, 20), At: day(2024, 6, 4, 11)})
-	w.do(noms, "MDI", aggregates.AssignAction{ActionID: "acc-1", Owner: "C05", At: day(2024, 6, 4, 12)})
+	w.do(noms, "MDI", aggregates.AssignAction{ActionID: "acc-1", Owner: "NPS-C", At: day(2024, 6, 4, 12)})
 	w.do(noms, "MDI", aggregates.ChangePathwayStatus{Pathway: aggregates.PathwayFinanceID, Status: aggregates.StatusSupportDeclined,
 		Reason: "has ID and a bank account", At: day(2024, 6, 4, 13)})
 	w.do(noms, "MDI", aggregates.SetReleaseDates{Dates: aggregates.ReleaseDates{ConditionalRelease: date(2024, 9, 30)}, At: day(2024, 6, 5, 9)})
@@ -40,8 +41,10 @@ func planJourney(w *world) string {
 }
 
 // policyChangeJourney: received at Leeds in March 2021 under the split model, handed to
-// the West Yorkshire CRC, released in July 2021 after the unified model started, then
-// handed to NPS region C (Yorkshire and the Humber): rejected once, then accepted.
+// the West Yorkshire CRC, released in July 2021 after probation unification, by which
+// the case is NPS region C's (Yorkshire and the Humber) without a handover
+// (aggregates.Successor); the region then hands it to region D (Wales): rejected
+// once, then asked again.
 func policyChangeJourney(w *world) string {
 	const noms = "B2345CD"
 	w.do(noms, "LEI", aggregates.ReceivePrisoner{NOMS: noms, Kind: aggregates.ReceptionSentence, Prison: "LEI", At: day(2021, 3, 1, 9)})
@@ -49,9 +52,9 @@ func policyChangeJourney(w *world) string {
 	w.do(noms, "LEI", aggregates.ChangeReleaseArea{Area: "C05", At: day(2021, 3, 10, 9)}) // requests LEI -> C05
 	w.do(noms, "C05", aggregates.AcceptHandover{At: day(2021, 3, 12, 9)})
 	w.do(noms, "LEI", aggregates.ReleasePrisoner{Kind: aggregates.ReleaseOnLicence, Prison: "LEI", At: day(2021, 7, 15, 9)})
-	w.do(noms, "C05", aggregates.RequestHandover{To: "NPS-C", Reason: "unified probation service", At: day(2021, 7, 16, 9)})
-	w.do(noms, "NPS-C", aggregates.RejectHandover{Reason: "wrong region", At: day(2021, 7, 19, 9)})
-	w.do(noms, "C05", aggregates.RequestHandover{To: "NPS-C", Reason: "unified probation service: region confirmed", At: day(2021, 7, 20, 9)})
+	w.do(noms, "NPS-C", aggregates.RequestHandover{To: "NPS-D", Reason: "moving to Wales", At: day(2021, 7, 16, 9)})
+	w.do(noms, "NPS-D", aggregates.RejectHandover{Reason: "no address in Wales yet", At: day(2021, 7, 19, 9)})
+	w.do(noms, "NPS-C", aggregates.RequestHandover{To: "NPS-D", Reason: "moving to Wales: address confirmed", At: day(2021, 7, 20, 9)})
 	return noms
 }
 
@@ -132,7 +135,7 @@ func TestPlanAfterAJourney(t *testing.T) {
 		t.Fatalf("accommodation %+v", acc)
 	}
 	a := acc.Actions[0]
-	if a.Owner != "C05" || a.Due != date(2024, 6, 20) || len(a.History) != 2 || a.History[1].Change != "owner nobody → C05" ||
+	if a.Owner != "NPS-C" || a.Due != date(2024, 6, 20) || len(a.History) != 2 || a.History[1].Change != "owner nobody → NPS-C" ||
 		a.History[1].Organisation != "MDI" || a.History[1].UserID != "user-MDI" || !a.History[1].OccurredAt.Equal(day(2024, 6, 4, 12)) ||
 		a.History[1].RecordedAt.IsZero() || a.History[1].EventType != aggregates.TypeActionAssigned {
 		t.Fatalf("action %+v", a)
@@ -154,7 +157,7 @@ func TestPlanAfterAJourney(t *testing.T) {
 	}
 
 	// When the plan is drafted, the plan deadline is met and its history says who.
-	w.do(noms, "C05", aggregates.DraftPlan{Summary: "housing first", At: day(2024, 6, 12, 9)})
+	w.do(noms, "NPS-C", aggregates.DraftPlan{Summary: "housing first", At: day(2024, 6, 12, 9)})
 	w.sync(w.r)
 	v, err = Plan(w.r, noms, day(2024, 6, 12, 10), w.policy)
 	if err != nil {
@@ -162,7 +165,7 @@ func TestPlanAfterAJourney(t *testing.T) {
 	}
 	last := v.History[len(v.History)-1]
 	if v.Plan.Revision != 1 || v.Plan.Summary != "housing first" || !v.Deadlines.Plan.Met || len(v.Overdue) != 0 ||
-		last.Item != "plan" || last.Organisation != "C05" {
+		last.Item != "plan" || last.Organisation != "NPS-C" {
 		t.Fatalf("after draft: plan %+v overdue %v history %+v", v.Plan, v.Overdue, last)
 	}
 
@@ -200,10 +203,11 @@ func TestHandoversAcrossThe2021PolicyChange(t *testing.T) {
 	}{
 		// Given the first handover was requested under the split model and accepted,
 		{"LEI", want{sending: []string{"ACCEPTED/SPLIT_2014"}, receiving: []string{}, accepted: 1}},
-		// then the CRC received it and, after the change, sent it to the NPS region twice.
-		{"C05", want{sending: []string{"OPEN/UNIFIED_2021/OVERDUE", "REJECTED/UNIFIED_2021"},
-			receiving: []string{"ACCEPTED/SPLIT_2014"}, open: 1, accepted: 1, rejected: 1, overdue: 1}},
-		{"NPS-C", want{sending: []string{}, receiving: []string{"OPEN/UNIFIED_2021/OVERDUE", "REJECTED/UNIFIED_2021"}, open: 1, rejected: 1, overdue: 1}},
+		// then the CRC received it; from unification the region holds it without a
+		// handover, and sent it to region D twice.
+		{"C05", want{sending: []string{}, receiving: []string{"ACCEPTED/SPLIT_2014"}, accepted: 1}},
+		{"NPS-C", want{sending: []string{"OPEN/UNIFIED_2021/OVERDUE", "REJECTED/UNIFIED_2021"}, receiving: []string{}, open: 1, rejected: 1, overdue: 1}},
+		{"NPS-D", want{sending: []string{}, receiving: []string{"OPEN/UNIFIED_2021/OVERDUE", "REJECTED/UNIFIED_2021"}, open: 1, rejected: 1, overdue: 1}},
 		{"C10", want{sending: []string{}, receiving: []string{}}},
 	}
 	for _, tc := range tests {
@@ -219,40 +223,42 @@ func TestHandoversAcrossThe2021PolicyChange(t *testing.T) {
 			}
 		})
 	}
-	q, _ := Handovers(w.r, "NPS-C", now)
+	q, _ := Handovers(w.r, "NPS-D", now)
 	open := q.Receiving[0]
-	if open.NOMS != noms || open.Seq != 3 || open.Counterpart != "C05" || open.Age != now.Sub(day(2021, 7, 20, 9)) ||
+	if open.NOMS != noms || open.Seq != 3 || open.Counterpart != "NPS-C" || open.Age != now.Sub(day(2021, 7, 20, 9)) ||
 		!open.Due.Equal(day(2021, 7, 27, 9)) {
 		t.Fatalf("open handover %+v", open)
 	}
-	if rej := q.Receiving[1]; rej.RejectReason != "wrong region" || rej.Age != 3*24*time.Hour {
+	if rej := q.Receiving[1]; rej.RejectReason != "no address in Wales yet" || rej.Age != 3*24*time.Hour {
 		t.Fatalf("rejected handover %+v", rej)
 	}
 
-	// While the handover is open both sides see the case; the prison no longer does.
+	// While the handover is open both regions see the case; the CRC, gone since
+	// unification, and the prison no longer do.
 	c05, _ := Caseload(w.r, "C05", now)
 	npsc, _ := Caseload(w.r, "NPS-C", now)
+	npsd, _ := Caseload(w.r, "NPS-D", now)
 	lei, _ := Caseload(w.r, "LEI", now)
-	if len(c05) != 1 || c05[0].Relation != RelResponsible|RelHandingOver || !c05[0].Attention.Has(AttnHandoverOverdue) ||
-		len(npsc) != 1 || npsc[0].Relation != RelReceiving || npsc[0].Stage != StageReleased || len(lei) != 0 {
-		t.Fatalf("caseloads: C05 %+v NPS-C %+v LEI %+v", c05, npsc, lei)
+	if len(npsc) != 1 || npsc[0].Relation != RelResponsible|RelHandingOver || !npsc[0].Attention.Has(AttnHandoverOverdue) ||
+		len(npsd) != 1 || npsd[0].Relation != RelReceiving || npsd[0].Stage != StageReleased || len(lei) != 0 || len(c05) != 0 {
+		t.Fatalf("caseloads: C05 %+v NPS-C %+v NPS-D %+v LEI %+v", c05, npsc, npsd, lei)
 	}
-	w.checkVisibility(now, []string{noms}, []string{"LEI", "C05", "NPS-C", "C10"})
+	w.checkVisibility(now, []string{noms}, []string{"LEI", "C05", "NPS-C", "NPS-D", "C10"})
 
-	// When the region accepts, the row moves: deleted from the CRC, kept by the region.
-	w.do(noms, "NPS-C", aggregates.AcceptHandover{At: day(2021, 7, 31, 9)})
+	// When region D accepts, the row moves: deleted from region C, kept by region D.
+	w.do(noms, "NPS-D", aggregates.AcceptHandover{At: day(2021, 7, 31, 9)})
 	w.sync(w.r)
 	now = day(2021, 8, 2, 9)
-	c05, _ = Caseload(w.r, "C05", now)
 	npsc, _ = Caseload(w.r, "NPS-C", now)
-	if len(c05) != 0 || len(npsc) != 1 || npsc[0].Relation != RelResponsible || npsc[0].Responsible != "NPS-C" || npsc[0].Attention != 0 {
-		t.Fatalf("after accept: C05 %+v NPS-C %+v", c05, npsc)
+	npsd, _ = Caseload(w.r, "NPS-D", now)
+	if len(npsc) != 0 || len(npsd) != 1 || npsd[0].Relation != RelResponsible || npsd[0].Responsible != "NPS-D" || npsd[0].Attention != 0 {
+		t.Fatalf("after accept: NPS-C %+v NPS-D %+v", npsc, npsd)
 	}
-	q, _ = Handovers(w.r, "C05", now)
-	if q.Open != 0 || q.Accepted != 2 || q.Rejected != 1 || !q.Sending[1].Late || q.Sending[1].Status != aggregates.HandoverStatusAccepted {
-		t.Fatalf("C05 after accept: %+v", q)
+	q, _ = Handovers(w.r, "NPS-C", now)
+	if q.Open != 0 || q.Accepted != 1 || q.Rejected != 1 || !q.Sending[1].Late || q.Sending[1].Status != aggregates.HandoverStatusAccepted {
+		t.Fatalf("NPS-C after accept: %+v", q)
 	}
-	w.checkVisibility(now, []string{noms}, []string{"LEI", "C05", "NPS-C", "C10"})
+	w.checkVisibility(now, []string{noms}, []string{"LEI", "C05", "NPS-C", "NPS-D", "C10"})
 
 	// The release after 26 June 2021 belongs to the region's cohort: payment follows
 	// the model in force at release, not the CRC that held the case then.
@@ -271,16 +277,22 @@ func TestRecallMidJourney(t *testing.T) {
 	peer := cohortPeer(w)
 	w.sync(w.r)
 
-	// The recall reception starts a new custody period held by the same CRC.
+	// The recall reception starts a new custody period held by the same CRC; the
+	// caseload shows the present holder, which since unification is the CRC's
+	// region (aggregates.Journey.Responsible).
 	now := day(2020, 12, 1, 9)
-	c17, err := Caseload(w.r, "C17", now)
+	npsj, err := Caseload(w.r, "NPS-J", now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	row, ok := findRow(c17, noms)
+	row, ok := findRow(npsj, noms)
 	if !ok || row.Stage != StageReleased || row.ReleasedAt != day(2019, 9, 1, 9) || row.Relation != RelResponsible ||
 		!row.Attention.Has(AttnSupervisionEnded) {
-		t.Fatalf("C17 row %+v (found %v)", row, ok)
+		t.Fatalf("NPS-J row %+v (found %v)", row, ok)
+	}
+	c17, err := Caseload(w.r, "C17", now)
+	if err != nil {
+		t.Fatal(err)
 	}
 	// The peer's handover to the CRC is still open: the CRC sees it as receiving only.
 	if r, ok := findRow(c17, peer); !ok || r.Relation != RelReceiving || r.Responsible != "WSI" || !r.Attention.Has(AttnHandoverOverdue) {
@@ -345,7 +357,7 @@ func TestRecallMidJourney(t *testing.T) {
 	if out, _ := Outcomes(w.r, now); out[0].Start != date(2019, 4, 1) || out[0].End != date(2019, 6, 30) || !out[0].FinalFrom.Equal(day(2021, 1, 1, 0)) {
 		t.Fatalf("cohort bounds %+v", out[0])
 	}
-	w.checkVisibility(now, []string{noms, peer}, []string{"MDI", "WSI", "C17", "N07"})
+	w.checkVisibility(now, []string{noms, peer}, []string{"MDI", "WSI", "C17", "N07", "NPS-J"})
 }
 
 // positionOf is the $all position of the n-th event of a type in the person's trail.

@@ -36,7 +36,7 @@ func TestJourneyThroughTheAPI(t *testing.T) {
 		problem(t, ProblemForbidden)
 	// ...but may hand the case to a provider.
 	ho := w.do(req{method: "POST", path: j + "/handovers", as: "mdi",
-		body: map[string]any{"to": "C05", "reason": "release planning", "at": ago(45 * time.Hour)}}).ok(t, http.StatusCreated)
+		body: map[string]any{"to": "NPS-C", "reason": "release planning", "at": ago(45 * time.Hour)}}).ok(t, http.StatusCreated)
 	pos := ho.header.Get(HeaderPosition)
 	if pos == "" {
 		t.Fatal("no position header on a command")
@@ -44,11 +44,11 @@ func TestJourneyThroughTheAPI(t *testing.T) {
 
 	// The receiving provider sees the handover in its queue (read-your-writes
 	// through Gateledger-Min-Position) and the plan.
-	q := w.do(req{method: "GET", path: "/v1/organisations/C05/handovers", as: "c05", header: map[string]string{HeaderMinPosition: pos}}).
+	q := w.do(req{method: "GET", path: "/v1/organisations/NPS-C/handovers", as: "c05", header: map[string]string{HeaderMinPosition: pos}}).
 		ok(t, http.StatusOK).json(t)
 	recv := q["receiving"].([]any)
 	if len(recv) != 1 || recv[0].(map[string]any)["noms"] != noms || recv[0].(map[string]any)["status"] != "OPEN" {
-		t.Fatalf("C05 receiving queue: %v", q)
+		t.Fatalf("NPS-C receiving queue: %v", q)
 	}
 	plan := w.do(req{method: "GET", path: j + "/plan", as: "c05"}).ok(t, http.StatusOK)
 	if plan.header.Get("ETag") == "" || plan.json(t)["noms"] != noms {
@@ -59,11 +59,11 @@ func TestJourneyThroughTheAPI(t *testing.T) {
 	draft := w.do(req{method: "POST", path: j + "/plan", as: "c05", body: map[string]any{"summary": "housing first", "at": ago(43 * time.Hour)}}).
 		ok(t, http.StatusCreated)
 
-	cl := w.do(req{method: "GET", path: "/v1/organisations/C05/caseload", as: "c05",
+	cl := w.do(req{method: "GET", path: "/v1/organisations/NPS-C/caseload", as: "c05",
 		header: map[string]string{HeaderMinPosition: draft.header.Get(HeaderPosition)}}).ok(t, http.StatusOK).json(t)
 	cases := cl["cases"].([]any)
 	if len(cases) != 1 || cases[0].(map[string]any)["noms"] != noms {
-		t.Fatalf("C05 caseload: %v", cl)
+		t.Fatalf("NPS-C caseload: %v", cl)
 	}
 	p := w.do(req{method: "GET", path: j + "/plan", as: "c05"}).ok(t, http.StatusOK).json(t)
 	if p["plan"].(map[string]any)["summary"] != "housing first" {
@@ -81,11 +81,11 @@ func TestJourneyThroughTheAPI(t *testing.T) {
 	// Unknown person: the same answer.
 	w.do(req{method: "GET", path: "/v1/journeys/Z9999ZZ/plan", as: "c05"}).problem(t, ProblemNotFound)
 	// Another organisation's queues are refused.
-	w.do(req{method: "GET", path: "/v1/organisations/C05/caseload", as: "c17"}).problem(t, ProblemForbidden)
-	w.do(req{method: "GET", path: "/v1/organisations/C05/handovers", as: "mdi"}).problem(t, ProblemForbidden)
+	w.do(req{method: "GET", path: "/v1/organisations/NPS-C/caseload", as: "c17"}).problem(t, ProblemForbidden)
+	w.do(req{method: "GET", path: "/v1/organisations/NPS-C/handovers", as: "mdi"}).problem(t, ProblemForbidden)
 
 	// The inspector reads everything and writes nothing.
-	for _, path := range []string{j, j + "/plan", j + "/trail", j + "/verification", "/v1/organisations/C05/caseload",
+	for _, path := range []string{j, j + "/plan", j + "/trail", j + "/verification", "/v1/organisations/NPS-C/caseload",
 		"/v1/organisations/MDI/handovers", "/v1/outcomes", "/v1/verification"} {
 		w.do(req{method: "GET", path: path, as: "inspector"}).ok(t, http.StatusOK)
 	}
@@ -120,7 +120,7 @@ func TestJourneyThroughTheAPI(t *testing.T) {
 		seen[m["principalId"].(string)+" "+m["what"].(string)+" "+subject]++
 	}
 	c05ID := principalID(t, w, "c05")
-	for _, want := range []string{c05ID + " read plan " + noms, c05ID + " read caseload C05", c05ID + " read handovers C05",
+	for _, want := range []string{c05ID + " read plan " + noms, c05ID + " read caseload NPS-C", c05ID + " read handovers NPS-C",
 		c05ID + " read audit trail " + noms} {
 		if seen[want] == 0 {
 			t.Errorf("access log lacks %q; has %v", want, seen)
@@ -152,7 +152,7 @@ func TestIdempotentRetry(t *testing.T) {
 	const noms = "B2345CD"
 	j := "/v1/journeys/" + noms
 	w.receive(noms, "mdi", "MDI")
-	w.do(req{method: "POST", path: j + "/handovers", as: "mdi", body: map[string]any{"to": "C05", "reason": "r", "at": ago(40 * time.Hour)}}).
+	w.do(req{method: "POST", path: j + "/handovers", as: "mdi", body: map[string]any{"to": "NPS-C", "reason": "r", "at": ago(40 * time.Hour)}}).
 		ok(t, http.StatusCreated)
 	key := map[string]string{"Idempotency-Key": "accept-1"}
 	body := map[string]any{"at": ago(39 * time.Hour)}

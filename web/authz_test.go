@@ -22,12 +22,12 @@ func validBodies() map[string]map[string]any {
 		"IdentifyNeed":              {"description": "d", "at": at},
 		"ChangePathwayStatus":       {"status": "IN_PROGRESS", "at": at},
 		"AgreeAction":               {"actionId": "a1", "pathway": "HEALTH", "description": "d", "due": "2030-01-01", "at": at},
-		"AssignAction":              {"owner": "C17", "at": at},
+		"AssignAction":              {"owner": "NPS-J", "at": at},
 		"CompleteAction":            {"outcome": "o", "at": at},
 		"SetReleaseDates":           {"dates": map[string]any{"conditionalReleaseDate": "2030-01-01"}, "at": at},
 		"NoteSentenceRecalculation": {"bookingId": "123", "calculationId": "42", "at": at},
 		"RecordMetAtGate":           {"by": "mentor", "at": at},
-		"RecordSupervisionContact":  {"by": "C17", "kind": "office", "at": at},
+		"RecordSupervisionContact":  {"by": "NPS-J", "kind": "office", "at": at},
 		"AssessRisk":                {"level": "HIGH", "at": at},
 		"SetMAPPALevel":             {"level": 0, "at": at},
 		"RecordBreach":              {"description": "d", "at": at},
@@ -36,10 +36,10 @@ func validBodies() map[string]map[string]any {
 		"LinkCRN":                   {"crn": "X123456", "at": at},
 		"CorrectFact":               {"correctsEventId": "00000000-0000-4000-8000-000000000000", "field": "note", "reason": "r", "at": at},
 		"CloseJourney":              {"reason": "ADMINISTRATIVE", "at": at},
-		"RequestHandover":           {"to": "C17", "reason": "r", "at": at},
+		"RequestHandover":           {"to": "NPS-J", "reason": "r", "at": at},
 		"AcceptHandover":            {"at": at},
 		"RejectHandover":            {"reason": "r", "at": at},
-		"ChangeReleaseArea":         {"area": "C17", "at": at},
+		"ChangeReleaseArea":         {"area": "NPS-J", "at": at},
 	}
 }
 
@@ -52,7 +52,7 @@ func TestCommandAuthorisation(t *testing.T) {
 	const noms = "F6789GH"
 	w.receive(noms, "mdi", "MDI")
 	w.do(req{method: "POST", path: "/v1/journeys/" + noms + "/handovers", as: "mdi",
-		body: map[string]any{"to": "C05", "reason": "r", "at": ago(47 * time.Hour)}}).ok(t, http.StatusCreated)
+		body: map[string]any{"to": "NPS-C", "reason": "r", "at": ago(47 * time.Hour)}}).ok(t, http.StatusCreated)
 	bodies := validBodies()
 	for _, c := range commandRoutes {
 		t.Run(c.Name, func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestCommandAuthorisation(t *testing.T) {
 		}
 	}
 	for _, as := range []string{"feed", "admin", "c17"} {
-		for _, path := range []string{"/v1/organisations/C05/caseload", "/v1/organisations/MDI/handovers", "/v1/verification", "/v1/access-log"} {
+		for _, path := range []string{"/v1/organisations/NPS-C/caseload", "/v1/organisations/MDI/handovers", "/v1/verification", "/v1/access-log"} {
 			w.do(req{method: "GET", path: path, as: as}).problem(t, ProblemForbidden)
 		}
 	}

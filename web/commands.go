@@ -490,7 +490,7 @@ type releaseAreaBody struct {
 
 func (b *releaseAreaBody) command(pathParams) (aggregates.Command, error) {
 	var v validator
-	v.ident("area", "providerCode", b.Area, true)
+	v.ident("area", "releaseArea", b.Area, true)
 	at := v.time("at", b.At, true)
 	return aggregates.ChangeReleaseArea{Area: b.Area, At: at}, v.err()
 }

@@ -215,6 +215,8 @@ func identHelp(kind string) string {
 		return "is not a PNC id such as 2012/394773H"
 	case "providerCode":
 		return "is not a contract package area C01-C21"
+	case "releaseArea":
+		return "is not a contract package area C01-C21 or (from 26 June 2021) a probation region NPS-A..NPS-L"
 	case "correctsEventId":
 		return "is not an event id (UUID)"
 	case "actionId":

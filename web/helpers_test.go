@@ -43,8 +43,8 @@ type world struct {
 var testPrincipals = map[string][2]string{
 	"mdi":       {"prison", "MDI"},
 	"lei":       {"prison", "LEI"},
-	"c05":       {"provider", "C05"},
-	"c17":       {"provider", "C17"},
+	"c05":       {"provider", "NPS-C"},
+	"c17":       {"provider", "NPS-J"},
 	"inspector": {"inspector", ""},
 	"feed":      {"feed", ""},
 	"admin":     {"admin", ""},
@@ -228,4 +228,4 @@ func mustRequest(t *testing.T, method, path string) *http.Request {
 	return httptest.NewRequest(method, path, nil)
 }
 
-var replacer = strings.NewReplacer("{pathway}", "HEALTH", "{id}", "a1", "{org}", "C05")
+var replacer = strings.NewReplacer("{pathway}", "HEALTH", "{id}", "a1", "{org}", "NPS-C")

@@ -94,7 +94,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	// 404 or 405).
 	for k := range documented {
 		method, path, _ := strings.Cut(k, " ")
-		path = strings.NewReplacer("{noms}", "A1234BC", "{pathway}", "HEALTH", "{id}", "a1", "{org}", "C05").Replace(path)
+		path = strings.NewReplacer("{noms}", "A1234BC", "{pathway}", "HEALTH", "{id}", "a1", "{org}", "NPS-C").Replace(path)
 		a := w.do(req{method: strings.ToUpper(method), path: path})
 		if a.status == http.StatusMethodNotAllowed || (a.status == http.StatusNotFound && !strings.Contains(path, "live")) {
 			t.Errorf("%s %s answered %d", method, path, a.status)

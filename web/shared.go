@@ -100,6 +100,10 @@ func RunCommand(ctx context.Context, svc *journeys.Service, p auth.Principal, no
 		pin := st.Revision()
 		res, err := svc.HandleLoaded(ctx, st, cmd, journeys.CommandMeta{UserID: p.ID, Role: string(p.Role),
 			Organisation: p.Org, Source: o.Source, CorrelationID: o.CorrelationID, IdempotencyKey: o.IdempotencyKey, IfRevision: &pin})
+		var inUse *journeys.CRNInUseError
+		if errors.As(err, &inUse) {
+			return res, discloseCRNOwner(ctx, svc, p, inUse)
+		}
 		var moved *journeys.RevisionMismatchError
 		if errors.As(err, &moved) && o.IfRevision == nil {
 			if attempt == maxAuthorizeAttempts {
@@ -109,6 +113,17 @@ func RunCommand(ctx context.Context, svc *journeys.Service, p auth.Principal, no
 		}
 		return res, err
 	}
+}
+
+// discloseCRNOwner names the journey that holds a CRN in the refusal only when
+// the authorisation policy lets p read that journey; everyone else learns that
+// the CRN belongs to someone else, not to whom.
+func discloseCRNOwner(ctx context.Context, svc *journeys.Service, p auth.Principal, e *journeys.CRNInUseError) error {
+	other, _, err := svc.Load(ctx, e.Other)
+	if err == nil && auth.CanReadJourney(p, other) {
+		return e.Disclosed()
+	}
+	return e
 }
 
 // FieldErrors says what the API would answer err with: its HTTP status, its

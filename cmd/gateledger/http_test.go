@@ -178,8 +178,8 @@ func events(t *testing.T, ws *websocket.Conn, n int) []string {
 func TestLiveFeedThroughServe(t *testing.T) {
 	l := startLedger(t, "")
 	prison := l.token(auth.RolePrison, "LEI")
-	c05 := l.token(auth.RoleProvider, "C05")
-	c17 := l.token(auth.RoleProvider, "C17")
+	c05 := l.token(auth.RoleProvider, "NPS-C")
+	c17 := l.token(auth.RoleProvider, "NPS-J")
 	// Tokens are created before first use: the server learns of tokens
 	// issued elsewhere through its subscription, asynchronously.
 	pvi := l.token(auth.RolePrison, "PVI")
@@ -188,17 +188,17 @@ func TestLiveFeedThroughServe(t *testing.T) {
 	other := l.subscribe(c17)
 	prisonWS := l.subscribe(prison)
 
-	l.post(prison, "/v1/journeys/A1234BC/receptions", `{"kind":"SENTENCE","prison":"LEI","at":"2020-03-02T09:00:00Z"}`)
-	// The release area in West Yorkshire hands the case to its CRC (the
-	// 2014 model was in force in 2020).
-	l.post(prison, "/v1/journeys/A1234BC/release-area", `{"area":"C05","at":"2020-03-03T09:00:00Z"}`)
-	l.post(c05, "/v1/journeys/A1234BC/handovers/current/acceptance", `{"at":"2020-03-04T09:00:00Z"}`)
-	l.post(c05, "/v1/journeys/A1234BC/risk", `{"level":"LOW","at":"2020-03-05T09:00:00Z"}`)
+	l.post(prison, "/v1/journeys/A1234BC/receptions", `{"kind":"SENTENCE","prison":"LEI","at":"2024-03-02T09:00:00Z"}`)
+	// The release area in West Yorkshire hands the case to NPS region C (the
+	// unified model is in force since 26 June 2021).
+	l.post(prison, "/v1/journeys/A1234BC/release-area", `{"area":"C05","at":"2024-03-03T09:00:00Z"}`)
+	l.post(c05, "/v1/journeys/A1234BC/handovers/current/acceptance", `{"at":"2024-03-04T09:00:00Z"}`)
+	l.post(c05, "/v1/journeys/A1234BC/risk", `{"level":"LOW","at":"2024-03-05T09:00:00Z"}`)
 
 	got := events(t, provider, 3)
 	want := []string{"HandoverRequested A1234BC", "HandoverAccepted A1234BC", "RiskAssessed A1234BC"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("provider C05 received %v, want %v", got, want)
+		t.Errorf("provider NPS-C received %v, want %v", got, want)
 	}
 	// The prison holds the person throughout: it receives every event.
 	if got := events(t, prisonWS, 5); got[0] != "PrisonerReceived A1234BC" || got[4] != "RiskAssessed A1234BC" {
@@ -206,10 +206,10 @@ func TestLiveFeedThroughServe(t *testing.T) {
 	}
 	// Another provider receives nothing of the case: the first event it
 	// receives is of a case handed to it afterwards.
-	l.post(pvi, "/v1/journeys/B1234CD/receptions", `{"kind":"SENTENCE","prison":"PVI","at":"2020-03-02T09:00:00Z"}`)
-	l.post(pvi, "/v1/journeys/B1234CD/release-area", `{"area":"C17","at":"2020-03-03T09:00:00Z"}`)
+	l.post(pvi, "/v1/journeys/B1234CD/receptions", `{"kind":"SENTENCE","prison":"PVI","at":"2024-03-02T09:00:00Z"}`)
+	l.post(pvi, "/v1/journeys/B1234CD/release-area", `{"area":"C17","at":"2024-03-03T09:00:00Z"}`)
 	if got := events(t, other, 1); got[0] != "HandoverRequested B1234CD" {
-		t.Errorf("C17 received %v first, want its own HandoverRequested", got)
+		t.Errorf("NPS-J received %v first, want its own HandoverRequested", got)
 	}
 }
 

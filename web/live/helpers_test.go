@@ -388,10 +388,10 @@ func (e *env) principal(token string) auth.Principal {
 	return p
 }
 
-func day(m time.Month, d, h int) time.Time { return time.Date(2021, m, d, h, 0, 0, 0, time.UTC) }
+func day(m time.Month, d, h int) time.Time { return time.Date(2022, m, d, h, 0, 0, 0, time.UTC) }
 
-// handoverJourney: received at Leeds under the 2021 split model, handed to
-// the West Yorkshire CRC (C05), released, then handed to NPS region C.
+// handoverJourney: received at Leeds in 2022 (unified model), handed to NPS
+// region C (Yorkshire and the Humber), released, then handed to NPS region D.
 // It returns the positions of the steps that matter.
 type handoverSteps struct {
 	requestToC05, acceptC05, requestToNPSC, acceptNPSC uint64
@@ -404,22 +404,24 @@ func (e *env) handoverJourney(noms string, s *handoverSteps, from, to int) {
 		},
 		func() { e.do(noms, "LEI", aggregates.AssessRisk{Level: aggregates.RoSHLow, At: day(3, 2, 9)}) },
 		func() {
-			s.requestToC05 = e.do(noms, "LEI", aggregates.ChangeReleaseArea{Area: "C05", At: day(3, 10, 9)}).Position.Commit
+			s.requestToC05 = e.do(noms, "LEI", aggregates.ChangeReleaseArea{Area: "NPS-C", At: day(3, 10, 9)}).Position.Commit
 		},
-		func() { s.acceptC05 = e.do(noms, "C05", aggregates.AcceptHandover{At: day(3, 12, 9)}).Position.Commit },
+		func() {
+			s.acceptC05 = e.do(noms, "NPS-C", aggregates.AcceptHandover{At: day(3, 12, 9)}).Position.Commit
+		},
 		func() {
 			e.do(noms, "LEI", aggregates.ReleasePrisoner{Kind: aggregates.ReleaseOnLicence, Prison: "LEI", At: day(7, 15, 9)})
 		},
 		func() {
-			s.requestToNPSC = e.do(noms, "C05", aggregates.RequestHandover{To: "NPS-C", Reason: "unified probation service", At: day(7, 16, 9)}).Position.Commit
+			s.requestToNPSC = e.do(noms, "NPS-C", aggregates.RequestHandover{To: "NPS-D", Reason: "unified probation service", At: day(7, 16, 9)}).Position.Commit
 		},
 		func() {
-			s.acceptNPSC = e.do(noms, "NPS-C", aggregates.AcceptHandover{At: day(7, 31, 9)}).Position.Commit
+			s.acceptNPSC = e.do(noms, "NPS-D", aggregates.AcceptHandover{At: day(7, 31, 9)}).Position.Commit
 		},
 		func() {
-			e.do(noms, "NPS-C", aggregates.RecordSupervisionContact{By: "NPS-C", Kind: "OFFICE", Note: "first", At: day(8, 2, 9)})
+			e.do(noms, "NPS-D", aggregates.RecordSupervisionContact{By: "NPS-D", Kind: "OFFICE", Note: "first", At: day(8, 2, 9)})
 		},
-		func() { e.do(noms, "NPS-C", aggregates.AssessRisk{Level: aggregates.RoSHMedium, At: day(8, 3, 9)}) },
+		func() { e.do(noms, "NPS-D", aggregates.AssessRisk{Level: aggregates.RoSHMedium, At: day(8, 3, 9)}) },
 	}
 	for _, step := range steps[from:min(to, len(steps))] {
 		step()

@@ -32,7 +32,7 @@ func TestSharedHub(t *testing.T) {
 		role auth.Role
 		org  string
 		n    int
-	}{{auth.RoleProvider, "C05", 12}, {auth.RoleProvider, "NPS-C", 12}, {auth.RoleProvider, "C06", 6},
+	}{{auth.RoleProvider, "NPS-C", 12}, {auth.RoleProvider, "NPS-D", 12}, {auth.RoleProvider, "NPS-B", 6},
 		{auth.RolePrison, "LEI", 8}, {auth.RolePrison, "MDI", 6}, {auth.RoleInspector, "", 6}}
 	type running struct {
 		c *client
@@ -90,7 +90,7 @@ func TestSwitchOver(t *testing.T) {
 
 	// Start the hub with an idle connection, so the others register with a
 	// running hub while events flow.
-	idle := e.connect(e.token(auth.RoleProvider, "C06"))
+	idle := e.connect(e.token(auth.RoleProvider, "NPS-B"))
 	idle.subscribe(`{"type":"subscribe","from":"now"}`)
 	idle.readUntil(&session{}, 0)
 
@@ -135,7 +135,7 @@ func TestSwitchOver(t *testing.T) {
 		{auth.RoleInspector, "", `{"type":"subscribe","from":"start","people":["A1111AA"]}`, []string{stays}, 0, 200 * time.Millisecond},
 		{auth.RolePrison, "MDI", `{"type":"subscribe","from":"start"}`, nil, 0, 250 * time.Millisecond},
 		{auth.RolePrison, "LEI", fmt.Sprintf(`{"type":"subscribe","from":%d}`, mid), nil, mid, 0},
-		{auth.RoleProvider, "C05", `{"type":"subscribe","from":"start"}`, nil, 0, 100 * time.Millisecond},
+		{auth.RoleProvider, "NPS-C", `{"type":"subscribe","from":"start"}`, nil, 0, 100 * time.Millisecond},
 	}
 	type running struct {
 		c *client

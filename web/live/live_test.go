@@ -22,7 +22,7 @@ import (
 )
 
 const (
-	handed = "B2345CD" // handed from LEI to C05 to NPS-C
+	handed = "B2345CD" // handed from LEI to NPS-C to NPS-C
 	stays  = "A1111AA" // stays at MDI
 )
 
@@ -46,10 +46,10 @@ func TestHistoryThenLive(t *testing.T) {
 		{"inspector from start", auth.RoleInspector, "", `"start"`},
 		{"inspector from a position", auth.RoleInspector, "", fmt.Sprint(mid)},
 		{"inspector from now", auth.RoleInspector, "", `"now"`},
-		{"provider C05 from start", auth.RoleProvider, "C05", `"start"`},
-		{"provider C05 from a position", auth.RoleProvider, "C05", fmt.Sprint(mid)},
-		{"provider NPS-C from now", auth.RoleProvider, "NPS-C", `"now"`},
-		{"provider C06 from start", auth.RoleProvider, "C06", `"start"`},
+		{"provider NPS-C from start", auth.RoleProvider, "NPS-C", `"start"`},
+		{"provider NPS-C from a position", auth.RoleProvider, "NPS-C", fmt.Sprint(mid)},
+		{"provider NPS-C from now", auth.RoleProvider, "NPS-D", `"now"`},
+		{"provider NPS-B from start", auth.RoleProvider, "NPS-B", `"start"`},
 		{"prison LEI from start", auth.RolePrison, "LEI", `"start"`},
 		{"prison MDI from start", auth.RolePrison, "MDI", `"start"`},
 	}
@@ -110,7 +110,7 @@ func TestReconnect(t *testing.T) {
 	for _, who := range []struct {
 		role auth.Role
 		org  string
-	}{{auth.RoleInspector, ""}, {auth.RoleProvider, "C05"}, {auth.RolePrison, "MDI"}} {
+	}{{auth.RoleInspector, ""}, {auth.RoleProvider, "NPS-C"}, {auth.RolePrison, "MDI"}} {
 		t.Run(string(who.role)+who.org, func(t *testing.T) {
 			tok := e.token(who.role, who.org)
 			p := e.principal(tok)
@@ -189,9 +189,9 @@ func TestFilters(t *testing.T) {
 		{"inspector, one person", auth.RoleInspector, "", []string{stays}, nil},
 		{"inspector, two people, one type", auth.RoleInspector, "", []string{stays, handed}, []string{"RiskAssessed"}},
 		{"inspector, types", auth.RoleInspector, "", nil, []string{"HandoverRequested", "HandoverAccepted"}},
-		{"provider, handed person", auth.RoleProvider, "NPS-C", []string{handed}, nil},
-		{"provider, someone else's person", auth.RoleProvider, "NPS-C", []string{stays}, nil},
-		{"provider, handover types", auth.RoleProvider, "C05", nil, []string{"HandoverAccepted"}},
+		{"provider, handed person", auth.RoleProvider, "NPS-D", []string{handed}, nil},
+		{"provider, someone else's person", auth.RoleProvider, "NPS-D", []string{stays}, nil},
+		{"provider, handover types", auth.RoleProvider, "NPS-C", nil, []string{"HandoverAccepted"}},
 		{"prison, a type and person", auth.RolePrison, "LEI", []string{handed, "C3333CC"}, []string{"PrisonerReceived", "PrisonerReleased"}},
 	}
 	for _, tt := range tests {
@@ -226,10 +226,10 @@ func TestHandover(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	var steps handoverSteps
 	e.otherJourney(stays, "MDI", 1)
-	e.handoverJourney(handed, &steps, 0, 4) // up to C05 accepting
-	a := e.connect(e.token(auth.RoleProvider, "C05"))
-	b := e.connect(e.token(auth.RoleProvider, "NPS-C"))
-	third := e.connect(e.token(auth.RoleProvider, "C06"))
+	e.handoverJourney(handed, &steps, 0, 4) // up to NPS-C accepting
+	a := e.connect(e.token(auth.RoleProvider, "NPS-C"))
+	b := e.connect(e.token(auth.RoleProvider, "NPS-D"))
+	third := e.connect(e.token(auth.RoleProvider, "NPS-B"))
 	var sa, sb, sc session
 	for _, x := range []struct {
 		c *client
@@ -267,15 +267,15 @@ func TestHandover(t *testing.T) {
 	for _, x := range []struct {
 		org string
 		s   *session
-	}{{"C05", &sa}, {"NPS-C", &sb}, {"C06", &sc}} {
+	}{{"NPS-C", &sa}, {"NPS-D", &sb}, {"NPS-B", &sc}} {
 		for _, ev := range x.s.events {
 			if ev.NOMS != handed {
 				t.Errorf("%s got an event of %s", x.org, ev.NOMS)
 			}
 		}
 	}
-	pa := auth.Principal{ID: "x", Role: auth.RoleProvider, Org: "C05"}
-	pb := auth.Principal{ID: "x", Role: auth.RoleProvider, Org: "NPS-C"}
+	pa := auth.Principal{ID: "x", Role: auth.RoleProvider, Org: "NPS-C"}
+	pb := auth.Principal{ID: "x", Role: auth.RoleProvider, Org: "NPS-D"}
 	if !slices.Equal(sa.positions(), e.want(pa, 0, nil, nil)) || !slices.Equal(sb.positions(), e.want(pb, 0, nil, nil)) {
 		t.Errorf("A %v B %v differ from the reference rule", sa.positions(), sb.positions())
 	}
@@ -288,7 +288,7 @@ func TestInspectorStreams(t *testing.T) {
 	var steps handoverSteps
 	e.handoverJourney(handed, &steps, 0, 3)
 	inspector := e.token(auth.RoleInspector, "")
-	provider := e.token(auth.RoleProvider, "C05")
+	provider := e.token(auth.RoleProvider, "NPS-C")
 	log := auth.NewAccessLog(e.store.Client, auth.AccessLogConfig{Logger: eventlogtest.Logger()})
 	if err := log.Record(context.Background(), e.principal(inspector), "read journey", handed); err != nil {
 		t.Fatal(err)
@@ -324,10 +324,10 @@ func TestInspectorStreams(t *testing.T) {
 // TestUpgrade: who may open the feed.
 func TestUpgrade(t *testing.T) {
 	e := newEnv(t, nil, nil)
-	provider := e.token(auth.RoleProvider, "C05")
+	provider := e.token(auth.RoleProvider, "NPS-C")
 	feed := e.token(auth.RoleFeed, "")
 	admin := e.token(auth.RoleAdmin, "")
-	e.sessions["s1"] = auth.Principal{ID: "oidc:u1", Role: auth.RoleProvider, Org: "C05"}
+	e.sessions["s1"] = auth.Principal{ID: "oidc:u1", Role: auth.RoleProvider, Org: "NPS-C"}
 	cookie := func(h http.Header) http.Header { h.Set("Cookie", "session=s1"); return h }
 	tests := []struct {
 		name  string
@@ -651,7 +651,7 @@ func TestShutdown(t *testing.T) {
 // at the next check.
 func TestRevokedToken(t *testing.T) {
 	e := newEnv(t, func(c *live.Config) { c.ReauthInterval = 100 * time.Millisecond }, nil)
-	tok := e.token(auth.RoleProvider, "C05")
+	tok := e.token(auth.RoleProvider, "NPS-C")
 	c := e.connect(tok)
 	c.subscribe(`{"type":"subscribe"}`)
 	s := &session{}

@@ -79,7 +79,7 @@ func TestBrowserSignInAndPrisonPeople(t *testing.T) {
 func TestBrowserRoleRefused(t *testing.T) {
 	l := startLedger(t)
 	b := newBrowser(t, l, "provider")
-	b.signIn(auth.RoleProvider, "C05")
+	b.signIn(auth.RoleProvider, "NPS-C")
 	b.visit("/prison/people", "prison-page-refused")
 	if h := b.text("main h1"); h != "You cannot do this" {
 		t.Errorf("heading %q", h)

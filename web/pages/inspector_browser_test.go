@@ -92,7 +92,7 @@ func TestBrowserInspector(t *testing.T) {
 	for k, c := range []struct {
 		noms, area string
 		reoffend   bool
-	}{{"B2345CD", "C05", true}, {"C3456DE", "C17", false}} {
+	}{{"B2345CD", "NPS-C", true}, {"C3456DE", "NPS-J", false}} {
 		p.on(dayAt(200+k), c.noms, "LEI", aggregates.ReceivePrisoner{NOMS: c.noms, Kind: aggregates.ReceptionSentence, Prison: "LEI", At: dayAt(200 + k)})
 		j := p.on(dayAt(199), c.noms, "LEI", aggregates.ChangeReleaseArea{Area: c.area, At: dayAt(199)})
 		if h := j.OpenHandover(); h != nil {
@@ -256,7 +256,7 @@ func TestBrowserInspector(t *testing.T) {
 
 	// Other roles are refused the inspector's pages, and find nothing there.
 	pb := newBrowser(t, l, "provider")
-	pb.signIn(auth.RoleProvider, "C05")
+	pb.signIn(auth.RoleProvider, "NPS-C")
 	pb.visit("/inspect/people/"+noms, "provider-refused")
 	if got := pb.text("main h1"); !strings.Contains(got, "cannot") {
 		t.Errorf("a provider on an inspector page sees %q", got)

@@ -29,7 +29,7 @@ func TestInspectorPagesHTTP(t *testing.T) {
 	for _, role := range []struct {
 		role auth.Role
 		org  string
-	}{{auth.RolePrison, "MDI"}, {auth.RoleProvider, "C05"}} {
+	}{{auth.RolePrison, "MDI"}, {auth.RoleProvider, "NPS-C"}} {
 		c := newClient(t, l)
 		c.signIn(l.token(role.role, role.org))
 		for _, p := range paths {

@@ -32,15 +32,15 @@ func TestBrowserLiveCaseloadAndHandover(t *testing.T) {
 	l := startLedger(t)
 	// A case waiting for the provider's decision.
 	l.receive("A1111AA", "MDI")
-	l.handOver("A1111AA", "MDI", "C05", false)
+	l.handOver("A1111AA", "MDI", "NPS-C", false)
 	// A case the provider holds after release, whose licence it revoked.
 	l.command(auth.RolePrison, "MDI", "B2222BB", "/receptions", map[string]any{"kind": "SENTENCE", "prison": "MDI", "at": ago(30 * 24 * time.Hour)})
-	l.handOver("B2222BB", "MDI", "C05", true)
+	l.handOver("B2222BB", "MDI", "NPS-C", true)
 	l.command(auth.RolePrison, "MDI", "B2222BB", "/releases", map[string]any{"kind": "ON_LICENCE", "prison": "MDI", "at": ago(40 * time.Minute)})
-	l.command(auth.RoleProvider, "C05", "B2222BB", "/recalls", map[string]any{"reason": "Breach of licence conditions", "at": ago(30 * time.Minute)})
+	l.command(auth.RoleProvider, "NPS-C", "B2222BB", "/recalls", map[string]any{"reason": "Breach of licence conditions", "at": ago(30 * time.Minute)})
 
 	provider := newBrowser(t, l, "provider")
-	provider.signIn(auth.RoleProvider, "C05")
+	provider.signIn(auth.RoleProvider, "NPS-C")
 	provider.do(chromedp.WaitVisible(chromedp.CSS(`table[data-live="connected"]`)))
 	provider.page("caseload")
 	if row := provider.text(`tr[data-noms="B2222BB"]`); !strings.Contains(row, "Recall pending") {
@@ -70,7 +70,7 @@ func TestBrowserLiveCaseloadAndHandover(t *testing.T) {
 
 	// A new case handed over while the page is open appears too.
 	l.receive("C3333CC", "MDI")
-	l.handOver("C3333CC", "MDI", "C05", false)
+	l.handOver("C3333CC", "MDI", "NPS-C", false)
 	provider.do(chromedp.WaitVisible(chromedp.CSS(`tr[data-noms="C3333CC"]`)))
 	provider.page("caseload-new-handover")
 	if got := provider.text("[data-count]"); got != "3" {
@@ -151,19 +151,19 @@ func TestBrowserLiveCaseloadAndHandover(t *testing.T) {
 func TestProviderPagesAuthorisation(t *testing.T) {
 	l := startLedger(t)
 	l.receive("A1111AA", "MDI")
-	l.handOver("A1111AA", "MDI", "C05", false)
+	l.handOver("A1111AA", "MDI", "NPS-C", false)
 	other := newClient(t, l)
-	tok := other.signIn(l.token(auth.RoleProvider, "C17"))
+	tok := other.signIn(l.token(auth.RoleProvider, "NPS-J"))
 	for _, path := range []string{"/provider/people/A1111AA", "/provider/people/A1111AA/needs", "/provider/people/Z9999ZZ"} {
 		if r := other.do("GET", path, nil); r.status != http.StatusNotFound {
-			t.Errorf("C17 GET %s: %d, want 404", path, r.status)
+			t.Errorf("NPS-J GET %s: %d, want 404", path, r.status)
 		}
 	}
 	if r := other.do("GET", "/provider/caseload/rows/A1111AA", nil); r.status != http.StatusNoContent {
-		t.Errorf("C17 row of another's case: %d, want 204", r.status)
+		t.Errorf("NPS-J row of another's case: %d, want 204", r.status)
 	}
 	if r := other.do("POST", "/provider/handovers/A1111AA/accept", url.Values{"csrf": {tok}, "idem": {"k"}}); r.status != http.StatusNotFound {
-		t.Errorf("C17 accepting another's handover: %d, want 404", r.status)
+		t.Errorf("NPS-J accepting another's handover: %d, want 404", r.status)
 	}
 	prison := newClient(t, l)
 	prison.signIn(l.token(auth.RolePrison, "MDI"))
@@ -172,12 +172,12 @@ func TestProviderPagesAuthorisation(t *testing.T) {
 	}
 
 	c05 := newClient(t, l)
-	c05.signIn(l.token(auth.RoleProvider, "C05"))
+	c05.signIn(l.token(auth.RoleProvider, "NPS-C"))
 	if r := c05.do("GET", "/provider/caseload/rows/A1111AA", nil); r.status != http.StatusOK || !strings.HasPrefix(strings.TrimSpace(r.body), `<tr`) {
-		t.Errorf("C05 row: %d %q", r.status, r.body)
+		t.Errorf("NPS-C row: %d %q", r.status, r.body)
 	}
 	if r := c05.do("GET", "/provider/people/A1111AA", nil); r.status != http.StatusOK {
-		t.Fatalf("C05 plan: %d", r.status)
+		t.Fatalf("NPS-C plan: %d", r.status)
 	}
 	entries, err := l.access.Read(context.Background(), time.Now().Add(-time.Hour), time.Now().Add(time.Minute))
 	if err != nil {
@@ -185,10 +185,10 @@ func TestProviderPagesAuthorisation(t *testing.T) {
 	}
 	var plan bool
 	for _, e := range entries {
-		if e.What == auth.AccessReadPlan && e.Subject == "A1111AA" && e.Org == "C05" {
+		if e.What == auth.AccessReadPlan && e.Subject == "A1111AA" && e.Org == "NPS-C" {
 			plan = true
 		}
-		if e.Org == "C17" && e.Subject == "A1111AA" {
+		if e.Org == "NPS-J" && e.Subject == "A1111AA" {
 			t.Errorf("a refused read was logged as a read: %+v", e)
 		}
 	}
@@ -204,9 +204,9 @@ func TestBrowserOverdueAppearsLive(t *testing.T) {
 	// Screening is due 72 hours after reception: a few seconds from now.
 	l.command(auth.RolePrison, "MDI", "A1111AA", "/receptions", map[string]any{"kind": "SENTENCE", "prison": "MDI",
 		"at": time.Now().Add(-72*time.Hour + 20*time.Second).UTC().Format(time.RFC3339)})
-	l.handOver("A1111AA", "MDI", "C05", false)
+	l.handOver("A1111AA", "MDI", "NPS-C", false)
 	b := newBrowser(t, l, "provider")
-	b.signIn(auth.RoleProvider, "C05")
+	b.signIn(auth.RoleProvider, "NPS-C")
 	b.do(chromedp.WaitVisible(chromedp.CSS(`table[data-live="connected"]`)))
 	if row := b.text(`tr[data-noms="A1111AA"]`); strings.Contains(row, "Overdue") {
 		t.Fatalf("the deadline passed before the page was shown (a very slow machine?): %s", row)

@@ -261,7 +261,7 @@ func TestRolesAndAccessLog(t *testing.T) {
 	l := startLedger(t)
 	l.receive("A1234BC", "MDI")
 	provider := newClient(t, l)
-	provider.signIn(l.token(auth.RoleProvider, "C05"))
+	provider.signIn(l.token(auth.RoleProvider, "NPS-C"))
 	if r := provider.do("GET", "/prison/people", nil); r.status != http.StatusForbidden {
 		t.Errorf("provider on the prison page: %d, want 403", r.status)
 	}
@@ -317,7 +317,7 @@ func TestAPIBesidePages(t *testing.T) {
 func TestLiveFeedTakesSessionCookie(t *testing.T) {
 	l := startLedger(t)
 	c := newClient(t, l)
-	c.signIn(l.token(auth.RoleProvider, "C05"))
+	c.signIn(l.token(auth.RoleProvider, "NPS-C"))
 	wsURL := "ws" + strings.TrimPrefix(l.URL, "http") + "/v1/live"
 	dial := func(hdr http.Header) (int, error) {
 		d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
