@@ -295,11 +295,6 @@ func TestRateLimit(t *testing.T) {
 		t.Fatalf("Retry-After %q", a.header.Get("Retry-After"))
 	}
 	w.do(req{method: "GET", path: "/v1/outcomes", as: "inspector"}).ok(t, http.StatusOK)
-	// Failed authentications are limited per address.
-	for i := 0; i < 2; i++ {
-		w.do(req{method: "GET", path: "/v1/outcomes", as: "glt_bad_bad"}).problem(t, ProblemUnauthenticated)
-	}
-	w.do(req{method: "GET", path: "/v1/outcomes", as: "glt_bad_bad"}).problem(t, ProblemRateLimited)
 }
 
 // TestFeedEndpoint: the three HMPPS samples are accepted from the feed
