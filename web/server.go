@@ -91,8 +91,8 @@ type server struct {
 	now      func() time.Time
 	metrics  *Metrics
 	throttle *throttle.Throttle
-	mux     *http.ServeMux
-	routes  []route
+	mux      *http.ServeMux
+	routes   []route
 }
 
 // New builds the HTTP API handler: every route of Routes on a ServeMux, behind
