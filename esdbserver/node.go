@@ -30,6 +30,8 @@ type NodeConfig struct {
 	Logger   *slog.Logger
 	// FellBehindAfter is passed to Options.
 	FellBehindAfter int
+	// SignInDelay is passed to Options.
+	SignInDelay SignInDelay
 }
 
 // Node is a running embedded event store node.
@@ -72,7 +74,7 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{DB: db, log: cfg.Logger}
-	opts := Options{Logger: cfg.Logger, FellBehindAfter: cfg.FellBehindAfter}
+	opts := Options{Logger: cfg.Logger, FellBehindAfter: cfg.FellBehindAfter, SignInDelay: cfg.SignInDelay}
 	if !cfg.Insecure {
 		var hosts []string
 		if host != "" && !isUnspecified(host) {
