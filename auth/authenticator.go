@@ -22,6 +22,10 @@ type Authenticator struct {
 	// Logger records refused credentials with their reason; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Refusals, when set, bounds how many refused credentials are logged
+	// (NewRefusalLog); nil logs every one. Credentials that could not be
+	// checked are always logged.
+	Refusals *RefusalLog
 }
 
 // Authenticate returns the principal of the request. A request with an
@@ -94,8 +98,15 @@ func (a *Authenticator) refused(ctx context.Context, r *http.Request, err error)
 	}
 	if errors.Is(err, ErrUnavailable) || errors.Is(err, ErrChainBroken) {
 		log.ErrorContext(ctx, "credential could not be checked", attrs...)
-	} else {
-		log.WarnContext(ctx, "credential refused", attrs...)
+		return err
 	}
+	ok, skipped := a.Refusals.take()
+	if !ok {
+		return err
+	}
+	if skipped > 0 {
+		attrs = append(attrs, "refusals_not_logged", skipped)
+	}
+	log.WarnContext(ctx, "credential refused", attrs...)
 	return err
 }

@@ -60,15 +60,20 @@ type OIDCConfig struct {
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// JWKSRefreshInterval is the least time between two fetches of the key
+	// set, however many tokens name keys the ledger does not hold; zero
+	// means DefaultJWKSRefreshInterval.
+	JWKSRefreshInterval time.Duration
 }
 
 // OIDCVerifier verifies JWTs from the configured identity provider and turns
 // them into principals. It is safe for concurrent use; keys are fetched
 // from the JWKS and cached, and fetched again when a token names a key not
-// in the cache (go-oidc's RemoteKeySet).
+// in the cache, at most once per JWKSRefreshInterval (jwksCache).
 type OIDCVerifier struct {
 	cfg      OIDCConfig
 	verifier *oidc.IDTokenVerifier
+	keys     *jwksCache
 }
 
 // NewOIDCVerifier checks cfg and prepares the verifier. When cfg.JWKSURL is
@@ -115,9 +120,12 @@ func NewOIDCVerifier(ctx context.Context, cfg OIDCConfig) (*OIDCVerifier, error)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	// go-oidc takes its HTTP client from the context, and keeps the context
-	// as configuration for later key fetches (without its cancellation).
-	kctx := oidc.ClientContext(context.WithoutCancel(ctx), cfg.HTTPClient)
+	if cfg.JWKSRefreshInterval == 0 {
+		cfg.JWKSRefreshInterval = DefaultJWKSRefreshInterval
+	}
+	if cfg.JWKSRefreshInterval < 0 {
+		return nil, fmt.Errorf("auth: OIDC key refresh interval %v is negative", cfg.JWKSRefreshInterval)
+	}
 	jwksURL := cfg.JWKSURL
 	if jwksURL == "" {
 		p, err := oidc.NewProvider(oidc.ClientContext(ctx, cfg.HTTPClient), cfg.Issuer)
@@ -135,7 +143,7 @@ func NewOIDCVerifier(ctx context.Context, cfg OIDCConfig) (*OIDCVerifier, error)
 		}
 		jwksURL = meta.JWKSURI
 	}
-	keys := oidc.NewRemoteKeySet(kctx, jwksURL)
+	keys := newJWKSCache(jwksURL, cfg.HTTPClient, cfg.JWKSRefreshInterval, cfg.Now, cfg.Algorithms)
 	leeway, now := cfg.Leeway, cfg.Now
 	v := oidc.NewVerifier(cfg.Issuer, keys, &oidc.Config{
 		ClientID:             cfg.Audience,
@@ -144,7 +152,7 @@ func NewOIDCVerifier(ctx context.Context, cfg OIDCConfig) (*OIDCVerifier, error)
 		// leeway behind. nbf and iat are checked below with the same leeway.
 		Now: func() time.Time { return now().Add(-leeway) },
 	})
-	return &OIDCVerifier{cfg: cfg, verifier: v}, nil
+	return &OIDCVerifier{cfg: cfg, verifier: v, keys: keys}, nil
 }
 
 // checkURL requires https, or http on a loopback host (tests, a local

@@ -197,6 +197,12 @@ func (t *Tokens) Verify(ctx context.Context, token string) (Principal, error) {
 	return p, nil
 }
 
+// DefaultTokenLifetime is how long a token lives unless whoever creates it
+// says otherwise, on the command line (token create --expires) and through
+// the API alike: a token copied somewhere it should not be stops working by
+// itself.
+const DefaultTokenLifetime = 90 * 24 * time.Hour
+
 // Create issues a token for a principal with role and org, named name (for
 // people: "MDI reception desk"), recorded as issued by by. A zero expiresAt
 // makes a token that does not expire. It returns the token text, which is

@@ -3,8 +3,10 @@ package esdbserver_test
 import (
 	"context"
 	"errors"
+	"net"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -163,6 +165,28 @@ func TestInsecureRefusedOffLoopback(t *testing.T) {
 				_ = node.Close(context.Background())
 			}
 			t.Fatalf("insecure on %s: %v, want ErrInsecureNotLoopback", addr, err)
+		}
+	}
+}
+
+// TestIPv6Loopback: a node listens on [::1], with and without TLS, and the
+// official client reaches it (its connection-string parser cannot read an
+// IPv6 literal, so ClientConfig must not go through one).
+func TestIPv6Loopback(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback on this machine: %v", err)
+	}
+	_ = ln.Close()
+	for _, insecure := range []bool{false, true} {
+		node, c := startNodeWith(t, esdbserver.NodeConfig{Insecure: insecure, Listen: "[::1]:0"})
+		if !strings.HasPrefix(node.Addr(), "[::1]:") {
+			t.Fatalf("listening on %s", node.Addr())
+		}
+		evs := events(1, "T")
+		mustAppend(t, c, "ipv6", esdb.Any{}, evs...)
+		if got := mustRead(t, c, "ipv6", esdb.ReadStreamOptions{}, 10); len(got) == 0 {
+			t.Fatal("nothing read back")
 		}
 	}
 }

@@ -30,6 +30,8 @@ type NodeConfig struct {
 	Logger   *slog.Logger
 	// FellBehindAfter is passed to Options.
 	FellBehindAfter int
+	// SignInDelay is passed to Options.
+	SignInDelay SignInDelay
 }
 
 // Node is a running embedded event store node.
@@ -72,7 +74,7 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{DB: db, log: cfg.Logger}
-	opts := Options{Logger: cfg.Logger, FellBehindAfter: cfg.FellBehindAfter}
+	opts := Options{Logger: cfg.Logger, FellBehindAfter: cfg.FellBehindAfter, SignInDelay: cfg.SignInDelay}
 	if !cfg.Insecure {
 		var hosts []string
 		if host != "" && !isUnspecified(host) {
@@ -121,10 +123,15 @@ func (n *Node) ConnectionString() string {
 
 // ClientConfig returns a configuration for the official client that reaches this node.
 func (n *Node) ClientConfig() (*esdb.Configuration, error) {
-	cfg, err := esdb.ParseConnectionString("esdb://" + n.Addr() + "?tls=" + strconv.FormatBool(n.Secrets != nil))
+	// The client's connection-string parser splits host from port at every
+	// colon, so it cannot read an IPv6 literal ("[::1]:2113"): parse a
+	// stand-in host and set the address to dial afterwards.
+	addr := n.lis.Addr().(*net.TCPAddr)
+	cfg, err := esdb.ParseConnectionString("esdb://localhost:" + strconv.Itoa(addr.Port) + "?tls=" + strconv.FormatBool(n.Secrets != nil))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("event store client configuration: %w", err)
 	}
+	cfg.Address = dialAddr(addr)
 	if n.Secrets != nil {
 		cfg.Username, cfg.Password = n.Secrets.Username, n.Secrets.Password
 		cfg.RootCAs = n.Secrets.CertPool
@@ -175,6 +182,20 @@ func (n *Node) Close(ctx context.Context) error {
 		err = n.DB.Close()
 	})
 	return err
+}
+
+// dialAddr is where this process reaches a listener on addr: the address
+// itself, or loopback when it listens on every interface (the certificate
+// covers loopback, not the unspecified address).
+func dialAddr(addr *net.TCPAddr) string {
+	ip := addr.IP
+	switch {
+	case ip == nil || (ip.IsUnspecified() && ip.To4() != nil):
+		ip = net.IPv4(127, 0, 0, 1)
+	case ip.IsUnspecified():
+		ip = net.IPv6loopback
+	}
+	return net.JoinHostPort(ip.String(), strconv.Itoa(addr.Port))
 }
 
 func isLoopback(host string) bool {

@@ -42,6 +42,9 @@ type Options struct {
 	// InstanceID identifies this node in gossip; zero means a random one.
 	InstanceID uuid.UUID
 	Logger     *slog.Logger
+	// SignInDelay is how failed basic-authentication sign-ins are slowed
+	// (see SignInDelay); the zero value means the defaults.
+	SignInDelay SignInDelay
 }
 
 // Server implements the EventStoreDB gRPC services over an eventdb store.
@@ -51,6 +54,8 @@ type Server struct {
 	db   *eventdb.DB
 	opts Options
 	log  *slog.Logger
+	// signIns delays and logs failed sign-ins per address.
+	signIns *signInGuard
 	// stopping is closed by Shutdown to end open subscriptions.
 	stopping     chan struct{}
 	shutdownOnce sync.Once
@@ -73,7 +78,7 @@ func New(db *eventdb.DB, opts Options) *Server {
 	if opts.InstanceID == uuid.Nil {
 		opts.InstanceID = uuid.New()
 	}
-	return &Server{db: db, opts: opts, log: opts.Logger, stopping: make(chan struct{})}
+	return &Server{db: db, opts: opts, log: opts.Logger, signIns: newSignInGuard(opts.SignInDelay, opts.Logger), stopping: make(chan struct{})}
 }
 
 // maxMessageSize admits one event of eventdb's largest size plus framing, like the
@@ -158,6 +163,7 @@ func (s *Server) authenticate(ctx context.Context, method string) error {
 		return nil
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
+	user := ""
 	for _, h := range md.Get("authorization") {
 		scheme, cred, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Basic") {
@@ -167,12 +173,17 @@ func (s *Server) authenticate(ctx context.Context, method string) error {
 		if err != nil {
 			continue
 		}
-		user, pass, ok := strings.Cut(string(raw), ":")
-		want, known := s.opts.Users[user]
+		u, pass, ok := strings.Cut(string(raw), ":")
+		want, known := s.opts.Users[u]
 		if ok && known && subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1 {
 			return nil
 		}
+		if len(u) > 64 {
+			u = u[:64] + "…"
+		}
+		user = u
 	}
+	s.signIns.failed(ctx, user, method)
 	return errUnauthenticated
 }
 

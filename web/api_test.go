@@ -295,11 +295,6 @@ func TestRateLimit(t *testing.T) {
 		t.Fatalf("Retry-After %q", a.header.Get("Retry-After"))
 	}
 	w.do(req{method: "GET", path: "/v1/outcomes", as: "inspector"}).ok(t, http.StatusOK)
-	// Failed authentications are limited per address.
-	for i := 0; i < 2; i++ {
-		w.do(req{method: "GET", path: "/v1/outcomes", as: "glt_bad_bad"}).problem(t, ProblemUnauthenticated)
-	}
-	w.do(req{method: "GET", path: "/v1/outcomes", as: "glt_bad_bad"}).problem(t, ProblemRateLimited)
 }
 
 // TestFeedEndpoint: the three HMPPS samples are accepted from the feed
@@ -435,6 +430,38 @@ func TestTokenAdministration(t *testing.T) {
 	w.do(req{method: "GET", path: "/v1/outcomes", as: tok}).problem(t, ProblemUnauthenticated)
 	w.do(req{method: "DELETE", path: "/v1/tokens/nosuchid", as: "admin"}).problem(t, ProblemNotFound)
 	_ = auth.RoleAdmin
+}
+
+// TestTokenExpiryDefault: a token made through the API expires after
+// auth.DefaultTokenLifetime unless the body says otherwise, as on the
+// command line.
+func TestTokenExpiryDefault(t *testing.T) {
+	w := newWorld(t, nil)
+	expiry := func(body map[string]any) string {
+		t.Helper()
+		c := w.do(req{method: "POST", path: "/v1/tokens", as: "admin", body: body}).ok(t, http.StatusCreated).json(t)
+		e, _ := c["info"].(map[string]any)["expiresAt"].(string)
+		return e
+	}
+	e, err := time.Parse(time.RFC3339Nano, expiry(map[string]any{"role": "inspector", "name": "default"}))
+	if err != nil {
+		t.Fatalf("no expiry by default: %v", err)
+	}
+	if d := time.Until(e); d < auth.DefaultTokenLifetime-time.Hour || d > auth.DefaultTokenLifetime+time.Hour {
+		t.Fatalf("expires in %v, want about %v", d, auth.DefaultTokenLifetime)
+	}
+	if e := expiry(map[string]any{"role": "inspector", "name": "forever", "neverExpires": true}); e != "" {
+		t.Fatalf("neverExpires gave expiry %q", e)
+	}
+	at := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+	if e := expiry(map[string]any{"role": "inspector", "name": "two days", "expiresAt": at.Format(time.RFC3339)}); e != at.Format(time.RFC3339) {
+		t.Fatalf("expiresAt %q, want %s", e, at.Format(time.RFC3339))
+	}
+	p := w.do(req{method: "POST", path: "/v1/tokens", as: "admin",
+		body: map[string]any{"role": "inspector", "name": "both", "neverExpires": true, "expiresAt": at.Format(time.RFC3339)}}).problem(t, ProblemValidation)
+	if len(p.Errors) != 1 || p.Errors[0].Field != "neverExpires" {
+		t.Fatalf("errors %+v", p.Errors)
+	}
 }
 
 // TestUnrecordedReadIsRefused: when the access log cannot record a read, the

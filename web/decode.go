@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 	"unicode"
@@ -27,8 +28,23 @@ const (
 // unknown fields, trailing data and values of the wrong type. The errors are
 // *problemError (malformed-request, with the field when known), or the
 // *http.MaxBytesError of a body over the limit.
+//
+// Before decoding, checkStrict refuses duplicate member names, names that
+// match a field only when case is ignored, and invalid UTF-8, which
+// encoding/json would accept.
 func decodeJSON(body io.Reader, dst any) error {
-	dec := json.NewDecoder(body)
+	b, err := io.ReadAll(body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err
+		}
+		return &problemError{kind: ProblemMalformedRequest, detail: "the body could not be read; send it again", err: err}
+	}
+	if err := checkStrict(b, reflect.TypeOf(dst)); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeProblem(err)

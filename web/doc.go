@@ -63,8 +63,10 @@
 //
 // # Commands
 //
-// Bodies are JSON objects decoded strictly: unknown fields, trailing data and
-// wrong types are malformed-request; each field is then validated (formats
+// Bodies are JSON objects decoded strictly: unknown fields, trailing data,
+// wrong types, a member name sent twice, a name that matches a field only
+// when case is ignored, and invalid UTF-8 are malformed-request naming the
+// field (checkStrict runs before encoding/json, which accepts the last three); each field is then validated (formats
 // of NOMS, prison, CRN, PNC, booking and organisation codes, enums, RFC 3339
 // times, YYYY-MM-DD dates, text length and control characters) and every
 // invalid field reported at once as a validation problem. Every command

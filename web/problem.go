@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -247,15 +246,6 @@ func jsonField(f string) string {
 	rs := []rune(f)
 	rs[0] = unicode.ToLower(rs[0])
 	return string(rs)
-}
-
-// retryAfter formats a wait in whole seconds, at least one.
-func retryAfter(seconds float64) string {
-	n := int(seconds)
-	if float64(n) < seconds {
-		n++
-	}
-	return strconv.Itoa(max(n, 1))
 }
 
 // logValueOfProblem keeps the slug in logs.

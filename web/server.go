@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/throttle"
 )
 
 //go:embed openapi.json
@@ -64,8 +66,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Clock; nil means time.Now.
 	Clock func() time.Time
-	// RateLimit per principal; the zero value means DefaultRateLimit, a
-	// negative PerSecond turns it off.
+	// Throttle limits requests per principal, per address and failed
+	// authentications (package throttle). Share one with the pages and the
+	// live feed so that a principal has one budget whichever way it comes.
+	// Nil builds one from RateLimit with the other limits at their defaults.
+	Throttle *throttle.Throttle
+	// RateLimit per principal, used only when Throttle is nil; the zero
+	// value means DefaultRateLimit, a negative PerSecond turns it off.
 	RateLimit RateLimit
 	// MaxBodyBytes bounds request bodies (413 beyond); zero means
 	// DefaultMaxBodyBytes.
@@ -77,15 +84,15 @@ type Config struct {
 }
 
 // server is the HTTP API. Its state is set by New and never changed, apart
-// from the rate limiter's buckets.
+// from the throttle's buckets.
 type server struct {
-	cfg     Config
-	log     *slog.Logger
-	now     func() time.Time
-	metrics *Metrics
-	limiter *limiter
-	mux     *http.ServeMux
-	routes  []route
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	metrics  *Metrics
+	throttle *throttle.Throttle
+	mux      *http.ServeMux
+	routes   []route
 }
 
 // New builds the HTTP API handler: every route of Routes on a ServeMux, behind
@@ -140,8 +147,11 @@ func newServer(cfg Config) (*server, error) {
 	if err := cfg.Metrics.reg.Register(newLedgerCollector(cfg.Store, cfg.Runner)); err != nil {
 		return nil, fmt.Errorf("web: metrics: %w (use one Metrics per server)", err)
 	}
+	if cfg.Throttle == nil {
+		cfg.Throttle = throttle.New(throttle.Config{Principal: cfg.RateLimit, Clock: cfg.Clock})
+	}
 	s := &server{cfg: cfg, log: cfg.Logger, now: cfg.Clock, metrics: cfg.Metrics,
-		limiter: newLimiter(cfg.RateLimit, cfg.Clock), mux: http.NewServeMux()}
+		throttle: cfg.Throttle, mux: http.NewServeMux()}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, rt.handler)
@@ -391,28 +401,35 @@ func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return c, rw, err
 }
 
-// authed authenticates the request, applies the rate limits, and runs h with
+// authed authenticates the request, applies the throttle, and runs h with
 // the principal; an error h returns is answered as a problem.
+//
+// The credential is always checked first: a valid one is limited only by
+// its principal's budget, never by the failures of others at the same
+// address. A refused one counts against its address and itself, and past
+// their budget is answered 429 instead of 401 (package throttle).
 func (s *server) authed(h authedFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ipKey := "addr:" + clientAddr(r)
-		if limited, wait := s.limiter.exhausted(ipKey); limited && r.Header.Get("Authorization") != "" {
-			// This address has used up its failed authentications.
-			s.rateLimited(w, r, wait)
-			return
-		}
 		p, err := s.cfg.Auth.Authenticate(r.Context(), r)
 		if err != nil {
-			if errors.Is(err, auth.ErrInvalidToken) {
-				s.limiter.allow(ipKey)
+			var d throttle.Decision
+			switch {
+			case errors.Is(err, auth.ErrInvalidToken):
+				d = s.throttle.Failed(r, auth.CredentialKey(r))
+			case errors.Is(err, auth.ErrNoCredentials):
+				d = s.throttle.Anonymous(r)
+			}
+			if d.Limited {
+				s.rateLimited(w, r, d, "too many refused credentials from this address or with this credential; check the token, then retry after the time in Retry-After")
+				return
 			}
 			s.writeProblem(w, r, err)
 			return
 		}
 		info := infoOf(r.Context())
 		info.principal = p.ID
-		if ok, wait := s.limiter.allow("principal:" + p.ID); !ok {
-			s.rateLimited(w, r, wait)
+		if d := s.throttle.Principal(p.ID); d.Limited {
+			s.rateLimited(w, r, d, "slow down; retry after the time in Retry-After")
 			return
 		}
 		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
@@ -425,20 +442,10 @@ func (s *server) authed(h authedFunc) http.Handler {
 	})
 }
 
-func (s *server) rateLimited(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+func (s *server) rateLimited(w http.ResponseWriter, r *http.Request, d throttle.Decision, detail string) {
 	s.metrics.limited.Inc()
-	s.writeProblem(w, r, newProblem(ProblemRateLimited, "slow down; retry after the time in Retry-After").
-		with("Retry-After", retryAfter(wait.Seconds())))
-}
-
-// clientAddr is the peer's IP address. Forwarded headers are not trusted:
-// behind a proxy, the proxy's own limits apply.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	s.writeProblem(w, r, newProblem(ProblemRateLimited, "%s", detail).
+		with("Retry-After", strconv.Itoa(d.RetryAfterSeconds())))
 }
 
 // writeJSON answers with v as JSON.

@@ -13,9 +13,12 @@ type createTokenBody struct {
 	Role string `json:"role"`
 	Org  string `json:"org"`
 	Name string `json:"name"`
-	// ExpiresAt is an RFC 3339 time; empty makes a token that never
-	// expires.
+	// ExpiresAt is an RFC 3339 time; empty means auth.DefaultTokenLifetime
+	// from now, as on the command line.
 	ExpiresAt string `json:"expiresAt"`
+	// NeverExpires asks for a token that never expires (token create
+	// --expires never); it cannot be sent with ExpiresAt.
+	NeverExpires bool `json:"neverExpires"`
 }
 
 type createdTokenView struct {
@@ -75,8 +78,13 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request, p auth.Prin
 	}
 	v.text("name", b.Name, true, auth.MaxNameLen)
 	exp := v.time("expiresAt", b.ExpiresAt, false)
-	if !exp.IsZero() && !exp.After(s.now()) {
+	switch {
+	case !exp.IsZero() && !exp.After(s.now()):
 		v.add("expiresAt", "must be in the future")
+	case b.NeverExpires && b.ExpiresAt != "":
+		v.add("neverExpires", "cannot be sent with expiresAt: send one or the other")
+	case b.ExpiresAt == "" && !b.NeverExpires:
+		exp = s.now().Add(auth.DefaultTokenLifetime)
 	}
 	if err := v.err(); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web"
 	"github.com/gateledger/gateledger/web/inspect"
 	"github.com/gateledger/gateledger/web/live"
@@ -38,6 +40,8 @@ type httpConfig struct {
 	rateLimit    string
 	rateBurst    string
 	origins      string
+	proxies      string
+	jwksRefresh  string
 }
 
 func (c *httpConfig) register(f *flags) {
@@ -51,6 +55,8 @@ func (c *httpConfig) register(f *flags) {
 	f.string(&c.oidcRedirect, "oidc-redirect-url", "OIDC_REDIRECT_URL", "", "URL of /sign-in/oidc/callback as browsers reach it, registered at the identity provider; empty means http://<the --http-listen address>/sign-in/oidc/callback")
 	f.string(&c.rateLimit, "rate-limit", "RATE_LIMIT", strconv.FormatFloat(web.DefaultRateLimit.PerSecond, 'f', -1, 64), "requests per second allowed to each principal on average; 0 turns the limit off")
 	f.string(&c.rateBurst, "rate-burst", "RATE_BURST", strconv.Itoa(web.DefaultRateLimit.Burst), "requests each principal may make at once")
+	f.string(&c.proxies, "trusted-proxies", "TRUSTED_PROXIES", "", "comma-separated addresses or CIDR prefixes of proxies in front of the ledger whose X-Forwarded-For names the client, for the per-address limits; empty trusts no header")
+	f.string(&c.jwksRefresh, "oidc-jwks-refresh", "OIDC_JWKS_REFRESH", auth.DefaultJWKSRefreshInterval.String(), "least time between two fetches of the identity provider's keys when a token names a key the ledger does not have")
 	f.string(&c.origins, "allowed-origins", "ALLOWED_ORIGINS", "", "comma-separated origins (scheme://host[:port]) whose web pages may open the WebSocket live feed; empty allows http://<the --http-listen address>")
 }
 
@@ -91,6 +97,19 @@ func (c *httpConfig) limit() (web.RateLimit, error) {
 	return web.RateLimit{PerSecond: per, Burst: burst}, nil
 }
 
+// checkThrottle reads --trusted-proxies and --oidc-jwks-refresh.
+func (c *httpConfig) checkThrottle() ([]netip.Prefix, time.Duration, error) {
+	proxies, err := throttle.ParseProxies(c.proxies)
+	if err != nil {
+		return nil, 0, fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	refresh, err := time.ParseDuration(c.jwksRefresh)
+	if err != nil || refresh < time.Second || refresh > time.Hour {
+		return nil, 0, fmt.Errorf("--oidc-jwks-refresh %q: want a duration from 1s to 1h, such as 30s", c.jwksRefresh)
+	}
+	return proxies, refresh, nil
+}
+
 // httpService is the running HTTP API and what it owns.
 type httpService struct {
 	srv    *http.Server
@@ -110,11 +129,18 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 	if err != nil {
 		return nil, err
 	}
+	proxies, refresh, err := c.checkThrottle()
+	if err != nil {
+		return nil, err
+	}
+	// One throttle for the API, the pages and the live feed: a principal
+	// has one budget whichever way it comes.
+	thr := throttle.New(throttle.Config{Principal: limit, TrustedProxies: proxies})
 	tokens := auth.NewTokens(store.Client, auth.TokensConfig{Logger: log})
-	authn := &auth.Authenticator{Tokens: tokens, Logger: log}
+	authn := &auth.Authenticator{Tokens: tokens, Logger: log, Refusals: auth.NewRefusalLog(5, 20)}
 	if c.oidcIssuer != "" || c.oidcAudience != "" || c.oidcJWKS != "" {
 		v, err := auth.NewOIDCVerifier(ctx, auth.OIDCConfig{Issuer: c.oidcIssuer, Audience: c.oidcAudience, JWKSURL: c.oidcJWKS,
-			RoleClaim: c.oidcRole, OrgClaim: c.oidcOrg})
+			RoleClaim: c.oidcRole, OrgClaim: c.oidcOrg, JWKSRefreshInterval: refresh})
 		if err != nil {
 			return nil, err
 		}
@@ -142,11 +168,11 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 	// authenticates its own upgrade and reports its connections to the same
 	// Prometheus metrics.
 	feed := live.New(live.Config{Client: store.Client, Auth: &liveAuthn, AllowedOrigins: origins, AccessLog: access,
-		Logger: log, Metrics: liveMetrics{metrics}})
+		Logger: log, Metrics: liveMetrics{metrics}, Throttle: thr})
 
 	ingestFeed := &ingest.Feed{Journeys: svc, Logger: log}
 	h, err := web.New(web.Config{Store: store, Journeys: svc, Feed: ingestFeed, Runner: runner,
-		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, RateLimit: limit})
+		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, Throttle: thr})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}
@@ -175,7 +201,7 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}
 	h, err = pages.New(pages.Config{API: h, Journeys: svc, Runner: runner, Policy: pol, Auth: authn, AccessLog: access,
-		Sessions: sessions, AllowedOrigins: origins, OIDC: oidcLogin, Logger: log, Inspector: insp, Feed: ingestFeed})
+		Sessions: sessions, AllowedOrigins: origins, OIDC: oidcLogin, Logger: log, Inspector: insp, Feed: ingestFeed, Throttle: thr})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}

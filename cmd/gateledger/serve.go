@@ -52,6 +52,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if _, err := cfg.http.allowedOrigins(&net.TCPAddr{}); err != nil {
 		return err
 	}
+	if _, _, err := cfg.http.checkThrottle(); err != nil {
+		return err
+	}
 	if cfg.store.eventstore != "" && (cfg.esdbListen != "" || cfg.esdbInsecure) {
 		return fmt.Errorf("--esdb-listen and --esdb-insecure apply to the embedded store; they cannot be used with --eventstore")
 	}

@@ -31,8 +31,9 @@ token commands while the ledger is stopped, or against the running ledger with
 --eventstore set to the connection string of its --esdb-listen address.
 `
 
-// defaultTokenExpiry is how long a token lives unless --expires says otherwise.
-const defaultTokenExpiry = "90d"
+// defaultTokenExpiry is how long a token lives unless --expires says otherwise:
+// auth.DefaultTokenLifetime, which the API's token route uses too.
+var defaultTokenExpiry = strconv.Itoa(int(auth.DefaultTokenLifetime/(24*time.Hour))) + "d"
 
 // tokenConfig is the flags every token subcommand shares: where the store is (the same
 // flags and environment variables as serve) and how to log.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/throttle"
 )
 
 // Metrics is told about connections; the HTTP layer implements it with its
@@ -109,6 +111,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics; nil counts nothing.
 	Metrics Metrics
+	// Throttle limits upgrades per principal (sharing the API's budget),
+	// upgrades without a credential per address, and refused credentials
+	// per address and per credential (package throttle). Nil limits
+	// nothing.
+	Throttle *throttle.Throttle
 
 	// MaxMessageSize is the read limit on client messages in bytes
 	// (DefaultMaxMessageSize).
@@ -274,6 +281,10 @@ func (h *Handler) originAllowed(r *http.Request) (present, ok bool) {
 //     cookies whatever page opened it, so a cross-site page could otherwise
 //     ride a user's session (cross-site WebSocket hijacking). A request with
 //     an Origin not in Config.AllowedOrigins gets 403.
+//   - Throttle. Config.Throttle, after the credential is checked: a valid
+//     one is limited by its principal's budget, a refused one by its
+//     address's and its own failures, none by the address; past them 429
+//     with Retry-After.
 //   - Credential. auth.Authenticator.Authenticate: an Authorization: Bearer
 //     header, or else the session hook (the web pages' cookie: browsers
 //     cannot set headers on a WebSocket). None, or a refused one, gets 401;
@@ -303,6 +314,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := h.cfg.Auth.Authenticate(ctx, r)
+	var d throttle.Decision
+	switch {
+	case errors.Is(err, auth.ErrInvalidToken):
+		d = h.cfg.Throttle.Failed(r, auth.CredentialKey(r))
+	case errors.Is(err, auth.ErrNoCredentials):
+		d = h.cfg.Throttle.Anonymous(r)
+	case err == nil:
+		d = h.cfg.Throttle.Principal(p.ID)
+	}
+	if d.Limited {
+		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfterSeconds()))
+		problem(w, http.StatusTooManyRequests, "too many requests", "wait for the time in Retry-After, then connect again")
+		return
+	}
 	switch {
 	case errors.Is(err, auth.ErrUnavailable) || errors.Is(err, auth.ErrChainBroken):
 		problem(w, http.StatusServiceUnavailable, "credentials cannot be checked", "try again later")

@@ -41,6 +41,7 @@ import (
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web"
 	"github.com/gateledger/gateledger/web/inspect"
 	"github.com/gateledger/gateledger/web/live"
@@ -67,6 +68,8 @@ type ledgerOptions struct {
 	// oidcIssuer and oidcClient, when set, accept that identity provider's
 	// JWTs and offer its sign-in.
 	oidcIssuer, oidcClient string
+	// throttle, when set, is shared by the API, the pages and the feed.
+	throttle *throttle.Throttle
 }
 
 // startLedger starts the whole server stack on 127.0.0.1 with the embedded
@@ -108,11 +111,12 @@ func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
 		t.Fatal(err)
 	}
 	origin := "http://" + ln.Addr().String()
-	feed := live.New(live.Config{Client: store.Client, Auth: &liveAuthn, AllowedOrigins: []string{origin}, AccessLog: access, Logger: log})
+	feed := live.New(live.Config{Client: store.Client, Auth: &liveAuthn, AllowedOrigins: []string{origin}, AccessLog: access, Logger: log,
+		Throttle: o.throttle})
 	ingestFeed := &ingest.Feed{Journeys: svc, Logger: log}
 	api, err := web.New(web.Config{Store: store, Journeys: svc, Feed: ingestFeed, Runner: runner,
 		Policy: policy, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Logger: log,
-		RateLimit: web.RateLimit{PerSecond: -1}, WaitTimeout: 10 * time.Second})
+		RateLimit: web.RateLimit{PerSecond: -1}, Throttle: o.throttle, WaitTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +135,7 @@ func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
 	}
 	h, err := New(Config{API: api, Journeys: svc, Runner: runner, Policy: policy, Auth: authn, AccessLog: access,
 		Sessions: sessions, AllowedOrigins: []string{origin}, OIDC: login, Logger: log, Inspector: insp, Feed: ingestFeed,
-		WaitTimeout: 10 * time.Second})
+		WaitTimeout: 10 * time.Second, Throttle: o.throttle})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web/inspect"
 )
 
@@ -64,6 +66,11 @@ type Config struct {
 	// WaitTimeout bounds a page's wait for the read models
 	// (DefaultWaitTimeout).
 	WaitTimeout time.Duration
+	// Throttle limits page loads per principal (each read of a person
+	// writes an access-log event), pages without a session per address,
+	// and refused sign-ins per address and per token. Share the API's so
+	// that a principal has one budget. Nil limits nothing.
+	Throttle *throttle.Throttle
 }
 
 // server serves the pages. Its state is set by New and never changed.
@@ -214,11 +221,19 @@ func (s *server) signedIn(rt route) http.Handler {
 			s.errorPage(w, r, nil, http.StatusServiceUnavailable)
 			return
 		case err != nil:
+			if d := s.cfg.Throttle.Anonymous(r); d.Limited {
+				s.tooMany(w, r, nil, d)
+				return
+			}
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/sign-in?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
 			s.errorPage(w, r, nil, http.StatusForbidden)
+			return
+		}
+		if d := s.cfg.Throttle.Principal(sess.principal.ID); d.Limited {
+			s.tooMany(w, r, sess, d)
 			return
 		}
 		r = r.WithContext(auth.WithPrincipal(r.Context(), sess.principal))
@@ -267,10 +282,19 @@ func (s *server) errorPage(w http.ResponseWriter, r *http.Request, sess *session
 		title, body = "You cannot do this", "Your role or organisation does not allow it, or the form had expired. Go back, reload the page and try again."
 	case http.StatusServiceUnavailable:
 		title, body = "Sorry, the service is unavailable", "The ledger could not answer in time. Try again in a few moments."
+	case http.StatusTooManyRequests:
+		title, body = "Too many requests", "There have been too many requests in a short time. Wait a minute, then try again."
 	default:
 		title, body = "Sorry, there is a problem with the service", "Try again later."
 	}
 	s.render(w, r, sess, status, "error", page{Title: title, Body: errorBody{Status: status, Message: body}})
+}
+
+// tooMany answers a throttled request with 429, Retry-After and an error
+// page.
+func (s *server) tooMany(w http.ResponseWriter, r *http.Request, sess *session, d throttle.Decision) {
+	w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfterSeconds()))
+	s.errorPage(w, r, sess, http.StatusTooManyRequests)
 }
 
 type errorBody struct {

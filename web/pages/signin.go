@@ -2,7 +2,9 @@ package pages
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gateledger/gateledger/auth"
@@ -53,6 +55,10 @@ type signInBody struct {
 // signInForm shows the sign-in form, with a fresh form token in a cookie
 // (double submit: there is no session yet to hold it).
 func (s *server) signInForm(w http.ResponseWriter, r *http.Request) {
+	if d := s.cfg.Throttle.Anonymous(r); d.Limited {
+		s.tooMany(w, r, nil, d)
+		return
+	}
 	next := localPath(r.URL.Query().Get("next"))
 	if _, err := s.cfg.Sessions.lookup(r.Context(), r); err == nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
@@ -109,10 +115,22 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, nil, http.StatusServiceUnavailable)
 		return
 	case err != nil:
+		// Refused tokens count against this address and this token; a
+		// valid token is never refused for others' mistakes.
+		if d := s.cfg.Throttle.Failed(r, auth.TokenKey(token)); d.Limited {
+			w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfterSeconds()))
+			s.renderSignIn(w, r, http.StatusTooManyRequests, page{Title: "Sign in to Gateledger", Body: signInBody{Next: next},
+				Errors: []fieldError{{Field: "token", Message: fmt.Sprintf("There have been too many attempts to sign in. Wait %d seconds, check your token, then try again", d.RetryAfterSeconds())}}})
+			return
+		}
 		fail("The token is not valid: it may be mistyped, expired or revoked")
 		return
 	case !s.hasPages(p.Role):
 		fail("This token is for the " + string(p.Role) + " role, which has no web pages: use the API")
+		return
+	}
+	if d := s.cfg.Throttle.Principal(p.ID); d.Limited {
+		s.tooMany(w, r, nil, d)
 		return
 	}
 	id, _ := s.cfg.Sessions.create(p, token)
