@@ -30,6 +30,8 @@ type NodeConfig struct {
 	Logger   *slog.Logger
 	// FellBehindAfter is passed to Options.
 	FellBehindAfter int
+	// KeepHistory is passed to Options.
+	KeepHistory func(stream string) bool
 }
 
 // Node is a running embedded event store node.
@@ -72,7 +74,7 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{DB: db, log: cfg.Logger}
-	opts := Options{Logger: cfg.Logger, FellBehindAfter: cfg.FellBehindAfter}
+	opts := Options{Logger: cfg.Logger, FellBehindAfter: cfg.FellBehindAfter, KeepHistory: cfg.KeepHistory}
 	if !cfg.Insecure {
 		var hosts []string
 		if host != "" && !isUnspecified(host) {
