@@ -18,6 +18,7 @@ import (
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/seal"
 	"github.com/gateledger/gateledger/web"
 	"github.com/gateledger/gateledger/web/inspect"
 	"github.com/gateledger/gateledger/web/live"
@@ -101,7 +102,7 @@ type httpService struct {
 }
 
 // startHTTP wires the API over the open store and runner and starts serving.
-func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner *projections.Runner, pol aggregates.Policy, log *slog.Logger) (*httpService, error) {
+func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner *projections.Runner, pol aggregates.Policy, sealer *seal.Sealer, log *slog.Logger) (*httpService, error) {
 	limit, err := c.limit()
 	if err != nil {
 		return nil, err
@@ -141,7 +142,7 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 		Logger: log, Metrics: liveMetrics{metrics}})
 
 	h, err := web.New(web.Config{Store: store, Journeys: svc, Feed: &ingest.Feed{Journeys: svc, Logger: log}, Runner: runner,
-		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, RateLimit: limit})
+		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, RateLimit: limit, Seals: sealer})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}
