@@ -21,7 +21,6 @@ type sealConfig struct {
 	interval string
 }
 
-
 func (c *sealConfig) registerKey(f *flags) {
 	f.string(&c.keyFile, "seal-key", "SEAL_KEY", "", "ed25519 key that signs seals (PKCS #8 PEM; generated when missing); empty means seal/ed25519.key in the data directory. Instances sharing one store should share one key")
 }
