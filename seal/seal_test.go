@@ -185,3 +185,43 @@ func TestForgedSealBreaksTheChain(t *testing.T) {
 		t.Fatal("the ledger sealed on top of a broken chain")
 	}
 }
+
+// Run seals at the start and then every interval while journeys change, and writes
+// nothing while they do not.
+func TestRunSealsPeriodically(t *testing.T) {
+	store := eventlogtest.Store(t)
+	key := newKey(t)
+	writeJourneys(t, store, 0, 2)
+	ctx, cancel := context.WithCancel(ctxT(t))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		(&seal.Sealer{Client: store.Client, Key: key, Logger: eventlogtest.Logger()}).Run(ctx, time.Second)
+	}()
+	defer func() { cancel(); <-done }()
+	waitSeals := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			c, err := seal.ReadChain(ctxT(t), store.Client, key.Public().(ed25519.PublicKey))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Seals >= n {
+				if c.Seals > n {
+					t.Fatalf("%d seals, want %d", c.Seals, n)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d seals after 20s, want %d", c.Seals, n)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitSeals(1)
+	time.Sleep(2500 * time.Millisecond) // two ticks with nothing changed
+	waitSeals(1)
+	writeJourneys(t, store, 2, 3)
+	waitSeals(2)
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"time"
 
@@ -87,12 +88,13 @@ func sealCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 // openStoreOnly opens the event store for a seal command: no read models needed.
-func openStoreOnly(ctx context.Context, sc *storeConfig, lc *logConfig, stderr io.Writer) (*eventlog.Store, error) {
+func openStoreOnly(ctx context.Context, sc *storeConfig, lc *logConfig, stderr io.Writer) (*eventlog.Store, *slog.Logger, error) {
 	log, err := lc.logger(stderr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return eventlog.Open(ctx, eventlog.Config{ConnectionString: sc.eventstore, DataDir: sc.dataDir, Logger: log})
+	store, err := eventlog.Open(ctx, eventlog.Config{ConnectionString: sc.eventstore, DataDir: sc.dataDir, Logger: log})
+	return store, log, err
 }
 
 func sealWrite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -110,12 +112,12 @@ func sealWrite(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	store, err := openStoreOnly(ctx, &sc, &lc, stderr)
+	store, log, err := openStoreOnly(ctx, &sc, &lc, stderr)
 	if err != nil {
 		return err
 	}
 	defer store.Close(context.WithoutCancel(ctx))
-	res, err := (&seal.Sealer{Client: store.Client, Key: key}).Seal(ctx, seal.Options{})
+	res, err := (&seal.Sealer{Client: store.Client, Key: key, Logger: log}).Seal(ctx, seal.Options{})
 	if err != nil {
 		return err
 	}
@@ -161,7 +163,7 @@ func sealExport(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	store, err := openStoreOnly(ctx, &sc, &lc, stderr)
+	store, _, err := openStoreOnly(ctx, &sc, &lc, stderr)
 	if err != nil {
 		return err
 	}
