@@ -225,3 +225,18 @@ func TestRunSealsPeriodically(t *testing.T) {
 	writeJourneys(t, store, 2, 3)
 	waitSeals(2)
 }
+
+// Periodic sealing of a store with no journeys writes nothing, so the store stays
+// empty; a seal on demand is written all the same.
+func TestEmptyStoreIsNotSealedPeriodically(t *testing.T) {
+	store := eventlogtest.Store(t)
+	s := &seal.Sealer{Client: store.Client, Key: newKey(t), Logger: eventlogtest.Logger()}
+	res, err := s.Seal(ctxT(t), seal.Options{SkipUnchanged: true, MinAge: time.Hour})
+	if err != nil || res.Written || res.Skipped != seal.SkippedUnchanged {
+		t.Fatalf("periodic seal of an empty store: %+v, %v", res, err)
+	}
+	res, err = s.Seal(ctxT(t), seal.Options{})
+	if err != nil || !res.Written || res.Seal.Size != 0 {
+		t.Fatalf("seal on demand of an empty store: %+v, %v", res, err)
+	}
+}

@@ -31,7 +31,8 @@ type Options struct {
 	// MinAge skips the seal when the latest one is younger: periodic sealing by
 	// several instances then writes one seal per interval, not one per instance.
 	MinAge time.Duration
-	// SkipUnchanged skips the seal when no journey changed since the latest one.
+	// SkipUnchanged skips the seal when no journey changed since the latest one (or,
+	// with no seal yet, when there is no journey).
 	SkipUnchanged bool
 }
 
@@ -97,7 +98,9 @@ func (s *Sealer) Seal(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if len(changed) == 0 && o.SkipUnchanged && latest != nil {
+	// An empty store gets no seal either: there is nothing to vouch for, and an
+	// event in it would make the store look used (serve --demo loads only an empty one).
+	if len(changed) == 0 && o.SkipUnchanged {
 		return Result{Seal: latest, Skipped: SkippedUnchanged}, nil
 	}
 	for _, e := range changed {
