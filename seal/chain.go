@@ -72,6 +72,12 @@ func ReadChain(ctx context.Context, client *esdb.Client, trusted ed25519.PublicK
 			if isNotFound(err) {
 				break
 			}
+			if isDeleted(err) {
+				rs.Close()
+				c.Breaks = append(c.Breaks, Break{Stream: Stream, Seal: -1,
+					Reason: "tombstoned: every seal is gone; compare the journeys with roots inspectors exported, and restore the store from a backup"})
+				return c, nil
+			}
 			if err != nil {
 				rs.Close()
 				return nil, fmt.Errorf("seal: read %s: %w", Stream, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
 	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/eventdb"
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
 	"github.com/gateledger/gateledger/journeygen"
@@ -238,5 +239,36 @@ func TestEmptyStoreIsNotSealedPeriodically(t *testing.T) {
 	res, err = s.Seal(ctxT(t), seal.Options{})
 	if err != nil || !res.Written || res.Seal.Size != 0 {
 		t.Fatalf("seal on demand of an empty store: %+v, %v", res, err)
+	}
+}
+
+// Deleting or tombstoning the seal stream itself is reported (the embedded server
+// refuses both, so they are written to its storage directly).
+func TestLostSealStreamIsReported(t *testing.T) {
+	for _, how := range []string{"deleted", "tombstoned"} {
+		t.Run(how, func(t *testing.T) {
+			store := eventlogtest.Store(t)
+			key := newKey(t)
+			writeJourneys(t, store, 0, 2)
+			if _, err := (&seal.Sealer{Client: store.Client, Key: key}).Seal(ctxT(t), seal.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := store.Client.DeleteStream(ctxT(t), seal.Stream, esdb.DeleteStreamOptions{}); err == nil {
+				t.Fatal("the embedded server deleted the seal stream")
+			}
+			var err error
+			if how == "deleted" {
+				_, err = store.Node.DB.Delete(ctxT(t), seal.Stream, eventdb.Any)
+			} else {
+				_, err = store.Node.DB.Tombstone(ctxT(t), seal.Stream, eventdb.Any)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := seal.Verify(ctxT(t), store.Client, key.Public().(ed25519.PublicKey))
+			if err != nil || rep.OK() || rep.Breaks[0].Stream != seal.Stream || !strings.Contains(rep.Breaks[0].Reason, how) {
+				t.Fatalf("verify: %+v, %v", rep, err)
+			}
+		})
 	}
 }

@@ -52,6 +52,16 @@ func Verify(ctx context.Context, client *esdb.Client, trusted ed25519.PublicKey)
 	if chain.Latest != nil {
 		rep.Latest = &chain.Latest.Signed
 	}
+	// The seal stream's own metadata can hide seals (a soft delete leaves it empty).
+	meta, err := readOne(ctx, client, "$$"+Stream, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}})
+	if err != nil && !isDeleted(err) {
+		return Report{}, err
+	}
+	if meta != nil {
+		for _, why := range hidingMetadata(meta.Data) {
+			rep.Breaks = append(rep.Breaks, Break{Stream: Stream, Seal: -1, Reason: why})
+		}
+	}
 	entries := chain.Tree.Entries()
 	rep.Streams = len(entries)
 	// A few reads in flight hide the round trips to the store; more only queue.
@@ -112,7 +122,7 @@ func CheckStream(ctx context.Context, client *esdb.Client, e Entry) (string, err
 		return "", err
 	}
 	if meta != nil {
-		why = append(why, hidingMetadata(meta.Data, e.Revision)...)
+		why = append(why, hidingMetadata(meta.Data)...)
 	}
 	first, err := readOne(ctx, client, e.Stream, esdb.ReadStreamOptions{Direction: esdb.Forwards, From: esdb.Start{}})
 	switch {
@@ -152,7 +162,7 @@ func CheckStream(ctx context.Context, client *esdb.Client, e Entry) (string, err
 
 // hidingMetadata names the stream metadata properties that hide, or will hide,
 // sealed events: a soft delete ($tb at its largest), $tb, $maxCount and $maxAge.
-func hidingMetadata(data []byte, sealedRev uint64) []string {
+func hidingMetadata(data []byte) []string {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(data, &m) != nil {
 		return nil
@@ -167,7 +177,7 @@ func hidingMetadata(data []byte, sealedRev uint64) []string {
 	var out []string
 	if tb, ok := num("$tb"); ok {
 		if tb >= math.MaxInt64/2 {
-			out = append(out, fmt.Sprintf("deleted (soft delete, $tb in its metadata): revisions 0 to %d were sealed and are hidden", sealedRev))
+			out = append(out, "deleted (soft delete: $tb at its largest in its metadata hides every event)")
 		} else {
 			out = append(out, fmt.Sprintf("$tb=%.0f in its metadata hides revisions before %.0f", tb, tb))
 		}
