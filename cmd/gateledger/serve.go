@@ -58,10 +58,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sealKey, err := seal.LoadOrCreateKey(cfg.seal.keyPath(cfg.store.dataDir))
-	if err != nil {
-		return err
-	}
+
 	if _, err := cfg.http.allowedOrigins(&net.TCPAddr{}); err != nil {
 		return err
 	}
@@ -98,6 +95,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Info("connected to external event store")
 	}
 	pol, err := policy()
+	if err != nil {
+		_ = store.Close(context.WithoutCancel(ctx))
+		return err
+	}
+	// The key is made once the store has opened, so that a command line refused
+	// earlier leaves nothing behind.
+	sealKey, err := seal.LoadOrCreateKey(cfg.seal.keyPath(cfg.store.dataDir))
 	if err != nil {
 		_ = store.Close(context.WithoutCancel(ctx))
 		return err
