@@ -49,6 +49,9 @@ func (s *Server) Append(stream api.Streams_AppendServer) error {
 		}
 		events = append(events, msg.event)
 	}
+	if err := s.refuseHidingMetadata(first.stream, events); err != nil {
+		return s.toStatus(setTrailer, err)
+	}
 	res, err := s.db.Append(stream.Context(), first.stream, first.expected, events)
 	var wrong *eventdb.WrongExpectedVersionError
 	if errors.As(err, &wrong) {
@@ -129,7 +132,11 @@ func (s *Server) Delete(ctx context.Context, req *api.DeleteReq) (*api.DeleteRes
 	if err != nil {
 		return nil, s.toStatus(unaryTrailers(ctx), err)
 	}
-	res, err := s.db.Delete(ctx, string(o.GetStreamIdentifier().GetStreamName()), expected)
+	name := string(o.GetStreamIdentifier().GetStreamName())
+	if err := s.refuseDelete(name, "delete"); err != nil {
+		return nil, s.toStatus(unaryTrailers(ctx), err)
+	}
+	res, err := s.db.Delete(ctx, name, expected)
 	if err != nil {
 		return nil, s.toStatus(unaryTrailers(ctx), err)
 	}
@@ -143,7 +150,11 @@ func (s *Server) Tombstone(ctx context.Context, req *api.TombstoneReq) (*api.Tom
 	if err != nil {
 		return nil, s.toStatus(unaryTrailers(ctx), err)
 	}
-	res, err := s.db.Tombstone(ctx, string(o.GetStreamIdentifier().GetStreamName()), expected)
+	name := string(o.GetStreamIdentifier().GetStreamName())
+	if err := s.refuseDelete(name, "tombstone"); err != nil {
+		return nil, s.toStatus(unaryTrailers(ctx), err)
+	}
+	res, err := s.db.Tombstone(ctx, name, expected)
 	if err != nil {
 		return nil, s.toStatus(unaryTrailers(ctx), err)
 	}
@@ -221,6 +232,9 @@ func (s *Server) BatchAppend(stream api.Streams_BatchAppendServer) error {
 		}
 		var res eventdb.AppendResult
 		if bad == nil {
+			bad = s.refuseHidingMetadata(p.name, p.events)
+		}
+		if bad == nil {
 			res, bad = s.db.Append(stream.Context(), p.name, p.expected, p.events)
 		}
 		if bad != nil {
@@ -248,7 +262,10 @@ func (s *Server) BatchAppend(stream api.Streams_BatchAppendServer) error {
 func batchError(err error) *rpcstatus.Status {
 	var wrong *eventdb.WrongExpectedVersionError
 	var deleted *eventdb.StreamDeletedError
+	var refused *HistoryRefusedError
 	switch {
+	case errors.As(err, &refused):
+		return &rpcstatus.Status{Code: int32(code.Code_PERMISSION_DENIED), Message: refused.Reason}
 	case errors.As(err, &wrong):
 		return &rpcstatus.Status{Code: int32(code.Code_FAILED_PRECONDITION), Message: wrong.Error()}
 	case errors.As(err, &deleted):

@@ -32,6 +32,8 @@ type NodeConfig struct {
 	FellBehindAfter int
 	// SignInDelay is passed to Options.
 	SignInDelay SignInDelay
+	// KeepHistory is passed to Options.
+	KeepHistory func(stream string) bool
 }
 
 // Node is a running embedded event store node.
@@ -74,7 +76,7 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{DB: db, log: cfg.Logger}
-	opts := Options{Logger: cfg.Logger, FellBehindAfter: cfg.FellBehindAfter, SignInDelay: cfg.SignInDelay}
+	opts := Options{Logger: cfg.Logger, FellBehindAfter: cfg.FellBehindAfter, SignInDelay: cfg.SignInDelay, KeepHistory: cfg.KeepHistory}
 	if !cfg.Insecure {
 		var hosts []string
 		if host != "" && !isUnspecified(host) {

@@ -45,6 +45,11 @@ type Options struct {
 	// SignInDelay is how failed basic-authentication sign-ins are slowed
 	// (see SignInDelay); the zero value means the defaults.
 	SignInDelay SignInDelay
+	// KeepHistory names the streams whose history may never be removed or hidden:
+	// Delete and Tombstone of them, and metadata that sets $tb, $maxCount or $maxAge
+	// on them, are refused (HistoryRefusedError). Nil keeps every stream deletable,
+	// as on KurrentDB.
+	KeepHistory func(stream string) bool
 }
 
 // Server implements the EventStoreDB gRPC services over an eventdb store.
@@ -204,7 +209,11 @@ func (s *Server) toStatus(setTrailer trailerSetter, err error) error {
 	var deleted *eventdb.StreamDeletedError
 	var wrong *eventdb.WrongExpectedVersionError
 	var tooLarge *eventdb.EventTooLargeError
+	var refused *HistoryRefusedError
 	switch {
+	case errors.As(err, &refused):
+		setTrailer(metadata.Pairs("exception", "access-denied"))
+		return status.Error(codes.PermissionDenied, refused.Reason)
 	case errors.As(err, &deleted):
 		setTrailer(metadata.Pairs("exception", "stream-deleted", "stream-name", deleted.Stream))
 		return status.Errorf(codes.FailedPrecondition, "Event stream '%s' is deleted.", deleted.Stream)

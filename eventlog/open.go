@@ -8,12 +8,26 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
+	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/esdbserver"
 )
+
+// SealStream is the stream the ledger's seals are written to (package seal).
+const SealStream = "ledger-seals"
+
+// KeepsHistory reports whether a stream's history must never be deleted, tombstoned
+// or hidden by metadata: every journey stream (any name with the journey prefix,
+// whether or not its prison number is well formed) and the seal stream. The embedded
+// store refuses those requests for them; on a store the ledger does not control
+// (KurrentDB), the seals are what catch them (gateledger verify).
+func KeepsHistory(stream string) bool {
+	return strings.HasPrefix(stream, aggregates.StreamName("")) || stream == SealStream
+}
 
 // Config says where the events live.
 type Config struct {
@@ -57,7 +71,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if cfg.DataDir == "" {
 			return nil, errors.New("a data directory is needed for the embedded event store")
 		}
-		node, err := esdbserver.StartNode(esdbserver.NodeConfig{DataDir: cfg.DataDir, Listen: cfg.Listen, Insecure: cfg.Insecure, Logger: cfg.Logger})
+		node, err := esdbserver.StartNode(esdbserver.NodeConfig{DataDir: cfg.DataDir, Listen: cfg.Listen, Insecure: cfg.Insecure, Logger: cfg.Logger,
+			KeepHistory: KeepsHistory})
 		if err != nil {
 			return nil, fmt.Errorf("start embedded event store: %w", err)
 		}

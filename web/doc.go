@@ -22,6 +22,9 @@
 //	GET    /v1/journeys/{noms}/trail.csv             the whole audit trail as CSV (package export)
 //	GET    /v1/journeys/{noms}/verification          the person's hash chain and audit rows
 //	GET    /v1/verification                          every chain in the store (inspectors)
+//	GET    /v1/journeys/{noms}/seal-proof            the journey's inclusion proof in the latest seal (inspectors)
+//	GET    /v1/seals/latest                          the latest seal's signed root (inspectors)
+//	POST   /v1/seals                                 write a seal now (admins)
 //	GET    /v1/organisations/{org}/caseload          caseload (own organisation; inspectors any)
 //	GET    /v1/organisations/{org}/handovers         handover queue (own organisation; inspectors any)
 //	GET    /v1/outcomes                              payment-by-results cohorts (inspectors; providers their own)

@@ -24,6 +24,7 @@ import (
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/seal"
 	"github.com/gateledger/gateledger/throttle"
 )
 
@@ -60,6 +61,10 @@ type Config struct {
 	// Live is the WebSocket live feed (package web/live), mounted at
 	// GET /v1/live. It authenticates its own upgrade. Nil answers 404.
 	Live http.Handler
+	// Seals writes seals on demand (POST /v1/seals, admins) and its key checks
+	// the seals inspectors fetch (GET /v1/seals/latest and
+	// /v1/journeys/{noms}/seal-proof); nil answers those routes with 404.
+	Seals *seal.Sealer
 	// Metrics; nil creates a registry of its own (NewMetrics).
 	Metrics *Metrics
 	// Logger for request logs; nil means slog.Default().
@@ -230,6 +235,9 @@ func (s *server) routeTable() []route {
 		a("POST", "/v1/tokens", "createToken", s.createToken),
 		a("DELETE", "/v1/tokens/{id}", "revokeToken", s.revokeToken),
 		a("GET", "/v1/backup", "backup", s.backup),
+		a("POST", "/v1/seals", "writeSeal", s.writeSeal),
+		a("GET", "/v1/seals/latest", "latestSeal", s.latestSeal),
+		a("GET", "/v1/journeys/{noms}/seal-proof", "sealProof", s.sealProof),
 	}
 	for _, c := range commandRoutes {
 		rs = append(rs, a("POST", "/v1/journeys/{noms}"+c.Path, c.Name, s.command(c)))

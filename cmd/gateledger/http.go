@@ -19,6 +19,7 @@ import (
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/seal"
 	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web"
 	"github.com/gateledger/gateledger/web/inspect"
@@ -124,7 +125,7 @@ type httpService struct {
 }
 
 // startHTTP wires the API over the open store and runner and starts serving.
-func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner *projections.Runner, pol aggregates.Policy, log *slog.Logger) (*httpService, error) {
+func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner *projections.Runner, pol aggregates.Policy, sealer *seal.Sealer, log *slog.Logger) (*httpService, error) {
 	limit, err := c.limit()
 	if err != nil {
 		return nil, err
@@ -172,7 +173,7 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 
 	ingestFeed := &ingest.Feed{Journeys: svc, Logger: log}
 	h, err := web.New(web.Config{Store: store, Journeys: svc, Feed: ingestFeed, Runner: runner,
-		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, Throttle: thr})
+		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, Throttle: thr, Seals: sealer})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/seal"
 	"github.com/gateledger/gateledger/web/live"
 )
 
@@ -52,7 +53,11 @@ func startLedger(t *testing.T, origins string) *ledger {
 	go func() { defer close(runnerDone); _ = runner.Run(runCtx) }()
 	hc := httpConfig{listen: "127.0.0.1:0", rateLimit: "0", rateBurst: "1", origins: origins,
 		oidcRole: auth.DefaultRoleClaim, oidcOrg: auth.DefaultOrgClaim}
-	api, err := startHTTP(ctx, &hc, store, runner, pol, log)
+	key, err := seal.LoadOrCreateKey(seal.KeyFile(cfg.dataDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := startHTTP(ctx, &hc, store, runner, pol, &seal.Sealer{Client: store.Client, Key: key, Logger: log}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

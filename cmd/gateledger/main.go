@@ -22,7 +22,7 @@ const usage = `gateledger: the through-the-gate resettlement ledger
 Usage:
   gateledger serve [flags]   run the ledger (embedded event store unless --eventstore is set)
   gateledger replay [flags]  rebuild read models from position zero
-  gateledger verify [flags]  check every stream's hash chain in the store, and the audit trail against it
+  gateledger verify [flags]  check every stream's hash chain, the seals and every sealed journey, and the audit trail
   gateledger bench [flags]   measure the event store, the read models and the live feed on this machine
   gateledger loadtest [flags] WebSocket subscribers and commands under load, on loopback
   gateledger backup [flags]  write a consistent copy of the embedded store, live (--url) or stopped (--data)
@@ -31,6 +31,7 @@ Usage:
   gateledger simulate [flags] keep a running ledger busy with plausible people, through its API and HMPPS feed
   gateledger import [flags]  deliver HMPPS feed messages from files to a running ledger, in order
   gateledger token ...       create, list and revoke the ledger's own bearer tokens
+  gateledger seal ...        write a seal of the journeys' history, export one person's proof, check it without the ledger
   gateledger help            show this help
 
 Run 'gateledger <command> -h' for a command's flags. Every flag can also be set with the
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = simulateCmd(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = tokenCmd(ctx, args[1:], stdout, stderr)
+	case "seal":
+		err = sealCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

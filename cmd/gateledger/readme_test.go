@@ -17,7 +17,7 @@ var updateREADME = flag.Bool("update-readme", false, "rewrite README.md's config
 // documentedCommands is every command whose flags the README's configuration table
 // lists.
 var documentedCommands = [][]string{{"serve"}, {"replay"}, {"verify"}, {"backup"}, {"restore"}, {"migrate"}, {"simulate"}, {"import"},
-	{"token", "create"}, {"token", "list"}, {"token", "revoke"}, {"bench"}, {"loadtest"}}
+	{"token", "create"}, {"token", "list"}, {"token", "revoke"}, {"seal", "write"}, {"seal", "export"}, {"seal", "check"}, {"bench"}, {"loadtest"}}
 
 type flagDoc struct {
 	name, typ, env, def, help string

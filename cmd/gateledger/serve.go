@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/demo"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/seal"
 )
 
 type serveConfig struct {
@@ -20,6 +22,7 @@ type serveConfig struct {
 	esdbListen   string
 	esdbInsecure bool
 	adminListen  string
+	seal         sealConfig
 	http         httpConfig
 	log          logConfig
 }
@@ -31,6 +34,8 @@ func (c *serveConfig) register(f *flags) {
 	f.string(&c.esdbListen, "esdb-listen", "ESDB_LISTEN", "", "also expose the embedded store to EventStoreDB clients on this address (TLS and generated credentials)")
 	f.bool(&c.esdbInsecure, "esdb-insecure", "ESDB_INSECURE", false, "serve the embedded store without TLS or authentication (loopback only; for local experiments)")
 	f.string(&c.adminListen, "admin-listen", "ADMIN_LISTEN", "", "address serving profiling (net/http/pprof at /debug/pprof/); empty is off; a bare :port is loopback only")
+	c.seal.registerKey(f)
+	c.seal.registerInterval(f)
 	c.http.register(f)
 	c.log.register(f)
 }
@@ -49,6 +54,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if _, err := cfg.http.limit(); err != nil {
 		return err
 	}
+	sealEvery, err := cfg.seal.every()
+	if err != nil {
+		return err
+	}
+
 	if _, err := cfg.http.allowedOrigins(&net.TCPAddr{}); err != nil {
 		return err
 	}
@@ -92,6 +102,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		_ = store.Close(context.WithoutCancel(ctx))
 		return err
 	}
+	// The key is made once the store has opened, so that a command line refused
+	// earlier leaves nothing behind.
+	sealKey, err := seal.LoadOrCreateKey(cfg.seal.keyPath(cfg.store.dataDir))
+	if err != nil {
+		_ = store.Close(context.WithoutCancel(ctx))
+		return err
+	}
 	var signIns []demo.SignIn
 	if cfg.demo {
 		signIns, err = demo.Ensure(ctx, demo.Config{Store: store, Tokens: auth.NewTokens(store.Client, auth.TokensConfig{Logger: log}),
@@ -111,19 +128,28 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	runCtx, stopRunner := context.WithCancel(ctx)
 	runnerDone := make(chan struct{})
 	go func() { defer close(runnerDone); _ = runner.Run(runCtx) }()
+	// The sealer stops with the runner, before the store closes.
+	sealer := &seal.Sealer{Client: store.Client, Key: sealKey, Logger: log}
+	sealerDone := make(chan struct{})
+	if sealEvery > 0 {
+		go func() { defer close(sealerDone); sealer.Run(runCtx, sealEvery) }()
+		pub, _ := sealKey.Public().(ed25519.PublicKey)
+		log.Info("sealing the journeys' history", "every", sealEvery.String(), "key", seal.KeyFingerprint(pub))
+	} else {
+		close(sealerDone)
+	}
+	stopBackground := func() { stopRunner(); <-runnerDone; <-sealerDone }
 
-	api, err := startHTTP(ctx, &cfg.http, store, runner, pol, log)
+	api, err := startHTTP(ctx, &cfg.http, store, runner, pol, sealer, log)
 	if err != nil {
-		stopRunner()
-		<-runnerDone
+		stopBackground()
 		return errors.Join(err, runner.Close(), store.Close(context.WithoutCancel(ctx)))
 	}
 
 	var admin *adminServer
 	if cfg.adminListen != "" {
 		if admin, err = startAdmin(cfg.adminListen, log); err != nil {
-			stopRunner()
-			<-runnerDone
+			stopBackground()
 			return errors.Join(err, api.shutdown(context.WithoutCancel(ctx)), runner.Close(), store.Close(context.WithoutCancel(ctx)))
 		}
 	}
@@ -143,8 +169,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer cancel()
 	// Requests in flight finish before the runner and the store they read go.
 	httpErr := errors.Join(api.shutdown(shutdown), admin.shutdown(shutdown))
-	stopRunner()
-	<-runnerDone
+	stopBackground()
 	if err := errors.Join(serveErr, httpErr, runner.Close(), store.Close(shutdown)); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
