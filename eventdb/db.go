@@ -14,6 +14,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/gateledger/gateledger/boltfile"
 )
 
 // FileName is the name of the store's file inside its data directory.
@@ -110,7 +112,9 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	b, err := bolt.Open(path, 0o600, &bolt.Options{
+	// The file is checked whole before bbolt maps it (see package boltfile): a damaged
+	// store is refused with the damage named, never a panic or SIGBUS.
+	b, sum, err := boltfile.Open(context.Background(), path, 0o600, &bolt.Options{
 		Timeout: 2 * time.Second,
 		// The freelist is rebuilt on open instead of written on every commit: cheaper commits.
 		NoFreelistSync: true,
@@ -123,6 +127,12 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if sum.HighWater > 0 { // an existing store, not one just created
+		if err := b.View(func(tx *bolt.Tx) error { return checkContents(path, tx) }); err != nil {
+			_ = b.Close()
+			return nil, err
+		}
 	}
 	// Growing the file costs an extra fsync; growing in large steps keeps that off most
 	// commits.
