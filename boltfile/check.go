@@ -40,6 +40,8 @@ type Summary struct {
 	TxID uint64
 	// Pages counts the pages reachable from the root, overflow pages included.
 	Pages uint64
+	// LastPage is the highest-numbered page reachable from the root.
+	LastPage uint64
 }
 
 // The on-disk layout of bbolt version 2 (go.etcd.io/bbolt/internal/common).
@@ -149,6 +151,7 @@ type checker struct {
 	highWater uint64
 	seen      []uint64 // bitmap of reachable pages
 	pages     uint64
+	last      uint64
 	// elements counts the elements visited. In a whole file every element has 16 bytes
 	// of its own, so there are at most size/16; more means elements that overlap (an
 	// inline bucket reached from many elements), which would make the walk exponential.
@@ -193,7 +196,7 @@ func (c *checker) run() (Summary, error) {
 	if err := c.walk(m.root, nil, nil, 0); err != nil {
 		return s, err
 	}
-	s.Pages = c.pages
+	s.Pages, s.LastPage = c.pages, c.last
 	return s, nil
 }
 
@@ -259,6 +262,7 @@ func (c *checker) mark(id uint64) bool {
 	was := c.seen[w]&bit != 0
 	c.seen[w] |= bit
 	c.pages++
+	c.last = max(c.last, id)
 	return was
 }
 

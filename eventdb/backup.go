@@ -64,6 +64,9 @@ func Inspect(ctx context.Context, path string) (BackupInfo, error) {
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return BackupInfo{}, fmt.Errorf("%w: %s is in use by another process (is the ledger running?)", ErrLocked, path)
 	}
+	if errors.Is(err, ErrDamaged) {
+		return BackupInfo{}, err // it names the file
+	}
 	if err != nil {
 		return BackupInfo{}, fmt.Errorf("open %s: %w", path, err)
 	}

@@ -2,8 +2,10 @@ package eventdb
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"runtime/debug"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -61,11 +63,16 @@ func checkContents(path string, tx *bolt.Tx) (err error) {
 	return nil
 }
 
-// wholeRecord checks that buf is one record, every field inside it and nothing after.
+// wholeRecord checks that buf is one record, every field inside it and nothing after,
+// its stream name and type UTF-8 as every writer sent them (the protocol carries the type
+// as a protobuf string, which a client refuses to decode otherwise).
 func wholeRecord(buf []byte) error {
 	h, err := decodeHeader(buf)
 	if err != nil {
 		return err
+	}
+	if !utf8.Valid(h.stream) || !utf8.Valid(h.typ) {
+		return errors.New("its stream name or event type is not UTF-8")
 	}
 	d := recordReader{buf: buf, off: h.rest}
 	d.bytes()

@@ -125,6 +125,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s is in use by another process (is the ledger running? stop it first, or use its --esdb-listen address)", ErrLocked, path)
 	}
+	if errors.Is(err, ErrDamaged) {
+		return nil, err // it names the file
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
