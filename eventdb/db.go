@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -74,6 +75,9 @@ type DB struct {
 	last      atomic.Uint64 // position of the last committed record, 0 when empty
 
 	commits, writes, appended, commitNanos atomic.Uint64
+
+	// commitFault, when set, fails commits as the file system would (SetCommitFault).
+	commitFault atomic.Pointer[func() error]
 
 	// Owned by the writer goroutine.
 	nextPos      uint64
@@ -201,6 +205,18 @@ func (db *DB) Close() error {
 	db.submit.Unlock()
 	<-db.done
 	return db.bolt.Close()
+}
+
+// SetCommitFault makes every commit call fault just before it would write, and fail
+// with its error if it returns one, the transaction rolled back as after a failed
+// write; nil removes it. It exists so that tests can make the disk fill up (return an
+// error wrapping syscall.ENOSPC) and empty again without root or a small file system.
+func (db *DB) SetCommitFault(fault func() error) {
+	if fault == nil {
+		db.commitFault.Store(nil)
+		return
+	}
+	db.commitFault.Store(&fault)
 }
 
 // LastPosition is the position of the last committed record, or 0 for an empty store.
@@ -460,9 +476,20 @@ func (db *DB) commit(ops []*writeOp) {
 		if err := meta.Put(keyNextPos, u64(b.nextPos)); err != nil {
 			return fmt.Errorf("%w: %w", errStorage, err)
 		}
-		return meta.Put(keyNextStream, u64(b.nextStreamID))
+		if err := meta.Put(keyNextStream, u64(b.nextStreamID)); err != nil {
+			return err
+		}
+		if f := db.commitFault.Load(); f != nil {
+			return (*f)()
+		}
+		return nil
 	})
 	if err != nil {
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			// bbolt rolls the transaction back and stays usable; every write of the batch
+			// is refused, none acknowledged, and the next commit tries again.
+			err = fmt.Errorf("%w: %w", ErrDiskFull, err)
+		}
 		db.log.Error("event store commit failed", "err", err, "writes", len(ops))
 		for _, op := range ops {
 			op.result, op.err = AppendResult{}, fmt.Errorf("commit: %w", err)
