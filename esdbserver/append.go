@@ -274,6 +274,8 @@ func batchError(err error) *rpcstatus.Status {
 		return &rpcstatus.Status{Code: int32(code.Code_INVALID_ARGUMENT), Message: err.Error()}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &rpcstatus.Status{Code: int32(code.Code_DEADLINE_EXCEEDED), Message: err.Error()}
+	case errors.Is(err, eventdb.ErrDiskFull):
+		return &rpcstatus.Status{Code: int32(code.Code_RESOURCE_EXHAUSTED), Message: diskFullMessage}
 	}
 	return &rpcstatus.Status{Code: int32(code.Code_INTERNAL), Message: err.Error()}
 }

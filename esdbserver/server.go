@@ -241,12 +241,30 @@ func (s *Server) toStatus(setTrailer trailerSetter, err error) error {
 		return status.Error(codes.DeadlineExceeded, err.Error())
 	case errors.Is(err, eventdb.ErrClosed):
 		return status.Error(codes.Unavailable, "Server Is Not Ready")
+	case errors.Is(err, eventdb.ErrDiskFull):
+		s.log.Warn("event store write refused: disk full", "err", err)
+		return diskFullStatus()
 	}
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
 	s.log.Error("event store request failed", "err", err)
 	return status.Error(codes.Internal, fmt.Sprintf("internal error: %v", err))
+}
+
+// diskFullMessage is the status message of a write refused for lack of space. A real
+// node has no such answer (KurrentDB stops when its disk fills), so the code is one the
+// client passes through untouched: ResourceExhausted, not Unavailable, which would make
+// the client drop its connection and rediscover a node that is answering reads well.
+const diskFullMessage = "Disk full: the event store cannot write; nothing of this request was written"
+
+func diskFullStatus() error { return status.Error(codes.ResourceExhausted, diskFullMessage) }
+
+// IsDiskFull reports whether err, as the official client returns it from a write to the
+// embedded store, says the store's disk is full.
+func IsDiskFull(err error) bool {
+	st, ok := status.FromError(err)
+	return ok && st.Code() == codes.ResourceExhausted && strings.Contains(st.Message(), diskFullMessage)
 }
 
 func invalid(format string, args ...any) error {

@@ -10,6 +10,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/gateledger/gateledger/boltfile"
 )
 
 // BackupInfo describes the state a backup copied, or the state of a store file.
@@ -54,13 +56,16 @@ func infoOf(tx *bolt.Tx) BackupInfo {
 }
 
 // Inspect opens a store file read-only, without taking it from anyone: a running
-// store keeps it locked and Inspect then fails with ErrLocked. It checks the file's
-// B+tree consistency (every page reachable once, keys in order) and that it holds the
-// store's buckets and format, and reports what it holds.
+// store keeps it locked and Inspect then fails with ErrLocked. It checks that the file
+// is whole as Open does (see checkContents): damage is an error matching ErrDamaged.
+// It reports what the file holds.
 func Inspect(ctx context.Context, path string) (BackupInfo, error) {
-	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	b, _, err := boltfile.Open(ctx, path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return BackupInfo{}, fmt.Errorf("%w: %s is in use by another process (is the ledger running?)", ErrLocked, path)
+	}
+	if errors.Is(err, ErrDamaged) {
+		return BackupInfo{}, err // it names the file
 	}
 	if err != nil {
 		return BackupInfo{}, fmt.Errorf("open %s: %w", path, err)
@@ -68,22 +73,8 @@ func Inspect(ctx context.Context, path string) (BackupInfo, error) {
 	defer b.Close()
 	var info BackupInfo
 	err = b.View(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketLog, bucketStreams, bucketIndex, bucketMeta, bucketIndexLog} {
-			if tx.Bucket(name) == nil {
-				return fmt.Errorf("%s is not an event store: no %q bucket", path, name)
-			}
-		}
-		if v := tx.Bucket(bucketMeta).Get(keyFormat); v == nil || len(v) != 8 || binary.BigEndian.Uint64(v) != formatVersion {
-			return fmt.Errorf("%s: store format not supported by this version", path)
-		}
-		var first error
-		for cerr := range tx.Check() { // drained: the checker stops only at the end
-			if first == nil {
-				first = cerr
-			}
-		}
-		if first != nil {
-			return fmt.Errorf("%s is not consistent: %w", path, first)
+		if err := checkContents(path, tx); err != nil {
+			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return err

@@ -10,10 +10,13 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/gateledger/gateledger/boltfile"
 )
 
 // FileName is the name of the store's file inside its data directory.
@@ -73,6 +76,9 @@ type DB struct {
 
 	commits, writes, appended, commitNanos atomic.Uint64
 
+	// commitFault, when set, fails commits as the file system would (SetCommitFault).
+	commitFault atomic.Pointer[func() error]
+
 	// Owned by the writer goroutine.
 	nextPos      uint64
 	nextStreamID uint64
@@ -110,7 +116,9 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	b, err := bolt.Open(path, 0o600, &bolt.Options{
+	// The file is checked whole before bbolt maps it (see package boltfile): a damaged
+	// store is refused with the damage named, never a panic or SIGBUS.
+	b, sum, err := boltfile.Open(context.Background(), path, 0o600, &bolt.Options{
 		Timeout: 2 * time.Second,
 		// The freelist is rebuilt on open instead of written on every commit: cheaper commits.
 		NoFreelistSync: true,
@@ -121,8 +129,17 @@ func Open(dir string, opts Options) (*DB, error) {
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s is in use by another process (is the ledger running? stop it first, or use its --esdb-listen address)", ErrLocked, path)
 	}
+	if errors.Is(err, ErrDamaged) {
+		return nil, err // it names the file
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if sum.HighWater > 0 { // an existing store, not one just created
+		if err := b.View(func(tx *bolt.Tx) error { return checkContents(path, tx) }); err != nil {
+			_ = b.Close()
+			return nil, err
+		}
 	}
 	// Growing the file costs an extra fsync; growing in large steps keeps that off most
 	// commits.
@@ -188,6 +205,18 @@ func (db *DB) Close() error {
 	db.submit.Unlock()
 	<-db.done
 	return db.bolt.Close()
+}
+
+// SetCommitFault makes every commit call fault just before it would write, and fail
+// with its error if it returns one, the transaction rolled back as after a failed
+// write; nil removes it. It exists so that tests can make the disk fill up (return an
+// error wrapping syscall.ENOSPC) and empty again without root or a small file system.
+func (db *DB) SetCommitFault(fault func() error) {
+	if fault == nil {
+		db.commitFault.Store(nil)
+		return
+	}
+	db.commitFault.Store(&fault)
 }
 
 // LastPosition is the position of the last committed record, or 0 for an empty store.
@@ -447,9 +476,20 @@ func (db *DB) commit(ops []*writeOp) {
 		if err := meta.Put(keyNextPos, u64(b.nextPos)); err != nil {
 			return fmt.Errorf("%w: %w", errStorage, err)
 		}
-		return meta.Put(keyNextStream, u64(b.nextStreamID))
+		if err := meta.Put(keyNextStream, u64(b.nextStreamID)); err != nil {
+			return err
+		}
+		if f := db.commitFault.Load(); f != nil {
+			return (*f)()
+		}
+		return nil
 	})
 	if err != nil {
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			// bbolt rolls the transaction back and stays usable; every write of the batch
+			// is refused, none acknowledged, and the next commit tries again.
+			err = fmt.Errorf("%w: %w", ErrDiskFull, err)
+		}
 		db.log.Error("event store commit failed", "err", err, "writes", len(ops))
 		for _, op := range ops {
 			op.result, op.err = AppendResult{}, fmt.Errorf("commit: %w", err)

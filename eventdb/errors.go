@@ -21,6 +21,11 @@ var (
 	ErrClosed = errors.New("event store closed")
 	// ErrLocked: another process has the store open.
 	ErrLocked = errors.New("event store locked")
+	// ErrDiskFull: a commit failed because the file system has no space (ENOSPC) or the
+	// user's quota is spent (EDQUOT). Nothing of that commit was written or acknowledged,
+	// and the store stays open: the next commit is tried afresh, so writes resume by
+	// themselves once space is freed.
+	ErrDiskFull = errors.New("no space left for the event store")
 )
 
 // StreamDeletedError names the tombstoned stream.

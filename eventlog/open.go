@@ -110,6 +110,23 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// probeStream is where ProbeWrite appends nothing. Not a system stream ("$..."), so that
+// a KurrentDB user without admin rights may write to it.
+const probeStream = "gateledger-write-probe"
+
+// ProbeWrite proves the store takes writes: it appends no events, which the embedded
+// store commits like any other write (a transaction and an fsync, and no record), so a
+// full disk fails it with an error matching ErrStoreFull, and it succeeds again once
+// space is freed. Nothing is recorded. (KurrentDB answers an empty append without
+// touching its disk, so there it proves only that the node answers writes.)
+func (s *Store) ProbeWrite(ctx context.Context) error {
+	_, err := s.Client.AppendToStream(ctx, probeStream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}})
+	if err != nil {
+		return fmt.Errorf("eventlog: the store does not take writes: %w", classifyStoreError(err))
+	}
+	return nil
+}
+
 // Close closes the client, then the embedded node.
 func (s *Store) Close(ctx context.Context) error {
 	var errs []error

@@ -80,7 +80,7 @@ func readPageInto(ctx context.Context, client *esdb.Client, stream string, from 
 		if isNotFound(err) {
 			return 0, true, nil
 		}
-		return 0, false, fmt.Errorf("eventlog: read %s: %w", stream, err)
+		return 0, false, fmt.Errorf("eventlog: read %s: %w", stream, classifyStoreError(err))
 	}
 	defer rs.Close()
 	for {
@@ -92,7 +92,7 @@ func readPageInto(ctx context.Context, client *esdb.Client, stream string, from 
 			if isNotFound(err) {
 				return n, true, nil
 			}
-			return n, false, fmt.Errorf("eventlog: read %s: %w", stream, err)
+			return n, false, fmt.Errorf("eventlog: read %s: %w", stream, classifyStoreError(err))
 		}
 		rec := ev.OriginalEvent()
 		if rec == nil {
@@ -153,7 +153,7 @@ func Append(ctx context.Context, client *esdb.Client, stream string, head Head, 
 		if IsWrongExpectedVersion(err) {
 			return AppendResult{}, &ConflictError{Stream: stream, Expected: head, Err: err}
 		}
-		return AppendResult{}, fmt.Errorf("eventlog: append to %s: %w", stream, err)
+		return AppendResult{}, fmt.Errorf("eventlog: append to %s: %w", stream, classifyStoreError(err))
 	}
 	pos := esdb.Position{Commit: wr.CommitPosition, Prepare: wr.PreparePosition}
 	recs[len(recs)-1].Position = pos

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/gateledger/gateledger/boltfile"
 )
 
 // The read models are derived data: the event log can always rebuild them. So the state
@@ -52,8 +55,18 @@ func openStateFile(path, bootID string, log *slog.Logger) (*stateFile, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("projection state marker: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType,
-		InitialMmapSize: stateMmapSize})
+	opts := &bolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType,
+		InitialMmapSize: stateMmapSize}
+	// The file is checked whole before bbolt maps it (package boltfile). A damaged state
+	// file is derived data: it is discarded and the read models rebuilt from the log.
+	db, _, err := boltfile.Open(context.Background(), path, 0o600, opts)
+	if errors.Is(err, boltfile.ErrDamaged) {
+		log.Warn("projection state file is damaged; discarding it and rebuilding the read models from the event log", "file", path, "damage", err)
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("discard damaged projection state %s: %w", path, err)
+		}
+		db, _, err = boltfile.Open(context.Background(), path, 0o600, opts)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open projection state %s: %w", path, err)
 	}

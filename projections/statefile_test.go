@@ -89,3 +89,62 @@ func TestStateFileSurvivesOnlyTheBootItWasWrittenIn(t *testing.T) {
 		})
 	}
 }
+
+// TestADamagedStateFileIsRebuilt: a state file with a zeroed page, or cut short, is
+// discarded (the read models are rebuilt from the log) instead of crashing the process.
+func TestADamagedStateFileIsRebuilt(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for name, damage := range map[string]func(path string) error{
+		"zeroed pages": func(path string) error {
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = f.WriteAt(make([]byte, 64*4096), 2*4096) // every page after the meta pages
+			return err
+		},
+		"cut short": func(path string) error { return os.Truncate(path, 3*4096) },
+		"emptied":   func(path string) error { return os.Truncate(path, 0) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "projections.db")
+			sf, err := openStateFile(path, "", log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = sf.db.Update(func(tx *bolt.Tx) error {
+				b, err := tx.CreateBucket([]byte("b"))
+				if err != nil {
+					return err
+				}
+				for i := range 500 {
+					if err := b.Put([]byte{byte(i >> 8), byte(i)}, make([]byte, 100)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sf.close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := damage(path); err != nil {
+				t.Fatal(err)
+			}
+			sf, err = openStateFile(path, "", log)
+			if err != nil {
+				t.Fatalf("a damaged state file is not rebuilt: %v", err)
+			}
+			defer sf.close()
+			_ = sf.db.View(func(tx *bolt.Tx) error {
+				if tx.Bucket([]byte("b")) != nil {
+					t.Error("the damaged state was kept")
+				}
+				return nil
+			})
+		})
+	}
+}

@@ -12,7 +12,7 @@
 // # Routes
 //
 //	GET    /healthz                                  process alive (public)
-//	GET    /readyz                                   store answers and read models caught up (public)
+//	GET    /readyz                                   store answers and takes writes, read models caught up (public)
 //	GET    /metrics                                  Prometheus (public; bind it to an internal network)
 //	GET    /v1/openapi.json                          this API's OpenAPI 3.1 document (public)
 //	GET    /v1/live                                  WebSocket live feed (authenticates its own upgrade)
@@ -137,6 +137,8 @@
 //	internal                 500  logged with the error; the text never reaches the client
 //	unavailable              503  store, credentials or access log not answering (Retry-After)
 //	not-caught-up            503  the read model has not reached the position asked for (Retry-After)
+//	storage-full             503  the event store's disk is full: nothing recorded (Retry-After); writes resume by themselves
+//	gone                     410  the journey's stream was tombstoned in the store: never readable or writable again
 //
 // # Limits
 //

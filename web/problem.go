@@ -12,6 +12,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
 )
@@ -51,6 +52,8 @@ var (
 	ProblemInternal         = ProblemKind{"internal", "Internal error", http.StatusInternalServerError}
 	ProblemUnavailable      = ProblemKind{"unavailable", "The service cannot answer now", http.StatusServiceUnavailable}
 	ProblemNotCaughtUp      = ProblemKind{"not-caught-up", "The read model has not reached the requested position yet", http.StatusServiceUnavailable}
+	ProblemStorageFull      = ProblemKind{"storage-full", "The ledger cannot record anything now: its disk is full", http.StatusServiceUnavailable}
+	ProblemGone             = ProblemKind{"gone", "The journey was deleted from the event store", http.StatusGone}
 )
 
 // ProblemKinds lists every kind, for documentation and tests.
@@ -58,7 +61,7 @@ func ProblemKinds() []ProblemKind {
 	return []ProblemKind{ProblemMalformedRequest, ProblemValidation, ProblemUnauthenticated, ProblemForbidden,
 		ProblemNotFound, ProblemMethodNotAllowed, ProblemRuleViolation, ProblemConcurrent, ProblemDeadLetterClosed, ProblemRevisionMismatch,
 		ProblemTooLarge, ProblemMediaType, ProblemKeyReused, ProblemRateLimited, ProblemInternal, ProblemUnavailable,
-		ProblemNotCaughtUp}
+		ProblemNotCaughtUp, ProblemStorageFull, ProblemGone}
 }
 
 // FieldError is one invalid field of a request. Field is the JSON name of a
@@ -171,6 +174,13 @@ func classify(err error) *problemError {
 		tooBig   *http.MaxBytesError
 	)
 	switch {
+	case eventlog.IsStoreFull(err):
+		// Before the access log's and the credentials' "unavailable": a full disk is
+		// what stops them too, and the operator's fix is the same.
+		return &problemError{kind: ProblemStorageFull, detail: "nothing was recorded; the ledger takes commands again by itself once its operator frees disk space",
+			err: err, header: map[string]string{"Retry-After": "30"}}
+	case errors.Is(err, eventlog.ErrStreamDeleted):
+		return &problemError{kind: ProblemGone, detail: "this journey's stream was hard-deleted (tombstoned) in the event store; its history cannot be read or added to", err: err}
 	case errors.As(err, &tooBig):
 		return newProblem(ProblemTooLarge, "the body is larger than %d bytes", tooBig.Limit)
 	case errors.Is(err, auth.ErrNotFound), errors.Is(err, projections.ErrNotFound):

@@ -456,11 +456,19 @@ func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	checks := map[string]string{"store": "ok", "projections": "ok"}
+	checks := map[string]string{"store": "ok", "writes": "ok", "projections": "ok"}
 	ready := true
 	if err := s.cfg.Store.Ping(ctx); err != nil {
 		checks["store"], ready = "not answering", false
 		s.log.WarnContext(ctx, "readiness: event store", "err", err)
+	} else if err := s.cfg.Store.ProbeWrite(ctx); err != nil {
+		// Reads still work on a full disk, but no command can be recorded: not ready
+		// until a write succeeds again, which the next probe finds by itself.
+		checks["writes"], ready = "failing", false
+		if eventlog.IsStoreFull(err) {
+			checks["writes"] = "disk full"
+		}
+		s.log.WarnContext(ctx, "readiness: event store writes", "err", err)
 	}
 	if !s.cfg.Runner.Live() {
 		checks["projections"], ready = "catching up", false

@@ -53,7 +53,8 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		db, err := eventdb.Open(dataDir, eventdb.Options{Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
-			return err
+			// A copy of a damaged store would be damaged too.
+			return storeDamaged(err, dataDir, "back up")
 		}
 		defer db.Close()
 		var bar *progress.Reporter
@@ -200,6 +201,9 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	// The copy must at least be a sound bbolt file before anything is touched.
 	info, err := eventdb.Inspect(ctx, from)
+	if errors.Is(err, eventdb.ErrDamaged) {
+		return fmt.Errorf("the backup cannot be restored, and nothing was changed: %w\nChoose an earlier backup and run restore again", err)
+	}
 	if err != nil {
 		return fmt.Errorf("the backup cannot be restored: %w", err)
 	}
@@ -212,7 +216,7 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	// A store that holds events is only replaced when asked; an empty one (a ledger
 	// started once on an empty directory) is not worth keeping.
-	holdsEvents := false
+	holdsEvents, damaged := false, false
 	if _, err := os.Stat(target); err == nil {
 		cur, err := eventdb.Inspect(ctx, target)
 		switch {
@@ -220,6 +224,7 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("%w: stop the ledger first", err)
 		case err != nil:
 			holdsEvents = true // unreadable: kept aside like any other
+			damaged = errors.Is(err, eventdb.ErrDamaged)
 			log.Warn("the store being replaced cannot be read", "err", err)
 		default:
 			holdsEvents = cur.Records > 0
@@ -238,6 +243,9 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		_ = lock.Close()
 	}()
+	if damaged && !force {
+		return fmt.Errorf("%s is damaged: pass --force to replace it with the backup (the damaged file is kept beside it)", target)
+	}
 	if holdsEvents && !force {
 		return fmt.Errorf("%s already holds a store with events (%d bytes): pass --force to replace it (the old file is kept)", target, existing)
 	}

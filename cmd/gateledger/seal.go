@@ -135,11 +135,6 @@ func printSeal(w io.Writer, verb string, s *seal.Signed) {
 		s.Size, s.Changed, s.Root, seal.KeyFingerprint(k))
 }
 
-// ukTime is how people read a time: "1 December 2026 at 9:05am UTC".
-func ukTime(t time.Time) string {
-	return t.UTC().Format("2 January 2006 at 3:04pm MST")
-}
-
 func sealExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var sc storeConfig
 	var kc sealConfig

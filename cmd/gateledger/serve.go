@@ -85,7 +85,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Logger:           log,
 	})
 	if err != nil {
-		return err
+		return storeDamaged(err, cfg.store.dataDir, "start")
 	}
 	if store.Node != nil {
 		attrs := []any{"data", cfg.store.dataDir, "address", store.Node.Addr()}

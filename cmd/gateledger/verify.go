@@ -55,7 +55,7 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	store, r, closeLedger, err := openLedger(ctx, &sc, log)
 	if err != nil {
-		return err
+		return storeDamaged(err, sc.dataDir, "verify")
 	}
 	defer closeLedger()
 	// The whole store's chains, read from $all in the store itself; the audit read
