@@ -85,8 +85,14 @@ func decideMovement(j Journey, c RecordMovement, now time.Time, p Policy) ([]Eve
 	if !c.Kind.Valid() {
 		return nil, errorf(c, invalid("Kind", "unknown movement kind %q", c.Kind))
 	}
-	if err := checkID("prison", c.Prison); err != nil {
-		return nil, errorf(c, err)
+	// Only a movement out names the prison the person is in, and may leave it
+	// out (HMPPS sends prisonId null): it is then the prison holding the
+	// person. A return or a transfer in names the prison arrived at.
+	out := c.Kind == MovementTemporaryAbsenceOut || c.Kind == MovementCourtOut || c.Kind == MovementTransferOut
+	if c.Prison != "" || !out {
+		if err := checkID("prison", c.Prison); err != nil {
+			return nil, errorf(c, err)
+		}
 	}
 	if c.FromPrison != "" {
 		if err := checkID("prison", c.FromPrison); err != nil {
@@ -97,12 +103,11 @@ func decideMovement(j Journey, c RecordMovement, now time.Time, p Policy) ([]Eve
 	if err != nil {
 		return nil, errorf(c, err)
 	}
-	// Only a movement out names the prison the person is in; a return or a
-	// transfer in names the prison arrived at.
-	out := c.Kind == MovementTemporaryAbsenceOut || c.Kind == MovementCourtOut || c.Kind == MovementTransferOut
-	if _, _, err := j.placeMovement(at, c.Prison, out); err != nil {
+	prison, _, err := j.placeMovement(at, c.Prison, out)
+	if err != nil {
 		return nil, errorf(c, err)
 	}
+	c.Prison = prison
 	if _, ok := j.recorded(movementEventType(c.Kind), at, c.Prison); ok {
 		return nil, nil
 	}

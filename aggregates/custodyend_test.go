@@ -115,6 +115,9 @@ func TestNothingBeforeTheFirstReception(t *testing.T) {
 		{name: "earlier reception is history", given: in, when: ReceivePrisoner{NOMS: noms, Kind: ReceptionRemand, Prison: "LEI", At: old},
 			then: []Event{PrisonerReceived{NOMS: noms, Kind: ReceptionRemand, Prison: "LEI", Late: true, At: old}}},
 		{name: "release from another prison", given: in, when: ReleasePrisoner{Kind: ReleaseOnLicence, Prison: "LEI", At: h(3)}, err: ErrWrongPrison},
+		{name: "court, prison not named", given: in, when: RecordMovement{Kind: MovementCourtOut, At: h(3)},
+			then: []Event{SentToCourt{Prison: "MDI", At: h(3)}}},
+		{name: "a return names the prison arrived at", given: in, when: RecordMovement{Kind: MovementCourtReturn, At: h(3)}, err: ErrInvalidIdentifier},
 	})
 	j := Rebuild(with(in, PrisonerReceived{NOMS: noms, Kind: ReceptionRemand, Prison: "LEI", Late: true, At: old}))
 	if !j.FirstReceivedAt.Equal(old) || j.Prison != "MDI" || !j.ReceivedAt.Equal(t0) {

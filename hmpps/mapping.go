@@ -224,7 +224,7 @@ func (m message) prisonOf() (string, error) {
 func (m message) arrivalPrison() (string, error) {
 	p, err := m.prisonOf()
 	if err == nil && p == "" {
-		return "", &UnmappableError{EventType: m.EventType, Code: m.code(), Reason: "prisonId is missing, so the prison the person arrived at is not known"}
+		return "", malformedf("prisonId", "missing: an arrival names the prison the person arrived at")
 	}
 	return p, err
 }
@@ -267,20 +267,16 @@ func unmappedCode(m message) ([]Step, error) {
 
 func movement(k aggregates.MovementKind) func(message) ([]Step, error) {
 	return func(m message) ([]Step, error) {
-		p, err := m.prisonOf()
+		in := k == aggregates.MovementTemporaryAbsenceReturn || k == aggregates.MovementCourtReturn || k == aggregates.MovementTransferIn
+		prison := m.prisonOf
+		if in {
+			prison = m.arrivalPrison
+		}
+		// A movement out with prisonId null is from the prison holding the
+		// person (aggregates decides).
+		p, err := prison()
 		if err != nil {
 			return nil, err
-		}
-		in := k == aggregates.MovementTemporaryAbsenceReturn || k == aggregates.MovementCourtReturn || k == aggregates.MovementTransferIn
-		if p == "" && in {
-			if _, err := m.arrivalPrison(); err != nil {
-				return nil, err
-			}
-		}
-		if p == "" {
-			// A movement out without a prison: the aggregate's commands for
-			// movements name a prison, so this cannot be placed.
-			return nil, &UnmappableError{EventType: m.EventType, Code: m.code(), Reason: "prisonId is missing, so the prison the person left is not known"}
 		}
 		return on(m.NOMS, aggregates.RecordMovement{Kind: k, Prison: p, At: m.OccurredAt}), nil
 	}

@@ -1,8 +1,8 @@
 // Package loadtest measures the WebSocket live feed under load, on loopback,
 // bounded in count and time: it starts an embedded ledger (event store,
 // projections runner, HTTP API and live feed, wired as gateledger serve
-// wires them) in a scratch directory, gives each of the 21 CRCs (C01..C21)
-// cases, connects N WebSocket subscribers spread over the 21 providers with
+// wires them) in a scratch directory, gives each of the 12 NPS regions
+// cases, connects N WebSocket subscribers spread over the 12 providers with
 // from "now", then sends commands through the HTTP API at R per second for D
 // and measures, for every event each subscriber may see:
 //
@@ -21,13 +21,14 @@
 //     client side too (gorilla buffers, decoder): it is an upper bound on the
 //     server's own cost.
 //
-// The journeys: each case is received at LEI in 2020 (the 2014 allocation
-// model), its release area set to one CRC's area, which requests a handover
-// to that CRC, and the CRC accepts it. During the load each command is, for
-// one case in turn, a risk assessment by the responsible CRC; every tenth
-// command on a case moves its release area to the next CRC's area (a
+// The journeys: each case is received at LEI in 2025 (the unified model: the
+// CRCs ended on 25 June 2021, and a CRC's case is its region's since), its
+// release area set to an area of one region, which requests a handover to
+// that region, and the region accepts it. During the load each command is,
+// for one case in turn, a risk assessment by the responsible region; every
+// tenth command on a case moves its release area to the next region's area (a
 // handover request, both sides see it) and the next command on that case is
-// the new CRC's acceptance (after which the old one sees nothing more). So
+// the new region's acceptance (after which the old one sees nothing more). So
 // visibility changes during the run, and each provider's subscribers must
 // receive exactly the events of the cases they hold or are handed.
 package loadtest
@@ -89,7 +90,7 @@ type Config struct {
 	Rate int
 	// Duration of the command phase (DefaultDuration).
 	Duration time.Duration
-	// JourneysPerProvider is how many cases each CRC holds at the start
+	// JourneysPerProvider is how many cases each region holds at the start
 	// (DefaultJourneysPerProvider).
 	JourneysPerProvider int
 	// Progress, when set, receives one line per phase.
@@ -176,6 +177,9 @@ type run struct {
 	cfg       Config
 	l         *ledger
 	providers []string
+	// areas holds, per provider, a contract package area it covers, to name
+	// as a release area.
+	areas     []string
 	tokens    []string // per provider
 	prisonTok string
 	client    *http.Client
@@ -190,7 +194,8 @@ func Run(ctx context.Context, cfg Config) (Results, error) {
 		return Results{}, err
 	}
 	say := func(format string, args ...any) { fmt.Fprintf(cfg.Progress, "loadtest: "+format+"\n", args...) }
-	r := &run{cfg: cfg, providers: journeygen.Areas(),
+	providers, areas := regionsAndAreas()
+	r := &run{cfg: cfg, providers: providers, areas: areas,
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: maxInFlight, MaxConnsPerHost: maxInFlight}}}
 	res := Results{Subscribers: cfg.Subscribers, Providers: len(r.providers), TargetRate: cfg.Rate, Cores: runtime.GOMAXPROCS(0)}
 	l, err := startLedger(ctx, cfg.Dir, cfg.Policy, cfg.Logger, cfg.CheckpointInterval)
@@ -352,10 +357,10 @@ func (r *run) post(ctx context.Context, token, noms, path, body, requestID strin
 func at(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // setup gives every provider its cases: reception, release area (which
-// requests the handover to the area's CRC), acceptance.
+// requests the handover to the area's region), acceptance.
 func (r *run) setup(ctx context.Context) ([]*journey, error) {
 	var js []*journey
-	start := time.Date(2020, 1, 6, 9, 0, 0, 0, time.UTC)
+	start := time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC)
 	for i := range r.cfg.JourneysPerProvider * len(r.providers) {
 		js = append(js, &journey{noms: journeygen.NOMS(i), holder: i % len(r.providers), pending: -1, at: start})
 	}
@@ -365,7 +370,7 @@ func (r *run) setup(ctx context.Context) ([]*journey, error) {
 	for range 32 {
 		wg.Go(func() {
 			for j := range work {
-				p := r.providers[j.holder]
+				p := r.areas[j.holder]
 				steps := []struct{ tok, path, body string }{
 					{r.prisonTok, "/receptions", `{"kind":"SENTENCE","prison":"` + prison + `","at":"` + at(j.at) + `"}`},
 					{r.prisonTok, "/release-area", `{"area":"` + p + `","at":"` + at(j.at.Add(time.Hour)) + `"}`},
@@ -469,7 +474,7 @@ func (r *run) next(j *journey) (token, path, body string) {
 		return r.tokens[j.pending], "/handovers/current/acceptance", `{"at":"` + at(j.at) + `"}`
 	case j.ops%10 == 9:
 		to := (j.holder + 1) % len(r.providers)
-		return r.tokens[j.holder], "/release-area", `{"area":"` + r.providers[to] + `","at":"` + at(j.at) + `"}`
+		return r.tokens[j.holder], "/release-area", `{"area":"` + r.areas[to] + `","at":"` + at(j.at) + `"}`
 	default:
 		return r.tokens[j.holder], "/risk", `{"level":"LOW","at":"` + at(j.at) + `"}`
 	}
@@ -763,4 +768,20 @@ func (s *subscriber) read() {
 		}
 		s.mu.Unlock()
 	}
+}
+
+// regionsAndAreas are the 12 NPS regions, which hold every case since 26 June
+// 2021, each with the first contract package area it covers.
+func regionsAndAreas() (orgs, areas []string) {
+	seen := map[string]bool{}
+	for _, a := range journeygen.Areas() {
+		r, ok := aggregates.NPSRegionFor(a)
+		if !ok || seen[r] {
+			continue
+		}
+		seen[r] = true
+		orgs = append(orgs, string(aggregates.NPSRegionOrg(r)))
+		areas = append(areas, a)
+	}
+	return orgs, areas
 }

@@ -20,7 +20,7 @@ func TestRunSmall(t *testing.T) {
 	defer cancel()
 	var progress strings.Builder
 	res, err := loadtest.Run(ctx, loadtest.Config{Dir: t.TempDir(), Policy: aggregates.DefaultPolicy(calendar.New(time.UTC)),
-		Subscribers: 50, Rate: 100, Duration: 3 * time.Second, JourneysPerProvider: 1, Progress: &progress, CheckpointInterval: 200 * time.Millisecond})
+		Subscribers: 50, Rate: 100, Duration: 3 * time.Second, JourneysPerProvider: 2, Progress: &progress, CheckpointInterval: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
@@ -28,10 +28,10 @@ func TestRunSmall(t *testing.T) {
 	if res.CommandErrors != 0 {
 		t.Errorf("%d commands failed", res.CommandErrors)
 	}
-	if res.Commands < 250 || res.Commands > 300 || res.Subscribers != 50 || res.Journeys != 21 {
+	if res.Commands < 250 || res.Commands > 300 || res.Subscribers != 50 || res.Journeys != 24 {
 		t.Errorf("commands %d, subscribers %d, journeys %d", res.Commands, res.Subscribers, res.Journeys)
 	}
-	// 21 cases, about 14 commands each: every case changes hands during the
+	// 24 cases (two for each of the 12 regions), about 12 commands each: every case changes hands during the
 	// run, so visibility changes are exercised.
 	if res.Events <= res.Commands {
 		t.Errorf("%d events for %d commands: no handover happened", res.Events, res.Commands)

@@ -104,6 +104,9 @@ func (c *httpConfig) checkThrottle() ([]netip.Prefix, time.Duration, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("--trusted-proxies: %w", err)
 	}
+	if c.jwksRefresh == "" {
+		return proxies, auth.DefaultJWKSRefreshInterval, nil
+	}
 	refresh, err := time.ParseDuration(c.jwksRefresh)
 	if err != nil || refresh < time.Second || refresh > time.Hour {
 		return nil, 0, fmt.Errorf("--oidc-jwks-refresh %q: want a duration from 1s to 1h, such as 30s", c.jwksRefresh)

@@ -33,18 +33,21 @@ func TestImportDeliversFeedMessagesInOrder(t *testing.T) {
 	// Given a reception and a release as SNS envelopes, then, as JSON Lines, an event
 	// type the ledger does not consume and a reception it cannot map (no prison),
 	msgs := t.TempDir()
-	copyFile := func(src, dst string) {
+	copyFile := func(src, dst string, replace ...string) {
 		b, err := os.ReadFile(src)
 		if err != nil {
 			t.Fatal(err)
 		}
+		b = []byte(strings.NewReplacer(replace...).Replace(string(b)))
 		if err := os.WriteFile(filepath.Join(msgs, dst), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	copyFile("../../hmpps/testdata/intake-event.json", "1-intake.json")
-	copyFile("../../hmpps/testdata/release-event.json", "2-release.json")
-	lines := `{"eventType":"prison-offender-events.prisoner.merged","occurredAt":"2024-12-12T10:00:00Z","additionalInformation":{"nomsNumber":"A4092EA"}}
+	// The release sample releases from MDI; the intake sample receives into SWI, and a
+	// release from a prison that does not hold the person is refused.
+	copyFile("../../hmpps/testdata/release-event.json", "2-release.json", `\"prisonId\":\"MDI\"`, `\"prisonId\":\"SWI\"`)
+	lines := `{"eventType":"prison-offender-events.prisoner.alerts-updated","occurredAt":"2024-12-12T10:00:00Z","additionalInformation":{"nomsNumber":"A4092EA"}}
 {"eventType":"prison-offender-events.prisoner.received","occurredAt":"2024-12-13T10:00:00Z","additionalInformation":{"nomsNumber":"A4092EA","reason":"ADMISSION"}}
 `
 	if err := os.WriteFile(filepath.Join(msgs, "3-more.jsonl"), []byte(lines), 0o600); err != nil {

@@ -21,10 +21,10 @@ func loadtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var cfg loadtest.Config
 	f.string(&dir, "dir", "LOADTEST_DIR", "", "scratch directory for the embedded ledger (default: a new temporary directory, removed afterwards)")
 	f.bool(&asJSON, "json", "LOADTEST_JSON", false, "print the figures as one JSON object")
-	f.IntVar(&cfg.Subscribers, "subscribers", loadtest.DefaultSubscribers, fmt.Sprintf("WebSocket subscribers, spread over the 21 CRCs (at most %d)", loadtest.MaxSubscribers))
+	f.IntVar(&cfg.Subscribers, "subscribers", loadtest.DefaultSubscribers, fmt.Sprintf("WebSocket subscribers, spread over the 12 NPS regions (at most %d)", loadtest.MaxSubscribers))
 	f.IntVar(&cfg.Rate, "rate", loadtest.DefaultRate, fmt.Sprintf("commands per second sent through the HTTP API (at most %d)", loadtest.MaxRate))
 	f.DurationVar(&cfg.Duration, "duration", loadtest.DefaultDuration, fmt.Sprintf("length of the command phase (at most %v)", loadtest.MaxDuration))
-	f.IntVar(&cfg.JourneysPerProvider, "cases", loadtest.DefaultJourneysPerProvider, "cases each CRC holds at the start")
+	f.IntVar(&cfg.JourneysPerProvider, "cases", loadtest.DefaultJourneysPerProvider, "cases each NPS region holds at the start")
 	var cpuProfile, traceFile string
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	f.StringVar(&traceFile, "trace", "", "write an execution trace of the run to this file (go tool trace)")
