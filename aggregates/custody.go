@@ -44,10 +44,8 @@ func decideReceive(j Journey, c ReceivePrisoner, now time.Time, p Policy) ([]Eve
 	if err := checkID("prison", c.Prison); err != nil {
 		return nil, errorf(c, err)
 	}
-	if c.BookingID != "" {
-		if err := checkID("bookingId", c.BookingID); err != nil {
-			return nil, errorf(c, err)
-		}
+	if err := checkOptionalID("bookingId", c.BookingID); err != nil {
+		return nil, errorf(c, err)
 	}
 	at, err := occurred(c.At, now, p)
 	if err != nil {
@@ -94,10 +92,8 @@ func decideMovement(j Journey, c RecordMovement, now time.Time, p Policy) ([]Eve
 			return nil, errorf(c, err)
 		}
 	}
-	if c.FromPrison != "" {
-		if err := checkID("prison", c.FromPrison); err != nil {
-			return nil, errorf(c, err)
-		}
+	if err := checkOptionalID("prison", c.FromPrison); err != nil {
+		return nil, errorf(c, err)
 	}
 	at, err := occurred(c.At, now, p)
 	if err != nil {
@@ -145,10 +141,8 @@ func decideRelease(j Journey, c ReleasePrisoner, now time.Time, p Policy) ([]Eve
 		// Not a release: detention continues in hospital (custodyend.go).
 		return decideEndCustody(j, EndCustody{Kind: EndSecureHospital, Prison: c.Prison, MovementReasonCode: c.MovementReasonCode, At: c.At}, now, p)
 	}
-	if c.Prison != "" {
-		if err := checkID("prison", c.Prison); err != nil {
-			return nil, errorf(c, err)
-		}
+	if err := checkOptionalID("prison", c.Prison); err != nil {
+		return nil, errorf(c, err)
 	}
 	at, err := occurred(c.At, now, p)
 	if err != nil {
@@ -244,10 +238,8 @@ func decideReleaseDates(j Journey, c SetReleaseDates, now time.Time, p Policy) (
 }
 
 func decideRecalculation(j Journey, c NoteSentenceRecalculation, now time.Time, p Policy) ([]Event, error) {
-	if c.BookingID != "" {
-		if err := checkID("bookingId", c.BookingID); err != nil {
-			return nil, errorf(c, err)
-		}
+	if err := checkOptionalID("bookingId", c.BookingID); err != nil {
+		return nil, errorf(c, err)
 	}
 	// HMPPS sends the calculation id on some messages and not on others.
 	if c.CalculationID != "" && !bookingPattern.MatchString(c.CalculationID) {

@@ -145,10 +145,8 @@ func decideEndCustody(j Journey, c EndCustody, now time.Time, p Policy) ([]Event
 	if !c.Kind.Valid() {
 		return nil, errorf(c, invalid("Kind", "unknown way custody ended %q", c.Kind))
 	}
-	if c.Prison != "" {
-		if err := checkID("prison", c.Prison); err != nil {
-			return nil, errorf(c, err)
-		}
+	if err := checkOptionalID("prison", c.Prison); err != nil {
+		return nil, errorf(c, err)
 	}
 	at, err := occurred(c.At, now, p)
 	if err != nil {

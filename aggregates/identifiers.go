@@ -107,3 +107,11 @@ func NOMSFromStream(stream string) (string, bool) {
 func checkID(field, value string) error {
 	return ValidateIdentifier(field, value)
 }
+
+// checkOptionalID is checkID for a field that may be left empty.
+func checkOptionalID(field, value string) error {
+	if value == "" {
+		return nil
+	}
+	return checkID(field, value)
+}

@@ -11,10 +11,8 @@ func decideLinkCRN(j Journey, c LinkCRN, now time.Time, p Policy) ([]Event, erro
 	if err := checkID("crn", c.CRN); err != nil {
 		return nil, errorf(c, err)
 	}
-	if c.PNC != "" {
-		if err := checkID("pnc", c.PNC); err != nil {
-			return nil, errorf(c, err)
-		}
+	if err := checkOptionalID("pnc", c.PNC); err != nil {
+		return nil, errorf(c, err)
 	}
 	at, err := occurred(c.At, now, p)
 	if err != nil {
@@ -196,10 +194,8 @@ func decideMerge(j Journey, c MergePrisonNumber, now time.Time, p Policy) ([]Eve
 	if err := checkID("noms", c.Into); err != nil {
 		return nil, errorf(c, err)
 	}
-	if c.BookingID != "" {
-		if err := checkID("bookingId", c.BookingID); err != nil {
-			return nil, errorf(c, err)
-		}
+	if err := checkOptionalID("bookingId", c.BookingID); err != nil {
+		return nil, errorf(c, err)
 	}
 	at, err := occurred(c.At, now, p)
 	if err != nil {
@@ -227,10 +223,8 @@ func decideAbsorb(j Journey, c AbsorbPrisonNumber, now time.Time, p Policy) ([]E
 	if err := checkID("noms", c.From); err != nil {
 		return nil, errorf(c, err)
 	}
-	if c.BookingID != "" {
-		if err := checkID("bookingId", c.BookingID); err != nil {
-			return nil, errorf(c, err)
-		}
+	if err := checkOptionalID("bookingId", c.BookingID); err != nil {
+		return nil, errorf(c, err)
 	}
 	at, err := occurred(c.At, now, p)
 	if err != nil {
