@@ -195,3 +195,14 @@ func TestIdentityMessages(t *testing.T) {
 		t.Fatalf("CRN: %+v %v", r, err)
 	}
 }
+
+// The version is read however a publisher writes it.
+func TestAnyVersionShape(t *testing.T) {
+	for _, v := range []string{`1`, `"1"`, `"1.0"`, `"v1"`, `null`, `1.5`} {
+		msg := `{"eventType":"prison-offender-events.prisoner.received","version":` + v +
+			`,"occurredAt":"2026-01-01T10:00:00Z","additionalInformation":{"nomsNumber":"A1234BC","reason":"ADMISSION","prisonId":"MDI","nomisMovementReasonCode":"I"}}`
+		if r, err := Parse([]byte(msg)); err != nil || len(r.Steps) != 1 {
+			t.Errorf("version %s: %+v %v", v, r, err)
+		}
+	}
+}

@@ -51,8 +51,10 @@ type MessageAttribute struct {
 
 // DomainEvent is an HMPPS domain event (hmpps-domain-event.schema.json).
 type DomainEvent struct {
-	EventType             string                `json:"eventType"`
-	Version               json.Number           `json:"version"`
+	EventType string `json:"eventType"`
+	// Version is kept as sent: publishers write 1, "1" and "1.0", and the
+	// ledger reads every version of these events the same way.
+	Version               json.RawMessage       `json:"version"`
 	Description           string                `json:"description"`
 	DetailURL             string                `json:"detailUrl"`
 	OccurredAt            string                `json:"occurredAt"`
