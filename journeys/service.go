@@ -156,6 +156,20 @@ func (s *Service) Load(ctx context.Context, noms string) (aggregates.Journey, in
 	return st.Journey, st.Revision(), nil
 }
 
+// LoadPerson reads the journey of the person noms names: the journey of noms,
+// or, when noms was merged into another prison number, the journey of that
+// number (the person's case continues there; aggregates.PrisonNumberMerged).
+// Every read of a person goes through it, so a removed number resolves the
+// same way in the API, the pages and the inspector's views. st.NOMS says which
+// number answered.
+func (s *Service) LoadPerson(ctx context.Context, noms string) (eventlog.JourneyStream, error) {
+	st, err := s.LoadStream(ctx, noms)
+	if err != nil || st.Journey.MergedInto == "" {
+		return st, err
+	}
+	return s.LoadStream(ctx, st.Journey.MergedInto)
+}
+
 // LoadStream reads the journey of noms with its events and their metadata.
 func (s *Service) LoadStream(ctx context.Context, noms string) (eventlog.JourneyStream, error) {
 	c, err := s.client()

@@ -57,14 +57,9 @@ func (s *server) loadReadableFor(r *http.Request, p auth.Principal, noms, projec
 // resolves to the journey it was merged into, authorised as that one: it is
 // the same person's case (st.NOMS says which number answered).
 func (s *server) loadReadable(ctx context.Context, p auth.Principal, noms string) (eventlog.JourneyStream, error) {
-	st, err := s.cfg.Journeys.LoadStream(ctx, noms)
+	st, err := s.cfg.Journeys.LoadPerson(ctx, noms)
 	if err != nil {
 		return eventlog.JourneyStream{}, err
-	}
-	if into := st.Journey.MergedInto; into != "" {
-		if st, err = s.cfg.Journeys.LoadStream(ctx, into); err != nil {
-			return eventlog.JourneyStream{}, err
-		}
 	}
 	if err := auth.AuthorizeRead(p, st.Journey); err != nil {
 		return eventlog.JourneyStream{}, err

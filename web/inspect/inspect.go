@@ -132,7 +132,7 @@ func (i *Inspector) load(ctx context.Context, p auth.Principal, noms, projection
 	if !aggregates.ValidNOMS(noms) {
 		return eventlog.JourneyStream{}, inputError("noms", "Enter a prison number in the correct format, like A1234BC")
 	}
-	st, err := i.cfg.Journeys.LoadStream(ctx, noms)
+	st, err := i.cfg.Journeys.LoadPerson(ctx, noms)
 	if err != nil {
 		return eventlog.JourneyStream{}, fmt.Errorf("inspect: load %s: %w", noms, err)
 	}

@@ -217,7 +217,7 @@ func (s *server) readablePerson(r *http.Request, p auth.Principal) (aggregates.J
 	if !aggregates.ValidNOMS(noms) {
 		return aggregates.Journey{}, auth.ErrNotFound
 	}
-	st, err := s.cfg.Journeys.LoadStream(r.Context(), noms)
+	st, err := s.cfg.Journeys.LoadPerson(r.Context(), noms)
 	if err != nil {
 		return aggregates.Journey{}, err
 	}
