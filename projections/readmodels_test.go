@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -533,6 +534,11 @@ func TestAuditTrailAsAtAndVerification(t *testing.T) {
 	if err != nil || !all.OK() || all.Streams != 2 || all.Events != 9 || all.Unchained != 1 {
 		t.Fatalf("verify all: %+v %v", all, err)
 	}
+	var sound HistoryCheck
+	sound.Run(ctx, w.r, w.store.Client, slog.New(slog.DiscardHandler))
+	if state, ok := sound.Status(); !ok || state != "ok" {
+		t.Fatalf("start-up check of a sound store: %s %v", state, ok)
+	}
 	if _, err := VerifyPerson(ctx, w.r, w.store.Client, "Z9999ZZ"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("verify an unknown person: %v", err)
 	}
@@ -588,6 +594,15 @@ func TestAuditTrailAsAtAndVerification(t *testing.T) {
 		!reflect.DeepEqual(all.Breaks[0].Verification, v.Verification) || all.Breaks[0].BreakPosition != res.CommitPosition ||
 		len(all.Mismatches) != 1 || all.Events != 10 {
 		t.Fatalf("verify all after forging an event: %+v %v", all, err)
+	}
+	// The start-up check sees it too, and keeps the ledger not ready.
+	var h HistoryCheck
+	if state, ok := h.Status(); ok || state != "verifying" {
+		t.Fatalf("before the check: %s %v", state, ok)
+	}
+	h.Run(ctx, w.r, w.store.Client, slog.New(slog.DiscardHandler))
+	if state, ok := h.Status(); ok || !strings.Contains(state, "damaged") || !strings.Contains(state, aggregates.StreamName(noms)) {
+		t.Fatalf("after the check of a forged store: %s %v", state, ok)
 	}
 }
 

@@ -465,6 +465,11 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.WarnContext(ctx, "readiness: event store writes", "err", err)
 	}
+	if h := s.cfg.History; h != nil {
+		state, ok := h.Status()
+		checks["history"] = state
+		ready = ready && ok
+	}
 	if !s.cfg.Runner.Live() {
 		checks["projections"], ready = "catching up", false
 		for _, st := range s.cfg.Runner.Status() {

@@ -48,6 +48,9 @@ type Config struct {
 	Feed *ingest.Feed
 	// Runner serves the read models and read-your-writes waits.
 	Runner *projections.Runner
+	// History, when set, is the start-up check of the hash chains; /readyz is
+	// not ready until it has passed.
+	History *projections.HistoryCheck
 	// Policy derives deadlines in plan views (aggregates.DefaultPolicy).
 	Policy aggregates.Policy
 	// Auth authenticates every /v1 request except the OpenAPI document.

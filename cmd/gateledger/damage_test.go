@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/boltfile"
@@ -273,5 +278,57 @@ func TestRestoreReplacesADamagedStore(t *testing.T) {
 	}
 	if code, out, errOut := runCmd(t, "verify", "--data", dir, "--log-level", "warn"); code != 0 || !strings.Contains(out, "OK:") {
 		t.Fatalf("verify after restore: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestServeStaysNotReadyOnABrokenChain: damage inside an event's bytes leaves the
+// store file sound, so serve starts; its start-up history check finds the broken
+// chain and /readyz never turns ready, naming the journey.
+func TestServeStaysNotReadyOnABrokenChain(t *testing.T) {
+	dir := t.TempDir()
+	journeyStore(t, dir, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	store, err := eventlog.Open(ctx, eventlog.Config{DataDir: dir, Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noms := journeygen.NOMS(0)
+	st, err := eventlog.LoadJourney(ctx, store.Client, noms)
+	if err != nil || len(st.Events) == 0 {
+		t.Fatalf("load %s: %v", noms, err)
+	}
+	// An event whose metadata claims a hash its bytes do not have, appended as any
+	// client of the store could.
+	last := st.Events[len(st.Events)-1]
+	forged := bytes.Replace(last.RawMetadata, []byte(`"hash":"`), []byte(`"hash":"00`), 1)
+	if _, err := store.Client.AppendToStream(ctx, aggregates.StreamName(noms), esdb.AppendToStreamOptions{ExpectedRevision: esdb.Revision(uint64(len(st.Events) - 1))},
+		esdb.EventData{EventID: uuid.New(), EventType: last.Type, ContentType: esdb.ContentTypeJson, Data: last.Data, Metadata: forged}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	stop, httpAddr, _ := startLedgerProcess(t, dir)
+	defer stop()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		resp, err := http.Get("http://" + httpAddr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Fatalf("ready on a store with a broken chain: %s", body)
+		}
+		if strings.Contains(string(body), "damaged") && strings.Contains(string(body), aggregates.StreamName(noms)) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz never said the history is damaged: %s", body)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -43,6 +43,9 @@ type httpConfig struct {
 	origins      string
 	proxies      string
 	jwksRefresh  string
+	// history is the start-up check of the hash chains serve runs (not a
+	// flag); nil leaves it out of readiness.
+	history *projections.HistoryCheck
 }
 
 func (c *httpConfig) register(f *flags) {
@@ -176,7 +179,7 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 
 	ingestFeed := &ingest.Feed{Journeys: svc, Logger: log}
 	h, err := web.New(web.Config{Store: store, Journeys: svc, Feed: ingestFeed, Runner: runner,
-		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, Throttle: thr, Seals: sealer})
+		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, Throttle: thr, Seals: sealer, History: c.history})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}

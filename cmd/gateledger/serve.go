@@ -12,6 +12,7 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/demo"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/seal"
 )
 
@@ -140,6 +141,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	stopBackground := func() { stopRunner(); <-runnerDone; <-sealerDone }
 
+	// The hash chains are verified once in the background; /readyz waits for
+	// it (projections.HistoryCheck says why).
+	cfg.http.history = &projections.HistoryCheck{}
+	go cfg.http.history.Run(runCtx, runner, store.Client, log)
 	api, err := startHTTP(ctx, &cfg.http, store, runner, pol, sealer, log)
 	if err != nil {
 		stopBackground()
