@@ -396,3 +396,42 @@ func ParseAttention(s string) (Attention, bool) {
 
 // AttentionReasons lists every reason's name, in a fixed order.
 func AttentionReasons() []string { return slices.Clone(attentionNames[:]) }
+
+// CaseloadCount is how many rows org's caseload holds, closed cases included, read
+// from the kept count rather than the rows.
+func CaseloadCount(r *Runner, org string) (int, error) {
+	n := 0
+	err := r.View(CaseloadName, func(b *bolt.Bucket) error {
+		if counts := b.Bucket(caseCounts); counts != nil {
+			if v := counts.Get([]byte(org)); len(v) == 8 {
+				n = int(binary.BigEndian.Uint64(v))
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// CaseloadRow returns the row of noms in org's caseload, with ok false when org does
+// not see the person: one lookup, for the live page's refresh of one row.
+func CaseloadRow(r *Runner, org, noms string, now time.Time) (row CaseRow, ok bool, err error) {
+	err = r.View(CaseloadName, func(b *bolt.Bucket) error {
+		rows := b.Bucket(caseRows)
+		if rows == nil {
+			return nil
+		}
+		v := rows.Get(append(key(org), noms...))
+		if v == nil {
+			return nil
+		}
+		q := newCaseQuery(now, 1)
+		if err := q.decode(&row, []byte(noms), v); err != nil {
+			return fmt.Errorf("caseload of %s: %w", org, err)
+		}
+		rs := []CaseRow{row}
+		q.finish(rs)
+		row, ok = rs[0], true
+		return nil
+	})
+	return row, ok, err
+}
