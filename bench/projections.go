@@ -36,7 +36,7 @@ type ProjectionResults struct {
 	CaseloadPageP99Ms float64 `json:"caseload_page_p99_ms"`
 	CaseloadPageRows  int     `json:"caseload_page_org_rows"`
 	CaseloadPageOrg   string  `json:"caseload_page_org"`
-	Journeys           int     `json:"journeys"`
+	Journeys          int     `json:"journeys"`
 }
 
 // ReplayOutcome is what a rebuild reports: it runs in a process of its own, so that its
