@@ -435,3 +435,35 @@ func CaseloadRow(r *Runner, org, noms string, now time.Time) (row CaseRow, ok bo
 	})
 	return row, ok, err
 }
+
+// Matches reports whether a decoded row passes f at now: the same test CaseloadPage
+// applies while scanning, for a row read on its own (the live page's refresh).
+func (f CaseFilter) Matches(c CaseRow, now time.Time) bool {
+	m := newCaseMatcher(f, now)
+	if !m.closed && c.Stage == StageClosed {
+		return false
+	}
+	if m.search != nil && !bytes.Contains([]byte(c.NOMS), m.search) && !bytes.Contains([]byte(strings.ToUpper(c.CRN)), m.search) {
+		return false
+	}
+	return m.match(&c)
+}
+
+// Key is where row c falls in order s, as a string that compares as the order does
+// (the index's value in hex, then the prison number): a page marks each row with it,
+// so that a row changed live can be placed without asking the server again.
+func (s CaseSort) Key(c CaseRow) string {
+	var x int64
+	switch s {
+	case SortReleaseDate:
+		x = int64(dateDays(c.ReleaseDate))
+	case SortDeadline:
+		x = timeNanos(c.NextDue)
+	default:
+		return c.NOMS
+	}
+	if x == 0 {
+		x = math.MaxInt64
+	}
+	return fmt.Sprintf("%016x.%s", uint64(x)^(1<<63), c.NOMS)
+}
