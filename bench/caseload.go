@@ -19,9 +19,10 @@ const NationalCases = 50_000
 // nationalCaseload measures one page (the default size, closed cases hidden, in prison
 // number order) of an organisation holding NationalCases cases. The generated journeys
 // of RunProjections spread people over many organisations, so this writes a store of
-// its own: NationalCases people received at one prison with a release area, so that one
-// probation organisation is responsible for all of them, and waits for the caseload
-// read model to hold them. It answers the organisation, its rows and the p99 in ms.
+// its own: NationalCases people received at one prison with release dates and a release
+// area (the handover that starts is not accepted, so the prison stays responsible and
+// holds every row), and waits for the caseload read model to hold them. It answers the
+// organisation, its rows and the p99 in ms.
 func nationalCaseload(ctx context.Context, cfg ProjectionConfig, now time.Time) (string, int, float64, error) {
 	dataDir := filepath.Join(cfg.Dir, "national")
 	store, err := eventlog.Open(ctx, eventlog.Config{DataDir: dataDir, Logger: cfg.Logger})
