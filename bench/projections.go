@@ -32,7 +32,11 @@ type ProjectionResults struct {
 	CaseloadQueryP99Ms float64 `json:"caseload_query_p99_ms"`
 	CaseloadRows       int     `json:"caseload_rows"`
 	CaseloadOrg        string  `json:"caseload_org"`
-	Journeys           int     `json:"journeys"`
+	// CaseloadPage*: one page (50 rows) of an organisation holding NationalCases.
+	CaseloadPageP99Ms float64 `json:"caseload_page_p99_ms"`
+	CaseloadPageRows  int     `json:"caseload_page_org_rows"`
+	CaseloadPageOrg   string  `json:"caseload_page_org"`
+	Journeys          int     `json:"journeys"`
 }
 
 // ReplayOutcome is what a rebuild reports: it runs in a process of its own, so that its
@@ -122,6 +126,10 @@ func RunProjections(ctx context.Context, cfg ProjectionConfig) (ProjectionResult
 	}
 	res.AuditEvents = len(trail)
 	res.AuditQueryP99Ms, err = p99(300, func() error { _, err := projections.Trail(r, longNOMS); return err })
+	if err != nil {
+		return res, err
+	}
+	res.CaseloadPageOrg, res.CaseloadPageRows, res.CaseloadPageP99Ms, err = nationalCaseload(ctx, cfg, now)
 	return res, err
 }
 

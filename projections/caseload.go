@@ -36,6 +36,8 @@ var (
 //     that a move deletes exactly the rows written before.
 //   - "counts": key org, value U64(number of its rows), so that a query sizes its
 //     result once.
+//   - "sorted": the secondary index of CaseloadPage's other orders (caseload_index.go),
+//     written in the same transaction as the rows it indexes.
 //
 // Everything that depends on now (stage, overdue flags) is decided at query time from
 // the due times stored in the row; the due times themselves come from the policy the
@@ -59,7 +61,8 @@ func (*CaseloadProjection) Name() string { return CaseloadName }
 // Version implements Projection.
 // Version 2: rows carry two flag bytes (unlawfully at large, detained elsewhere,
 // release dates to confirm).
-func (*CaseloadProjection) Version() int { return 2 }
+// Version 3: the "sorted" index by release date and next deadline.
+func (*CaseloadProjection) Version() int { return 3 }
 
 // Apply implements Projection.
 func (c *CaseloadProjection) Apply(_ *bolt.Bucket, ev *Event) error {
@@ -167,7 +170,11 @@ func (c *CaseloadProjection) update(b, rows, people *bolt.Bucket, noms string, j
 			org := r.str()
 			had = append(had, org)
 			if !slices.ContainsFunc(now, func(x orgRel) bool { return string(x.org) == org }) {
-				if err := rows.Delete(append(key(org), noms...)); err != nil {
+				k := append(key(org), noms...)
+				if err := reindexCase(b, org, noms, rows.Get(k), nil); err != nil {
+					return err
+				}
+				if err := rows.Delete(k); err != nil {
 					return err
 				}
 				if err := addCount(b, org, -1); err != nil {
@@ -193,6 +200,9 @@ func (c *CaseloadProjection) update(b, rows, people *bolt.Bucket, noms string, j
 		// An unchanged row is not written again: a Put dirties its page even when
 		// the bytes are the same, and most events change nothing a caseload shows.
 		if old := rows.Get(k); !bytes.Equal(old, v) || old == nil {
+			if err := reindexCase(b, string(x.org), noms, old, v); err != nil {
+				return err
+			}
 			if err := rows.Put(bytes.Clone(k), v); err != nil {
 				return err
 			}
@@ -448,6 +458,9 @@ type CaseRow struct {
 	Attention   Attention
 	// OverdueActions counts open actions past their due dates.
 	OverdueActions int
+	// NextDue is the earliest deadline still open (screening, plan, handover decision,
+	// an action, supervision end), zero when none; it may be past (caseNextDue).
+	NextDue time.Time
 	// Handover is the open handover, nil when none (most rows: a pointer keeps the
 	// row small, and 5,000 rows are allocated per query).
 	Handover *OpenHandover
@@ -594,6 +607,7 @@ func (q *caseQuery) decode(row *CaseRow, noms, v []byte) error {
 	row.Responsible = aggregates.Org(q.str(strs[2]))
 	row.ReleaseDate = daysDate(releaseDays)
 	row.ReleasedAt = nanosTime(releasedAt)
+	row.NextDue = nanosTime(caseNextDue(flags, t, rest, n))
 
 	inCustody, released, closed := flags&flagInCustody != 0, flags&flagReleased != 0, flags&flagClosed != 0
 	switch {

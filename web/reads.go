@@ -351,10 +351,18 @@ func (s *server) getCaseload(w http.ResponseWriter, r *http.Request, p auth.Prin
 	if err != nil {
 		return err
 	}
+	params, errs := CaseListQuery(r.URL.Query())
+	if len(errs) > 0 {
+		return validationProblem(errs...)
+	}
 	if err := s.waitRead(r, projections.CaseloadName, 0); err != nil {
 		return err
 	}
-	rows, err := projections.Caseload(s.cfg.Runner, org, s.now())
+	params.Query.Org, params.Query.Now = org, s.now()
+	page, err := projections.CaseloadPage(s.cfg.Runner, params.Query)
+	if errs, ok := CursorProblem(err); ok {
+		return validationProblem(errs...)
+	}
 	if err != nil {
 		return err
 	}
@@ -362,7 +370,9 @@ func (s *server) getCaseload(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return err
 	}
 	w.Header().Set(HeaderPosition, strconv.FormatUint(s.cfg.Runner.Position(), 10))
-	return writeJSON(w, http.StatusOK, caseloadOf(org, rows))
+	out := caseloadOf(org, page.Rows)
+	out.Next, out.Prev = params.Link(r.URL.Path, page.Next, true), params.Link(r.URL.Path, page.Prev, false)
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (s *server) getHandovers(w http.ResponseWriter, r *http.Request, p auth.Principal) error {

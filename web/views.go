@@ -154,12 +154,17 @@ type caseView struct {
 	MAPPA          int               `json:"mappa"`
 	Attention      []string          `json:"attention"`
 	OverdueActions int               `json:"overdueActions"`
+	NextDue        time.Time         `json:"nextDue,omitzero"`
 	Handover       *openHandoverView `json:"handover,omitempty"`
 }
 
+// caseloadView is one page of a caseload; Next and Prev are the links to the pages
+// after and before it, with the same filters and order.
 type caseloadView struct {
 	Org   string     `json:"org"`
 	Cases []caseView `json:"cases"`
+	Next  string     `json:"next,omitempty"`
+	Prev  string     `json:"prev,omitempty"`
 }
 
 func relationNames(r projections.Relation) []string {
@@ -181,7 +186,8 @@ func caseloadOf(org string, rows []projections.CaseRow) caseloadView {
 	for _, c := range rows {
 		cv := caseView{NOMS: c.NOMS, CRN: c.CRN, Prison: c.Prison, Responsible: string(c.Responsible),
 			Relations: relationNames(c.Relation), Stage: string(c.Stage), ReleaseDate: c.ReleaseDate, ReleasedAt: c.ReleasedAt,
-			RoSH: string(c.RoSH), MAPPA: c.MAPPA, Attention: nonNil(c.Attention.Reasons()), OverdueActions: c.OverdueActions}
+			RoSH: string(c.RoSH), MAPPA: c.MAPPA, Attention: nonNil(c.Attention.Reasons()), OverdueActions: c.OverdueActions,
+			NextDue: c.NextDue}
 		if c.Handover != nil {
 			cv.Handover = &openHandoverView{From: string(c.Handover.From), To: string(c.Handover.To), Due: c.Handover.Due}
 		}

@@ -122,6 +122,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		row("rebuild peak anonymous memory", p.RebuildPeakAnonMB, "MB", "")
 		row(fmt.Sprintf("audit trail query (%d events), p99", p.AuditEvents), p.AuditQueryP99Ms, "ms", "<= 5")
 		row(fmt.Sprintf("caseload query (%d people, %s), p99", p.CaseloadRows, p.CaseloadOrg), p.CaseloadQueryP99Ms, "ms", "<= 5")
+		row(fmt.Sprintf("caseload page of 50 (%d people, %s), p99", p.CaseloadPageRows, p.CaseloadPageOrg), p.CaseloadPageP99Ms, "ms", "<= 5")
 	}
 	return tw.Flush()
 }

@@ -35,6 +35,8 @@ type caseRow struct {
 	Attention []string
 	// Next is the next deadline, when one is open.
 	Next *deadline
+	// SortKey is where the row falls in the list's order (projections.CaseSort.Key).
+	SortKey string
 }
 
 // Part says why the organisation sees the person, for people to read.
@@ -53,17 +55,18 @@ func (c caseRow) Part() string {
 }
 
 type peopleBody struct {
-	Org    string
-	People []caseRow
+	Org  string
+	List caseList
 }
 
 // caseRows describes caseload rows with each person's next deadline (from
-// the plans read model).
-func (s *server) caseRows(rows []projections.CaseRow) ([]caseRow, error) {
+// the plans read model: one read per row, which is why lists come a page at a
+// time) and where each falls in order.
+func (s *server) caseRows(rows []projections.CaseRow, order projections.CaseSort) ([]caseRow, error) {
 	now := s.now()
 	out := make([]caseRow, 0, len(rows))
 	for _, c := range rows {
-		row := caseRow{CaseRow: c, Attention: c.Attention.Reasons()}
+		row := caseRow{CaseRow: c, Attention: c.Attention.Reasons(), SortKey: order.Key(c)}
 		v, err := projections.Plan(s.cfg.Runner, c.NOMS, now, s.cfg.Policy)
 		switch {
 		case errors.Is(err, projections.ErrNotFound):
@@ -86,19 +89,19 @@ func (s *server) prisonPeople(w http.ResponseWriter, r *http.Request, sess *sess
 	if err := s.waitRead(r, projections.CaseloadName); err != nil {
 		return err
 	}
-	rows, err := projections.Caseload(s.cfg.Runner, p.Org, s.now())
+	list, errs, err := s.readCaseList(r, p.Org, "people")
 	if err != nil {
 		return err
 	}
-	people, err := s.caseRows(rows)
-	if err != nil {
+	if err := s.recordList(r, p); err != nil {
 		return err
 	}
-	if err := s.record(r.Context(), p, auth.AccessReadCaseload, p.Org); err != nil {
-		return err
+	status := http.StatusOK
+	if len(errs) > 0 {
+		status = http.StatusBadRequest
 	}
-	s.render(w, r, sess, http.StatusOK, "prison-people", page{Title: "People in " + p.Org,
-		Body: peopleBody{Org: p.Org, People: people}, Notice: doneNotice(r)})
+	s.render(w, r, sess, status, "prison-people", page{Title: "People in " + p.Org, Errors: errs,
+		Body: peopleBody{Org: p.Org, List: list}, Notice: doneNotice(r)})
 	return nil
 }
 

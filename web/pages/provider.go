@@ -35,8 +35,8 @@ func (s *server) providerRoutes() []route {
 }
 
 type caseloadBody struct {
-	Org    string
-	People []caseRow
+	Org  string
+	List caseList
 	// Position is where the read models were when the page was read: the
 	// live script subscribes from it, so nothing after it is missed.
 	Position uint64
@@ -57,25 +57,27 @@ func (s *server) providerCaseload(w http.ResponseWriter, r *http.Request, sess *
 	// it, so a feed from it misses nothing (and what it repeats only
 	// refreshes rows).
 	pos := s.cfg.Runner.Position()
-	rows, err := projections.Caseload(s.cfg.Runner, p.Org, s.now())
+	list, errs, err := s.readCaseList(r, p.Org, "cases")
 	if err != nil {
 		return err
 	}
-	people, err := s.caseRows(rows)
-	if err != nil {
+	if err := s.recordList(r, p); err != nil {
 		return err
 	}
-	if err := s.record(r.Context(), p, auth.AccessReadCaseload, p.Org); err != nil {
-		return err
+	status := http.StatusOK
+	if len(errs) > 0 {
+		status = http.StatusBadRequest
 	}
-	s.render(w, r, sess, http.StatusOK, "provider-caseload", page{Title: "Caseload of " + p.Org, Notice: doneNotice(r),
-		Body: caseloadBody{Org: p.Org, People: people, Position: pos, DueSoonSeconds: int(DueSoon.Seconds())}})
+	s.render(w, r, sess, status, "provider-caseload", page{Title: "Caseload of " + p.Org, Notice: doneNotice(r), Errors: errs,
+		Body: caseloadBody{Org: p.Org, List: list, Position: pos, DueSoonSeconds: int(DueSoon.Seconds())}})
 	return nil
 }
 
 // providerCaseloadRow answers one caseload row as an HTML fragment (the
 // live script's refresh of a person after an event), or 204 when the person
-// is not in the caseload (any more).
+// is not in the caseload (any more) or not in the list the page shows: the
+// script passes the page's filters and order, which are applied as the list
+// applies them.
 func (s *server) providerCaseloadRow(w http.ResponseWriter, r *http.Request, sess *session) error {
 	p := sess.principal
 	noms := r.PathValue("noms")
@@ -88,16 +90,25 @@ func (s *server) providerCaseloadRow(w http.ResponseWriter, r *http.Request, ses
 	if err := s.waitRead(r, projections.PlansName); err != nil {
 		return err
 	}
-	rows, err := projections.Caseload(s.cfg.Runner, p.Org, s.now())
+	params, errs := web.CaseListQuery(r.URL.Query())
+	if len(errs) > 0 {
+		http.Error(w, "the list's filters are not valid", http.StatusBadRequest)
+		return nil
+	}
+	now := s.now()
+	row, ok, err := projections.CaseloadRow(s.cfg.Runner, p.Org, noms, now)
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(rows, func(c projections.CaseRow) bool { return c.NOMS == noms })
-	if i < 0 {
+	if !ok || !params.Query.Filter.Matches(row, now) {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	people, err := s.caseRows(rows[i : i+1])
+	sort := params.Query.Sort
+	if sort == 0 {
+		sort = projections.SortNOMS
+	}
+	people, err := s.caseRows([]projections.CaseRow{row}, sort)
 	if err != nil {
 		return err
 	}
