@@ -153,13 +153,14 @@ func benchRunner(b *testing.B) *Runner {
 	return r
 }
 
-// BenchmarkCaseloadQuery: the caseload of an organisation responsible for 5,000 people.
+// BenchmarkCaseloadQuery: the caseload of an organisation responsible for 5,000 people
+// (NPS-C: since 26 June 2021 a CRC's cases are its region's).
 func BenchmarkCaseloadQuery(b *testing.B) {
 	r := benchRunner(b)
 	f := newFeeder(testPolicy())
 	applyDirect(b, r, caseloadPeople(b, f, 5000), 2000)
 	now := time.Date(2019, 7, 1, 9, 0, 0, 0, time.UTC)
-	rows, err := Caseload(r, "C05", now)
+	rows, err := Caseload(r, "NPS-C", now)
 	if err != nil || len(rows) != 5000 || !rows[0].Attention.Has(AttnActionsOverdue) {
 		b.Fatalf("caseload: %d rows, %v (%+v)", len(rows), err, rows[0])
 	}
@@ -168,7 +169,7 @@ func BenchmarkCaseloadQuery(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
-		if _, err := Caseload(r, "C05", now); err != nil {
+		if _, err := Caseload(r, "NPS-C", now); err != nil {
 			b.Fatal(err)
 		}
 		durs = append(durs, time.Since(start))
