@@ -23,6 +23,9 @@ type Journey struct {
 	InResettlementPrison bool          `json:"inResettlementPrison,omitempty"`
 	BookingID            string        `json:"bookingId,omitempty"`
 	ReceptionKind        ReceptionKind `json:"receptionKind,omitempty"`
+	// Sentence is the sentence of the current custody period (zero: none
+	// recorded); a recall keeps it, any other reception clears it.
+	Sentence Sentence `json:"sentence,omitzero"`
 	// ReceivedAt is the reception that started the current (or last)
 	// custody period.
 	ReceivedAt time.Time `json:"receivedAt,omitzero"`
@@ -51,6 +54,9 @@ type Journey struct {
 	Actions  map[string]Action        `json:"actions,omitempty"`
 
 	ReleaseDates ReleaseDates `json:"releaseDates"`
+	// ReleaseDatesCalculatedAt is when the calculation behind ReleaseDates
+	// was made: an older calculation recorded later does not replace it.
+	ReleaseDatesCalculatedAt time.Time `json:"releaseDatesCalculatedAt,omitzero"`
 	// SentenceCalculationID is the NOMIS calculation last announced.
 	SentenceCalculationID string `json:"sentenceCalculationId,omitempty"`
 	// ReleaseDatesToConfirm: NOMIS recalculated the sentence after the
