@@ -223,6 +223,20 @@ func (j Journey) HandoverNeeded(p Policy, at time.Time) (Org, bool) {
 	if target == "" || target == ResponsibleFor(j, at) {
 		return "", false
 	}
+	// A handover accepted that was asked for after the facts the policy
+	// reads last changed was a decision on those facts (a case placed by
+	// hand with another region, say): it is not second-guessed. A rule's
+	// handover that was blocked or rejected is older than the fact that
+	// required it, so it still shows.
+	for i := len(j.Handovers) - 1; i >= 0; i-- {
+		h := j.Handovers[i]
+		if h.Status == HandoverStatusAccepted && !h.DecidedAt.After(at) {
+			if !h.RequestedAt.Before(j.AllocationChangedAt) && h.To.IsProvider() {
+				return "", false
+			}
+			break
+		}
+	}
 	return target, true
 }
 

@@ -161,9 +161,12 @@ func apply(j *Journey, ev Event) {
 			j.LastContactAt = e.At
 		}
 	case RiskAssessed:
+		if e.Level != j.RoSH {
+			j.AllocationChangedAt = e.At
+		}
 		j.RoSH = e.Level
 	case MAPPALevelSet:
-		j.MAPPA = e.Level
+		j.MAPPA, j.AllocationChangedAt = e.Level, e.At
 	case BreachRecorded:
 		j.Breaches++
 	case LicenceRevoked:
@@ -203,7 +206,7 @@ func apply(j *Journey, ev Event) {
 			j.Handovers[i].Status, j.Handovers[i].DecidedAt, j.Handovers[i].RejectReason = HandoverStatusRejected, e.At, e.Reason
 		}
 	case ReleaseAreaChanged:
-		j.ReleaseArea = e.To
+		j.ReleaseArea, j.AllocationChangedAt = e.To, e.At
 	}
 }
 

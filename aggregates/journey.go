@@ -82,6 +82,10 @@ type Journey struct {
 	// Holder is the organisation that accepted the last handover; empty
 	// means the prison holding the person is responsible.
 	Holder    Org        `json:"holder,omitempty"`
+	// AllocationChangedAt is when the last fact the allocation policy reads
+	// (release area, RoSH level, MAPPA level) changed; a handover requested
+	// after it was a deliberate decision on the facts as they stand.
+	AllocationChangedAt time.Time `json:"allocationChangedAt,omitzero"`
 	Handovers []Handover `json:"handovers,omitempty"`
 
 	Corrections []Correction `json:"corrections,omitempty"`
