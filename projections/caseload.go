@@ -458,21 +458,21 @@ var attentionNames = [...]string{"SCREENING_OVERDUE", "PLAN_OVERDUE", "HANDOVER_
 // attentionLabels say each reason in plain words: the one table pages, downloads
 // and the README read (AttentionLabel).
 var attentionLabels = map[string]string{
-	"SCREENING_OVERDUE":             "Custody screening (part 1) is overdue",
-	"PLAN_OVERDUE":                  "Resettlement plan is overdue",
-	"HANDOVER_OPEN":                 "Handover waiting for a decision",
-	"HANDOVER_OVERDUE":              "Handover decision is overdue",
-	"ACTIONS_OVERDUE":               "Actions are overdue",
-	"NO_PLAN_IN_PRE_RELEASE_WINDOW": "No resettlement plan and release is less than 12 weeks away",
-	"RELEASE_DATE_PASSED":           "Release date has passed but no release is recorded",
-	"SUPERVISION_ENDED":             "Supervision has ended: the journey should be closed",
-	"RECALL_PENDING":                "Licence revoked: waiting for the return to custody",
-	"UNLAWFULLY_AT_LARGE":           "Unlawfully at large: a recall or return to custody is expected",
-	"RELEASE_DATES_TO_CONFIRM":      "Sentence recalculated: confirm the release dates",
-	"HANDOVER_NEEDED":               "Should be handed over: no handover has been requested",
-	"HANDOVER_REJECTED":             "The handover was rejected: someone must still take the case",
-	"HANDOVER_OVERTAKEN":            "The handover asks an organisation that no longer exists: reject it and ask its successor",
-	"NO_RELEASE_AREA":               "Released with no release area: record it so that probation can take the case",
+	"SCREENING_OVERDUE":             "Screening overdue",
+	"PLAN_OVERDUE":                  "Plan overdue",
+	"HANDOVER_OPEN":                 "Handover open",
+	"HANDOVER_OVERDUE":              "Handover overdue",
+	"ACTIONS_OVERDUE":               "Actions overdue",
+	"NO_PLAN_IN_PRE_RELEASE_WINDOW": "No plan in pre-release window",
+	"RELEASE_DATE_PASSED":           "Release date passed",
+	"SUPERVISION_ENDED":             "Supervision ended",
+	"RECALL_PENDING":                "Recall pending",
+	"UNLAWFULLY_AT_LARGE":           "Unlawfully at large",
+	"RELEASE_DATES_TO_CONFIRM":      "Release dates to confirm",
+	"HANDOVER_NEEDED":               "Needs handing over: no handover requested",
+	"HANDOVER_REJECTED":             "Handover rejected: someone must still take the case",
+	"HANDOVER_OVERTAKEN":            "Handover to an organisation that no longer exists",
+	"NO_RELEASE_AREA":               "Released with no release area",
 }
 
 // needsAttention is the attention of the reasons in n (the ones that do not depend on

@@ -101,7 +101,11 @@ type planView struct {
 	ClosedAt     time.Time               `json:"closedAt,omitzero"`
 	Deadlines    deadlinesView           `json:"deadlines"`
 	Overdue      []string                `json:"overdue"`
-	Pathways     []pathwayView           `json:"pathways"`
+	// Attention: what the case needs, as on the caseload; ShouldTake the
+	// organisation a rule says should take it.
+	Attention  []string      `json:"attention"`
+	ShouldTake string        `json:"shouldTake,omitempty"`
+	Pathways   []pathwayView `json:"pathways"`
 	History      []historyView           `json:"history"`
 }
 
@@ -113,7 +117,7 @@ func planOf(v projections.PlanView) planView {
 			Handover: deadlineOf(v.Deadlines.Handover), SupervisionEnds: deadlineOf(v.Deadlines.SupervisionEnds),
 			ReleaseDate: v.Deadlines.ReleaseDate, PreReleaseWindowOpens: v.Deadlines.PreReleaseWindowOpens,
 			InPreReleaseWindow: v.Deadlines.InPreReleaseWindow},
-		Overdue: nonNil(v.Overdue), Pathways: make([]pathwayView, 0, len(v.Pathways)), History: historyOf(v.History)}
+		Overdue: nonNil(v.Overdue), Attention: nonNil(v.Attention), ShouldTake: string(v.Needs.HandoverTo), Pathways: make([]pathwayView, 0, len(v.Pathways)), History: historyOf(v.History)}
 	for _, p := range v.Pathways {
 		pv := pathwayView{Pathway: string(p.Pathway), Status: string(p.Status), Reason: p.Reason, Need: p.Need,
 			IdentifiedAt: p.IdentifiedAt, ChangedAt: p.ChangedAt, Actions: make([]actionView, 0, len(p.Actions)), History: historyOf(p.History)}
@@ -155,6 +159,8 @@ type caseView struct {
 	Attention      []string          `json:"attention"`
 	OverdueActions int               `json:"overdueActions"`
 	Handover       *openHandoverView `json:"handover,omitempty"`
+	// ShouldTake is the organisation a rule says should take the case.
+	ShouldTake string `json:"shouldTake,omitempty"`
 }
 
 type caseloadView struct {
@@ -168,7 +174,8 @@ func relationNames(r projections.Relation) []string {
 		rel  projections.Relation
 		name string
 	}{{projections.RelResponsible, "RESPONSIBLE"}, {projections.RelHandingOver, "HANDING_OVER"},
-		{projections.RelReceiving, "RECEIVING"}, {projections.RelHolding, "HOLDING"}} {
+		{projections.RelReceiving, "RECEIVING"}, {projections.RelHolding, "HOLDING"},
+		{projections.RelShouldTake, "SHOULD_TAKE"}} {
 		if r.Has(x.rel) {
 			out = append(out, x.name)
 		}
@@ -181,7 +188,8 @@ func caseloadOf(org string, rows []projections.CaseRow) caseloadView {
 	for _, c := range rows {
 		cv := caseView{NOMS: c.NOMS, CRN: c.CRN, Prison: c.Prison, Responsible: string(c.Responsible),
 			Relations: relationNames(c.Relation), Stage: string(c.Stage), ReleaseDate: c.ReleaseDate, ReleasedAt: c.ReleasedAt,
-			RoSH: string(c.RoSH), MAPPA: c.MAPPA, Attention: nonNil(c.Attention.Reasons()), OverdueActions: c.OverdueActions}
+			RoSH: string(c.RoSH), MAPPA: c.MAPPA, Attention: nonNil(c.Attention.Reasons()), OverdueActions: c.OverdueActions,
+			ShouldTake: string(c.ShouldTake)}
 		if c.Handover != nil {
 			cv.Handover = &openHandoverView{From: string(c.Handover.From), To: string(c.Handover.To), Due: c.Handover.Due}
 		}
