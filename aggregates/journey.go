@@ -81,12 +81,12 @@ type Journey struct {
 	ReleaseArea string `json:"releaseArea,omitempty"`
 	// Holder is the organisation that accepted the last handover; empty
 	// means the prison holding the person is responsible.
-	Holder    Org        `json:"holder,omitempty"`
+	Holder Org `json:"holder,omitempty"`
 	// AllocationChangedAt is when the last fact the allocation policy reads
 	// (release area, RoSH level, MAPPA level) changed; a handover requested
 	// after it was a deliberate decision on the facts as they stand.
-	AllocationChangedAt time.Time `json:"allocationChangedAt,omitzero"`
-	Handovers []Handover `json:"handovers,omitempty"`
+	AllocationChangedAt time.Time  `json:"allocationChangedAt,omitzero"`
+	Handovers           []Handover `json:"handovers,omitempty"`
 
 	Corrections []Correction `json:"corrections,omitempty"`
 

@@ -604,6 +604,36 @@ func CanSee(r *Runner, org, noms string) (bool, error) {
 	return found, err
 }
 
+// SupervisionEnded lists, in NOMS order, the people whose supervision after release
+// ended before now and whose journey is not closed: the work of the closer (package
+// closure), which checks each on its stream before closing it.
+func SupervisionEnded(r *Runner, now time.Time) ([]string, error) {
+	var out []string
+	cut := now.UnixNano()
+	err := r.View(CaseloadName, func(b *bolt.Bucket) error {
+		rows := b.Bucket(caseRows)
+		if rows == nil {
+			return nil
+		}
+		return rows.ForEach(func(k, v []byte) error {
+			if len(v) < caseHeaderLen || v[0] != caseRowVersion || Relation(v[1])&RelResponsible == 0 {
+				return nil // each person has one responsible row
+			}
+			flags := binary.BigEndian.Uint16(v[2:])
+			supervision := int64(binary.BigEndian.Uint64(v[14+8*3:]))
+			if flags&flagReleased == 0 || flags&flagClosed != 0 || supervision == 0 || supervision > cut {
+				return nil
+			}
+			if i := bytes.IndexByte(k, 0); i >= 0 {
+				out = append(out, string(k[i+1:]))
+			}
+			return nil
+		})
+	})
+	slices.Sort(out)
+	return slices.Compact(out), err
+}
+
 // caseQuery decodes rows for one query: now in the forms the comparisons need, the
 // organisation and prison codes interned, and the NOMS numbers and CRNs gathered in
 // one buffer that becomes one string at the end, so that 5,000 rows cost a handful of

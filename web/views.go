@@ -106,7 +106,7 @@ type planView struct {
 	Attention  []string      `json:"attention"`
 	ShouldTake string        `json:"shouldTake,omitempty"`
 	Pathways   []pathwayView `json:"pathways"`
-	History      []historyView           `json:"history"`
+	History    []historyView `json:"history"`
 }
 
 func planOf(v projections.PlanView) planView {
