@@ -124,7 +124,9 @@ func (c *Closer) Pass(ctx context.Context) ([]string, error) {
 }
 
 // Close records the closure of journey noms if its supervision has ended at
-// now, and reports whether this call recorded it. A journey already closed,
+// now, and reports whether it is recorded by this call (or by a racing closer
+// whose identical append the store answered as this one: both may say so, the
+// stream holds one event). A journey already closed,
 // or whose supervision has not ended on the stream, is left alone.
 func (c *Closer) Close(ctx context.Context, noms string, now time.Time) (bool, error) {
 	j, _, err := c.Journeys.Load(ctx, noms)
