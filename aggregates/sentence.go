@@ -140,8 +140,7 @@ func (PrisonerSentenced) SchemaVersion() int { return 1 }
 func (e PrisonerSentenced) OccurredAt() time.Time { return e.At }
 
 func (e PrisonerSentenced) sentence() Sentence {
-	return Sentence{Type: e.Type, LengthMonths: e.LengthMonths, LengthDays: e.LengthDays, SentenceDate: e.SentenceDate,
-		OffenceDate: e.OffenceDate, Under18: e.Under18, At: e.At}
+	return Sentence(e)
 }
 
 func decideSentence(j Journey, c SentencePrisoner, now time.Time, p Policy) ([]Event, error) {
