@@ -165,8 +165,9 @@ func (p AllocationPolicy) Allocate(j Journey, at time.Time) Org {
 
 // ResponsibleFor is the organisation accountable for the journey at time at,
 // the one answer the plan, the caseload, the authorisation policy and Decide
-// all use: the receiving side of the last handover accepted at or before at,
-// or, if none, the prison holding the person at that time (after a release,
+// all use: the receiving side of the last handover accepted at or before at
+// when that is a probation organisation, or, if none (or it was a prison),
+// the prison holding the person at that time (after a release,
 // the prison that released them, until a handover is accepted), carried
 // across probation unification by Successor. Responsibility starts in custody
 // and moves only by a recorded handover or by unification, so it is never
@@ -178,7 +179,10 @@ func ResponsibleFor(j Journey, at time.Time) Org {
 			org = h.To
 		}
 	}
-	if org == "" {
+	// A prison holds a case by holding the person: a case handed to a prison
+	// follows the person to the next prison, or the prison that holds them
+	// could not see it (and the one that did would no longer hold them).
+	if org == "" || org.Kind() == OrgPrison {
 		if at.Before(j.LastMovementAt) {
 			org = Org(j.prisonAt(at))
 		} else {
@@ -207,12 +211,31 @@ func (j Journey) Responsible() Org { return ResponsibleFor(j, present) }
 // open: the work queue for cases whose automatic handover could not be
 // requested (for example, because another was open at the time).
 func (j Journey) HandoverNeeded(p Policy, at time.Time) (Org, bool) {
-	if j.Custody == NotReceived || j.Closed || j.OpenHandover() != nil {
+	if j.Custody == NotReceived || j.Closed || j.MergedInto != "" || j.OpenHandover() != nil {
+		return "", false
+	}
+	// After a release that starts no supervision (a remand discharge) no
+	// probation organisation takes the case.
+	if j.Custody == Released && !j.SupervisionAfterRelease(p).Runs {
 		return "", false
 	}
 	target := p.Allocation.Allocate(j, at)
 	if target == "" || target == ResponsibleFor(j, at) {
 		return "", false
+	}
+	// A handover accepted that was asked for after the facts the policy
+	// reads last changed was a decision on those facts (a case placed by
+	// hand with another region, say): it is not second-guessed. A rule's
+	// handover that was blocked or rejected is older than the fact that
+	// required it, so it still shows.
+	for i := len(j.Handovers) - 1; i >= 0; i-- {
+		h := j.Handovers[i]
+		if h.Status == HandoverStatusAccepted && !h.DecidedAt.After(at) {
+			if !h.RequestedAt.Before(j.AllocationChangedAt) && h.To.IsProvider() {
+				return "", false
+			}
+			break
+		}
 	}
 	return target, true
 }

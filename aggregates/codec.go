@@ -78,6 +78,7 @@ var registry = map[string]codec{
 	TypeMetAtGate:                  codecFor[MetAtGate](nil),
 	TypeSupervisionContactRecorded: codecFor[SupervisionContactRecorded](nil),
 	TypeRiskAssessed:               codecFor[RiskAssessed](nil),
+	TypePrisonerSentenced:          codecFor[PrisonerSentenced](nil),
 	TypeMAPPALevelSet:              codecFor[MAPPALevelSet](nil),
 	TypeBreachRecorded:             codecFor[BreachRecorded](nil),
 	TypeLicenceRevoked:             codecFor[LicenceRevoked](nil),

@@ -36,6 +36,8 @@ func oneOfEach() []Event {
 		MetAtGate{By: "m", At: at},
 		SupervisionContactRecorded{By: "C05", Kind: "OFFICE", Note: "n", At: at},
 		RiskAssessed{Level: RoSHHigh, Previous: RoSHLow, At: at},
+		PrisonerSentenced{Type: SentenceDeterminate, LengthMonths: 18, SentenceDate: d, OffenceDate: d.AddDays(-30), Under18: true, At: at},
+		ReleaseDatesChanged{Dates: ReleaseDates{ConditionalRelease: d}, Previous: ReleaseDates{AutomaticRelease: d}, CalculatedAt: at.Add(-time.Hour), At: at},
 		MAPPALevelSet{Level: 2, Previous: 1, At: at},
 		BreachRecorded{Description: "d", At: at},
 		LicenceRevoked{Reason: "r", At: at},

@@ -30,10 +30,12 @@ var cohortReleaseKinds = map[ReleaseKind]bool{
 // member; what happens to someone after a community release is what the
 // cohort measures, and does not take them out of it.
 //
-// ADMISSION receptions, where the feed did not say remand or sentence, are
-// counted: a correction to REMAND (FactCorrected) takes the person out.
+// A remand prisoner who was sentenced (PrisonerSentenced) before release is
+// a sentenced prisoner and is counted; OnRemand is the one test. ADMISSION
+// receptions, where the feed did not say remand or sentence, are counted: a
+// correction to REMAND (FactCorrected) takes the person out.
 func (j Journey) InReoffendingCohort() bool {
-	if j.ReleasedAt.IsZero() || !cohortReleaseKinds[j.ReleaseKind] || j.ReceptionKind == ReceptionRemand {
+	if j.ReleasedAt.IsZero() || !cohortReleaseKinds[j.ReleaseKind] || j.OnRemand() {
 		return false
 	}
 	return true

@@ -99,11 +99,14 @@ type CompleteAction struct {
 }
 
 // SetReleaseDates records the competing release dates of the current
-// sentence calculation; Dates replaces any earlier set.
+// sentence calculation; Dates replaces any earlier set made by an older
+// calculation. CalculatedAt is when the calculation was made (optional: At
+// when absent); a calculation older than the one recorded is refused.
 type SetReleaseDates struct {
-	Dates  ReleaseDates
-	Reason string
-	At     time.Time
+	Dates        ReleaseDates
+	Reason       string
+	CalculatedAt time.Time
+	At           time.Time
 }
 
 // NoteSentenceRecalculation records that NOMIS recalculated the sentence

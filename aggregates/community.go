@@ -70,6 +70,10 @@ func decideRecall(j Journey, c RecallPrisoner, now time.Time, p Policy) ([]Event
 	if err := requireReleased(j); err != nil {
 		return nil, errorf(c, err)
 	}
+	if !j.SupervisionAfterRelease(p).Runs {
+		return nil, errorf(c, rule("recall-needs-licence", ErrNoSentence, "",
+			"released %s with no licence or supervision (%s): there is nothing to revoke", ukTime(j.ReleasedAt), j.SupervisionAfterRelease(p).Basis))
+	}
 	if j.RecallPending {
 		return nil, errorf(c, rule("one-recall-at-a-time", ErrAlreadyRecorded, "", "licence already revoked; awaiting the recall reception"))
 	}
@@ -101,13 +105,16 @@ func decideReoffence(j Journey, c RecordProvenReoffence, now time.Time, p Policy
 	if c.OffenceDate.After(c.ConvictionDate) {
 		return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "OffenceDate", "offence %s after conviction %s", c.OffenceDate, c.ConvictionDate))
 	}
-	if released := DateOf(j.LastReleasedAt); c.OffenceDate.Before(released) {
-		return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "OffenceDate", "offence %s before release %s", c.OffenceDate, released))
+	// The offence attaches to the release it followed, which after a recall
+	// and re-release may be an earlier one than the last.
+	followed := j.releaseBefore(c.OffenceDate)
+	if followed.IsZero() {
+		return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "OffenceDate", "offence %s before the first release %s", c.OffenceDate, DateOf(j.firstRelease())))
 	}
 	if c.ConvictionDate.After(DateOf(at)) {
 		return nil, errorf(c, rule("no-future-facts", ErrFutureDate, "ConvictionDate", "conviction %s after it was recorded %s", c.ConvictionDate, DateOf(at)))
 	}
-	return one(ProvenReoffenceRecorded{Offence: c.Offence, OffenceDate: c.OffenceDate, ConvictionDate: c.ConvictionDate, ReleasedAt: j.LastReleasedAt, At: at})
+	return one(ProvenReoffenceRecorded{Offence: c.Offence, OffenceDate: c.OffenceDate, ConvictionDate: c.ConvictionDate, ReleasedAt: followed, At: at})
 }
 
 func decideClose(j Journey, c CloseJourney, now time.Time, p Policy) ([]Event, error) {
@@ -125,12 +132,47 @@ func decideClose(j Journey, c CloseJourney, now time.Time, p Policy) ([]Event, e
 		if j.Custody != Released {
 			return nil, errorf(c, rule("supervision-needs-release", ErrNotReleased, "", "supervision starts at release"))
 		}
-		if end := j.SupervisionEnd(p); at.Before(end) {
-			return nil, errorf(c, rule("close-after-supervision", ErrSupervisionActive, "At", "supervision ends %s", end.Format(time.RFC3339)))
+		s := j.SupervisionAfterRelease(p)
+		if !s.Runs {
+			return nil, errorf(c, rule("supervision-needs-sentence", ErrNoSentence, "Reason",
+				"no supervision followed the release of %s (%s); close with another reason", ukTime(j.ReleasedAt), s.Basis))
+		}
+		if s.Ends.IsZero() {
+			return nil, errorf(c, rule("close-after-supervision", ErrSupervisionActive, "At", "%s", s.Basis))
+		}
+		if at.Before(s.Ends) {
+			return nil, errorf(c, rule("close-after-supervision", ErrSupervisionActive, "At", "supervision ends %s", s.Ends.Format(time.RFC3339)))
 		}
 	}
 	if err := notBefore("At", at, j.ReceivedAt, "reception"); err != nil {
 		return nil, errorf(c, err)
 	}
 	return one(JourneyClosed{Reason: c.Reason, At: at})
+}
+
+// releaseBefore is the latest release into the community on or before UK date
+// d (late history included), zero if none: the release an offence on d
+// followed.
+func (j Journey) releaseBefore(d Date) time.Time {
+	var best time.Time
+	for _, m := range j.Movements {
+		if m.Type != TypePrisonerReleased || m.Kind == string(ReleaseToHospital) || DateOf(m.At).After(d) {
+			continue
+		}
+		if m.At.After(best) {
+			best = m.At
+		}
+	}
+	return best
+}
+
+// firstRelease is the earliest release into the community recorded.
+func (j Journey) firstRelease() time.Time {
+	var first time.Time
+	for _, m := range j.Movements {
+		if m.Type == TypePrisonerReleased && m.Kind != string(ReleaseToHospital) && (first.IsZero() || m.At.Before(first)) {
+			first = m.At
+		}
+	}
+	return first
 }

@@ -172,7 +172,7 @@ func decideRelease(j Journey, c ReleasePrisoner, now time.Time, p Policy) ([]Eve
 	// Custody to community: if the prison still holds the case and
 	// supervision follows, ask the provider of the release area to take it.
 	after := Evolve(j, ev)
-	if after.Holder == "" && c.Kind.Supervised() {
+	if after.Holder == "" && after.SupervisionAfterRelease(p).Runs {
 		if h, ok := autoHandover(after, "RELEASE", at, p); ok {
 			events = append(events, h)
 		}
@@ -209,6 +209,27 @@ func decideReleaseDates(j Journey, c SetReleaseDates, now time.Time, p Policy) (
 	if d.IsZero() {
 		return nil, errorf(c, invalid("Dates", "at least one release date is required"))
 	}
+	if j.OnRemand() {
+		return nil, errorf(c, rule("release-dates-need-sentence", ErrNoSentence, "",
+			"on remand since %s: release dates come from a sentence calculation; record the sentence (SentencePrisoner) first", ukTime(j.ReceivedAt)))
+	}
+	calc := at
+	if !c.CalculatedAt.IsZero() {
+		calc = c.CalculatedAt.UTC()
+		if calc.After(now.Add(p.ClockSkew)) {
+			return nil, errorf(c, rule("no-future-facts", ErrFutureDate, "CalculatedAt", "calculated %s, after now", ukTime(calc)))
+		}
+	}
+	// Calculations are ordered by when they were made, not by when they
+	// arrive: an older one recorded later does not replace a newer one.
+	if !j.ReleaseDatesCalculatedAt.IsZero() && calc.Before(j.ReleaseDatesCalculatedAt) {
+		return nil, errorf(c, rule("release-dates-by-calculation-time", ErrSuperseded, "CalculatedAt",
+			"this calculation was made %s; the recorded one was made later, %s", ukTime(calc), ukTime(j.ReleaseDatesCalculatedAt)))
+	}
+	var calcField time.Time
+	if !c.CalculatedAt.IsZero() {
+		calcField = calc
+	}
 	received := DateOf(j.ReceivedAt)
 	for _, x := range []Date{d.ConfirmedRelease, d.ActualParole, d.HDCActual, d.ConditionalRelease, d.AutomaticRelease} {
 		if !x.IsZero() && x.Before(received) {
@@ -227,14 +248,14 @@ func decideReleaseDates(j Journey, c SetReleaseDates, now time.Time, p Policy) (
 			if reason == "" {
 				reason = "confirmed after the sentence was recalculated"
 			}
-			return one(ReleaseDatesChanged{Dates: d, Previous: j.ReleaseDates, Reason: reason, At: at})
+			return one(ReleaseDatesChanged{Dates: d, Previous: j.ReleaseDates, Reason: reason, CalculatedAt: calcField, At: at})
 		}
 		return nil, nil
 	}
 	if j.ReleaseDates.IsZero() {
-		return one(ReleaseDatesSet{Dates: d, At: at})
+		return one(ReleaseDatesSet{Dates: d, CalculatedAt: calcField, At: at})
 	}
-	return one(ReleaseDatesChanged{Dates: d, Previous: j.ReleaseDates, Reason: c.Reason, At: at})
+	return one(ReleaseDatesChanged{Dates: d, Previous: j.ReleaseDates, Reason: c.Reason, CalculatedAt: calcField, At: at})
 }
 
 func decideRecalculation(j Journey, c NoteSentenceRecalculation, now time.Time, p Policy) ([]Event, error) {

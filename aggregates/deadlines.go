@@ -27,7 +27,8 @@ type Deadlines struct {
 	// current reception.
 	Screening Deadline `json:"screening"`
 	// Plan: the resettlement plan, PlanWorkingDays working days after
-	// screening part 1.
+	// screening part 1 (or, for a remand prisoner sentenced later, after the
+	// sentence); none on remand or for a sentence over 4 years (PlanDue).
 	Plan Deadline `json:"plan"`
 	// Handover: the due date of the open handover, if any.
 	Handover Deadline `json:"handover"`
@@ -38,8 +39,9 @@ type Deadlines struct {
 	// PreReleaseWindowOpens is PreReleaseDays before ReleaseDate (midnight
 	// UTC of that date); zero when there is no release date.
 	PreReleaseWindowOpens time.Time `json:"preReleaseWindowOpens,omitzero"`
-	// SupervisionEnds is SupervisionMonths after release; Met once the
-	// journey is closed.
+	// SupervisionEnds is when supervision after release ends
+	// (SupervisionAfterRelease); it does not apply when none follows the
+	// release or it has no computed end. Met once the journey is closed.
 	SupervisionEnds Deadline `json:"supervisionEnds"`
 	// InCustody and Closed say which deadlines can still be acted on:
 	// screening and plan only in custody, nothing once closed.
@@ -88,8 +90,8 @@ func (j Journey) Deadlines(p Policy) Deadlines {
 		d.Screening.Due = j.ReceivedAt.Add(p.ScreeningWindow)
 		d.Screening.Met, d.Screening.MetAt = !j.ScreenedAt.IsZero(), j.ScreenedAt
 	}
-	if !j.ScreenedAt.IsZero() {
-		d.Plan.Due = p.Calendar.AddWorkingDays(j.ScreenedAt, p.PlanWorkingDays)
+	if start, due := j.PlanDue(); due && !start.IsZero() {
+		d.Plan.Due = p.Calendar.AddWorkingDays(start, p.PlanWorkingDays)
 		d.Plan.Met, d.Plan.MetAt = j.Plan.Revision > 0, j.Plan.DraftedAt
 	}
 	if h := j.OpenHandover(); h != nil {
@@ -102,17 +104,15 @@ func (j Journey) Deadlines(p Policy) Deadlines {
 		}
 	}
 	if j.Custody == Released || (j.Closed && !j.ReleasedAt.IsZero()) {
-		d.SupervisionEnds.Due = j.ReleasedAt.AddDate(0, p.SupervisionMonths, 0)
+		d.SupervisionEnds.Due = j.SupervisionEnd(p)
 		d.SupervisionEnds.Met, d.SupervisionEnds.MetAt = j.Closed, j.ClosedAt
 	}
 	return d
 }
 
-// SupervisionEnd is when supervision ends for the current release, zero if
-// the person has not been released.
+// SupervisionEnd is when supervision ends for the current release: zero if
+// the person has not been released, no supervision follows the release, or
+// it has no end the ledger can compute (SupervisionAfterRelease).
 func (j Journey) SupervisionEnd(p Policy) time.Time {
-	if j.ReleasedAt.IsZero() {
-		return time.Time{}
-	}
-	return j.ReleasedAt.AddDate(0, p.SupervisionMonths, 0)
+	return j.SupervisionAfterRelease(p).Ends
 }

@@ -77,6 +77,8 @@ func Decide(j Journey, cmd Command, now time.Time, p Policy) ([]Event, error) {
 		return decideReleaseArea(j, c, now, p)
 	case EndCustody:
 		return decideEndCustody(j, c, now, p)
+	case SentencePrisoner:
+		return decideSentence(j, c, now, p)
 	case MergePrisonNumber:
 		return decideMerge(j, c, now, p)
 	case AbsorbPrisonNumber:

@@ -78,6 +78,12 @@ var (
 	// ErrImplausibleDate: a fact dated before the earliest date the ledger
 	// records (Policy.EarliestFact).
 	ErrImplausibleDate = errors.New("date outside the plausible range")
+	// ErrNoSentence: a command that needs a sentence fact (release dates, a
+	// licence to revoke, supervision to end) for someone with none: on
+	// remand, or discharged from remand. Record the sentence first.
+	ErrNoSentence = errors.New("no sentence recorded")
+	// ErrSuperseded: a release-date calculation older than the one recorded.
+	ErrSuperseded = errors.New("superseded by a newer calculation")
 	// ErrUnknownCommand: a command type Decide does not know.
 	ErrUnknownCommand = errors.New("unknown command")
 )

@@ -182,7 +182,10 @@ type PrisonerTransferred struct {
 // ReleaseDatesSet: the first release dates of a custody period.
 type ReleaseDatesSet struct {
 	Dates ReleaseDates `json:"dates"`
-	At    time.Time    `json:"occurredAt"`
+	// CalculatedAt is when the sentence calculation was made (absent in
+	// history recorded before it was kept: then At).
+	CalculatedAt time.Time `json:"calculatedAt,omitzero"`
+	At           time.Time `json:"occurredAt"`
 }
 
 // ReleaseDatesChanged: the release dates were recalculated; Dates replaces
@@ -191,7 +194,9 @@ type ReleaseDatesChanged struct {
 	Dates    ReleaseDates `json:"dates"`
 	Previous ReleaseDates `json:"previous"`
 	Reason   string       `json:"reason,omitempty"`
-	At       time.Time    `json:"occurredAt"`
+	// CalculatedAt: as in ReleaseDatesSet.
+	CalculatedAt time.Time `json:"calculatedAt,omitzero"`
+	At           time.Time `json:"occurredAt"`
 }
 
 // SentenceRecalculated: NOMIS announced a new sentence calculation (the feed

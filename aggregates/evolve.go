@@ -45,6 +45,11 @@ func apply(j *Journey, ev Event) {
 			j.BookingID = e.BookingID
 		}
 		j.ReceptionKind, j.ReceivedAt = e.Kind, e.At
+		if e.Kind != ReceptionRecall {
+			// A recall continues the sentence whose licence was revoked;
+			// any other reception starts a custody period with none known.
+			j.Sentence = Sentence{}
+		}
 		j.Receptions++
 		if e.Kind == ReceptionRecall {
 			j.Recalls++
@@ -53,7 +58,7 @@ func apply(j *Journey, ev Event) {
 		// and release are new; needs, actions, risk and responsibility
 		// carry over because they belong to the person.
 		j.RecallPending = false
-		j.ScreenedAt, j.Plan, j.ReleaseDates = time.Time{}, Plan{}, ReleaseDates{}
+		j.ScreenedAt, j.Plan, j.ReleaseDates, j.ReleaseDatesCalculatedAt = time.Time{}, Plan{}, ReleaseDates{}, time.Time{}
 		j.ReleasedAt, j.ReleaseKind, j.MetAtGateAt, j.MetAtGateBy = time.Time{}, "", time.Time{}, ""
 		j.Closed, j.ClosedAt, j.CloseReason = false, time.Time{}, ""
 	case TemporaryAbsenceStarted:
@@ -135,9 +140,11 @@ func apply(j *Journey, ev Event) {
 		a.ID, a.Outcome, a.CompletedAt = e.ActionID, e.Outcome, e.At
 		j.setAction(a)
 	case ReleaseDatesSet:
-		j.ReleaseDates, j.ReleaseDatesToConfirm = e.Dates, false
+		j.ReleaseDates, j.ReleaseDatesToConfirm, j.ReleaseDatesCalculatedAt = e.Dates, false, calculated(e.CalculatedAt, e.At)
 	case ReleaseDatesChanged:
-		j.ReleaseDates, j.ReleaseDatesToConfirm = e.Dates, false
+		j.ReleaseDates, j.ReleaseDatesToConfirm, j.ReleaseDatesCalculatedAt = e.Dates, false, calculated(e.CalculatedAt, e.At)
+	case PrisonerSentenced:
+		j.Sentence = e.sentence()
 	case SentenceRecalculated:
 		j.ReleaseDatesToConfirm = true
 		if e.CalculationID != "" {
@@ -154,9 +161,12 @@ func apply(j *Journey, ev Event) {
 			j.LastContactAt = e.At
 		}
 	case RiskAssessed:
+		if e.Level != j.RoSH {
+			j.AllocationChangedAt = e.At
+		}
 		j.RoSH = e.Level
 	case MAPPALevelSet:
-		j.MAPPA = e.Level
+		j.MAPPA, j.AllocationChangedAt = e.Level, e.At
 	case BreachRecorded:
 		j.Breaches++
 	case LicenceRevoked:
@@ -196,8 +206,17 @@ func apply(j *Journey, ev Event) {
 			j.Handovers[i].Status, j.Handovers[i].DecidedAt, j.Handovers[i].RejectReason = HandoverStatusRejected, e.At, e.Reason
 		}
 	case ReleaseAreaChanged:
-		j.ReleaseArea = e.To
+		j.ReleaseArea, j.AllocationChangedAt = e.To, e.At
 	}
+}
+
+// calculated is a release-date calculation's time: when it was made, or,
+// for history recorded before calculation times were, when it was recorded.
+func calculated(calculatedAt, at time.Time) time.Time {
+	if calculatedAt.IsZero() {
+		return at
+	}
+	return calculatedAt
 }
 
 // move appends a movement to the history and reports whether it is in

@@ -23,6 +23,9 @@ type Journey struct {
 	InResettlementPrison bool          `json:"inResettlementPrison,omitempty"`
 	BookingID            string        `json:"bookingId,omitempty"`
 	ReceptionKind        ReceptionKind `json:"receptionKind,omitempty"`
+	// Sentence is the sentence of the current custody period (zero: none
+	// recorded); a recall keeps it, any other reception clears it.
+	Sentence Sentence `json:"sentence,omitzero"`
 	// ReceivedAt is the reception that started the current (or last)
 	// custody period.
 	ReceivedAt time.Time `json:"receivedAt,omitzero"`
@@ -51,6 +54,9 @@ type Journey struct {
 	Actions  map[string]Action        `json:"actions,omitempty"`
 
 	ReleaseDates ReleaseDates `json:"releaseDates"`
+	// ReleaseDatesCalculatedAt is when the calculation behind ReleaseDates
+	// was made: an older calculation recorded later does not replace it.
+	ReleaseDatesCalculatedAt time.Time `json:"releaseDatesCalculatedAt,omitzero"`
 	// SentenceCalculationID is the NOMIS calculation last announced.
 	SentenceCalculationID string `json:"sentenceCalculationId,omitempty"`
 	// ReleaseDatesToConfirm: NOMIS recalculated the sentence after the
@@ -75,8 +81,12 @@ type Journey struct {
 	ReleaseArea string `json:"releaseArea,omitempty"`
 	// Holder is the organisation that accepted the last handover; empty
 	// means the prison holding the person is responsible.
-	Holder    Org        `json:"holder,omitempty"`
-	Handovers []Handover `json:"handovers,omitempty"`
+	Holder Org `json:"holder,omitempty"`
+	// AllocationChangedAt is when the last fact the allocation policy reads
+	// (release area, RoSH level, MAPPA level) changed; a handover requested
+	// after it was a deliberate decision on the facts as they stand.
+	AllocationChangedAt time.Time  `json:"allocationChangedAt,omitzero"`
+	Handovers           []Handover `json:"handovers,omitempty"`
 
 	Corrections []Correction `json:"corrections,omitempty"`
 

@@ -42,14 +42,15 @@ import (
 //
 //	prison     custody commands for a person it holds now (RecordMovement of
 //	           its own prison, ReleasePrisoner and EndCustody from it, CompleteScreening,
-//	           SetReleaseDates, NoteSentenceRecalculation); ReceivePrisoner
+//	           SetReleaseDates, NoteSentenceRecalculation, SentencePrisoner); ReceivePrisoner
 //	           into its own prison of a new or released person (no read
 //	           needed: the reception is what gives it sight), or of one it
 //	           already holds (a duplicate the aggregate absorbs);
 //	           RecordMovement TRANSFER_IN into its own prison of a person in
 //	           custody elsewhere who has departed on transfer;
-//	           RequestHandover and ChangeReleaseArea while it holds the
-//	           person and is still responsible; CompleteAction of an action
+//	           RequestHandover and ChangeReleaseArea while it is
+//	           responsible (holding the person, or the last prison of a
+//	           released person whose case no provider has taken yet); CompleteAction of an action
 //	           it owns for a person it holds; AcceptHandover/RejectHandover
 //	           when it is the receiving side; CorrectFact for a person it
 //	           holds.
@@ -167,10 +168,15 @@ func prisonMay(org string, j aggregates.Journey, cmd aggregates.Command) bool {
 		return held && c.Prison == org
 	case aggregates.EndCustody:
 		return held && (c.Prison == org || c.Prison == "")
-	case aggregates.CompleteScreening, aggregates.SetReleaseDates, aggregates.NoteSentenceRecalculation, aggregates.CorrectFact:
+	case aggregates.CompleteScreening, aggregates.SetReleaseDates, aggregates.NoteSentenceRecalculation, aggregates.CorrectFact,
+		aggregates.SentencePrisoner:
 		return held
 	case aggregates.RequestHandover, aggregates.ChangeReleaseArea:
-		return held && j.Responsible() == aggregates.Org(org)
+		// The responsible prison routes the case on, also after the person
+		// left it: a prison that still holds a released person's case (no
+		// release area yet, or a handover rejected) must be able to record
+		// the area and ask the provider, or the case is stranded.
+		return !j.Closed && j.Responsible() == aggregates.Org(org) && j.Prison == org
 	case aggregates.CompleteAction:
 		return held && j.Actions[c.ActionID].Owner == aggregates.Org(org)
 	case aggregates.AcceptHandover, aggregates.RejectHandover:
@@ -187,7 +193,7 @@ func providerMay(org string, j aggregates.Journey, cmd aggregates.Command) bool 
 	responsible := j.Responsible() == o
 	switch cmd.(type) {
 	case aggregates.ReceivePrisoner, aggregates.RecordMovement, aggregates.ReleasePrisoner, aggregates.EndCustody,
-		aggregates.CompleteScreening, aggregates.SetReleaseDates, aggregates.NoteSentenceRecalculation:
+		aggregates.CompleteScreening, aggregates.SetReleaseDates, aggregates.NoteSentenceRecalculation, aggregates.SentencePrisoner:
 		return false
 	case aggregates.AcceptHandover, aggregates.RejectHandover:
 		h := j.OpenHandover()

@@ -189,6 +189,7 @@ func allCommands(prison string) []ag.Command {
 		ag.AcceptHandover{At: at(9)},
 		ag.RejectHandover{Reason: "r", At: at(9)},
 		ag.ChangeReleaseArea{Area: "NPS-B", At: at(9)},
+		ag.SentencePrisoner{Type: ag.SentenceDeterminate, LengthMonths: 6, At: at(9)},
 	}
 }
 
@@ -207,7 +208,7 @@ func TestCanCommand(t *testing.T) {
 		allowed []string
 	}
 	custody := []string{"RecordMovement COURT_OUT", "RecordMovement TRANSFER_IN", "ReleasePrisoner", "EndCustody", "CompleteScreening",
-		"SetReleaseDates", "NoteSentenceRecalculation", "CorrectFact", "ReceivePrisoner"}
+		"SetReleaseDates", "NoteSentenceRecalculation", "CorrectFact", "ReceivePrisoner", "SentencePrisoner"}
 	caseWork := []string{"DraftPlan", "RevisePlan", "IdentifyNeed", "ChangePathwayStatus", "AgreeAction", "AssignAction",
 		"CompleteAction", "RecordMetAtGate", "RecordSupervisionContact", "AssessRisk", "SetMAPPALevel", "RecordBreach",
 		"RecordProvenReoffence", "LinkCRN", "CorrectFact", "ChangeReleaseArea"}
@@ -227,7 +228,10 @@ func TestCanCommand(t *testing.T) {
 		{"in MDI, handover to NPS-C open", "MDI", cat(custody, []string{"ChangeReleaseArea", "RequestHandover"})},
 		{"in MDI, held by NPS-C", "MDI", custody},
 		{"in MDI, action owned by MDI", "MDI", cat(custody, []string{"RequestHandover", "ChangeReleaseArea", "CompleteAction"})},
-		{"released by MDI, handover open", "MDI", []string{"ReceivePrisoner"}},
+		// The prison still responsible for a released person routes the case
+		// on (issue 13: it was refused the very commands that would).
+		{"released by MDI, handover open", "MDI", []string{"ReceivePrisoner", "RequestHandover", "ChangeReleaseArea"}},
+		{"released by MDI, no handover", "MDI", []string{"ReceivePrisoner", "RequestHandover", "ChangeReleaseArea"}},
 		{"released, held by NPS-C", "MDI", []string{"ReceivePrisoner"}},
 		{"released, held by NPS-C", "LEI", []string{"ReceivePrisoner"}},
 		{"departing MDI on transfer", "MDI", cat(custody, []string{"RequestHandover", "ChangeReleaseArea"})},

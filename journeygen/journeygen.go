@@ -233,8 +233,21 @@ func (b *builder) run() {
 		b.do(out.Add(6*time.Hour), feedActor(local), aggregates.ReleasePrisoner{Kind: aggregates.ReleaseDischarged, Prison: local, At: out.Add(6 * time.Hour)})
 		return
 	}
-	// The plan, a few working days after screening.
+	// The sentence: 3 to 48 months. A sentence reception's details are recorded at
+	// once; a remand prisoner who stays is sentenced without a new reception, which
+	// starts the plan clock.
+	months := 3 + rng.IntN(46)
+	sentencedAt := received.Add(90 * time.Minute)
+	if kind == aggregates.ReceptionRemand {
+		sentencedAt = b.between(riskAt, 3*time.Hour, 20*24*time.Hour)
+	}
+	b.do(sentencedAt, prisonActor(local), aggregates.SentencePrisoner{Type: aggregates.SentenceDeterminate, LengthMonths: months,
+		SentenceDate: aggregates.DateOf(sentencedAt), At: sentencedAt})
+	// The plan, a few working days after screening (or the sentence).
 	planned := b.between(riskAt, 24*time.Hour, 10*24*time.Hour)
+	if planned.Before(sentencedAt) {
+		planned = sentencedAt.Add(24 * time.Hour)
+	}
 	b.do(planned, b.providerActor(), aggregates.DraftPlan{Summary: "Resettlement plan agreed with " + b.j.NOMS, At: planned})
 	actions := 0
 	for k, p := range pathways {
@@ -263,9 +276,8 @@ func (b *builder) run() {
 			b.do(at, b.providerActor(), aggregates.ChangePathwayStatus{Pathway: p, Status: aggregates.StatusSupportDeclined, Reason: "Declined support", At: at})
 		}
 	}
-	// Release dates: a sentence of 3 to 48 months, released at the halfway point.
-	months := 3 + rng.IntN(46)
-	crd := received.AddDate(0, months/2, rng.IntN(28))
+	// Release dates: released at the halfway point of the sentence.
+	crd := sentencedAt.AddDate(0, months/2, rng.IntN(28))
 	datesAt := b.between(planned, time.Hour, 10*24*time.Hour)
 	b.do(datesAt, feedActor(local), aggregates.SetReleaseDates{Dates: aggregates.ReleaseDates{ConditionalRelease: aggregates.DateOf(crd)}, Reason: "Sentence calculated", At: datesAt})
 	if b.chance(0.2) {

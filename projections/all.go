@@ -6,5 +6,5 @@ import "github.com/gateledger/gateledger/aggregates"
 // outcomes), built with policy. The order is the order of their buckets and of
 // Runner.Status; it never changes, so tools can rely on it.
 func All(policy aggregates.Policy) []Projection {
-	return []Projection{NewAudit(), NewPlans(), NewHandovers(policy), NewCaseload(policy), NewOutcomes(policy)}
+	return []Projection{NewAudit(), NewPlans(policy), NewHandovers(policy), NewCaseload(policy), NewOutcomes(policy)}
 }

@@ -44,6 +44,8 @@ var (
 // projection was built with (aggregates.Journey.Deadlines).
 type CaseloadProjection struct {
 	policy aggregates.Policy
+	// needs is computed once per person per batch: relations and the row both use it.
+	needs aggregates.Needs
 	// pending holds the latest state of each person seen in the current batch, so that
 	// a person with several events in a batch is written once (Batcher).
 	pending map[string]*aggregates.Journey
@@ -62,7 +64,10 @@ func (*CaseloadProjection) Name() string { return CaseloadName }
 // Version 2: rows carry two flag bytes (unlawfully at large, detained elsewhere,
 // release dates to confirm).
 // Version 3: the "sorted" index by release date and next deadline.
-func (*CaseloadProjection) Version() int { return 3 }
+// Version 4: rows carry what the case needs (aggregates.Journey.Needs) and the
+// organisation that should take it, which gets a row of its own
+// (RelShouldTake).
+func (*CaseloadProjection) Version() int { return 4 }
 
 // Apply implements Projection.
 func (c *CaseloadProjection) Apply(_ *bolt.Bucket, ev *Event) error {
@@ -121,6 +126,9 @@ const (
 	RelReceiving
 	// RelHolding: the prison holds the person in custody.
 	RelHolding
+	// RelShouldTake: a rule says the organisation should take the case and no
+	// handover to it can be decided (aggregates.Needs.HandoverTo).
+	RelShouldTake
 )
 
 // Has reports whether r includes x.
@@ -132,7 +140,7 @@ type orgRel struct {
 }
 
 // relations lists who sees the journey, in a fixed order, each organisation once.
-func relations(j *aggregates.Journey) []orgRel {
+func relations(j *aggregates.Journey, needs aggregates.Needs) []orgRel {
 	var out []orgRel
 	add := func(o aggregates.Org, r Relation) {
 		if o == "" {
@@ -158,11 +166,13 @@ func relations(j *aggregates.Journey) []orgRel {
 	if j.Custody == aggregates.InCustody {
 		add(aggregates.Org(j.Prison), RelHolding)
 	}
+	add(needs.HandoverTo, RelShouldTake)
 	return out
 }
 
 func (c *CaseloadProjection) update(b, rows, people *bolt.Bucket, noms string, j *aggregates.Journey) error {
-	now := relations(j)
+	c.needs = j.Needs(c.policy)
+	now := relations(j, c.needs)
 	var had []string
 	if old := people.Get([]byte(noms)); old != nil {
 		r := rbuf{b: old}
@@ -189,7 +199,7 @@ func (c *CaseloadProjection) update(b, rows, people *bolt.Bucket, noms string, j
 	if len(now) == 0 {
 		return people.Delete([]byte(noms))
 	}
-	base := caseRowFor(j, c.policy)
+	base := caseRowFor(j, c.policy, c.needs)
 	var orgs wbuf
 	orgs.uvar(uint64(len(now)))
 	for _, x := range now {
@@ -248,11 +258,18 @@ const (
 	flagAtLarge
 	flagDetainedElsewhere
 	flagDatesToConfirm
+	flagHandoverNeeded
+	flagHandoverRejected
+	flagHandoverOvertaken
+	flagNoReleaseArea
 )
 
 const (
-	caseRowVersion = 2
+	caseRowVersion = 3
 	caseHeaderLen  = 6 + 7*8
+	// caseRowStrings is how many short strings follow the header: CRN,
+	// prison, responsible, handover from and to, should take.
+	caseRowStrings = 6
 )
 
 // storedCase is what the row keeps: inputs, not conclusions that depend on now.
@@ -270,10 +287,11 @@ type storedCase struct {
 	crn, prison  string
 	responsible  aggregates.Org
 	from, to     aggregates.Org // open handover
+	shouldTake   aggregates.Org // aggregates.Needs.HandoverTo
 	actionDue    []int32        // days since the epoch of open actions' due dates, sorted
 }
 
-func caseRowFor(j *aggregates.Journey, p aggregates.Policy) storedCase {
+func caseRowFor(j *aggregates.Journey, p aggregates.Policy, needs aggregates.Needs) storedCase {
 	d := j.Deadlines(p)
 	s := storedCase{rosh: j.RoSH, mappa: j.MAPPA, releaseDate: j.ReleaseDates.Displayed(),
 		windowOpens: d.PreReleaseWindowOpens, releasedAt: j.ReleasedAt, crn: j.CRN, prison: j.Prison,
@@ -290,6 +308,19 @@ func caseRowFor(j *aggregates.Journey, p aggregates.Policy) storedCase {
 	}
 	if j.ReleaseDatesToConfirm {
 		s.flags |= flagDatesToConfirm
+	}
+	if needs.HandoverTo != "" {
+		s.flags |= flagHandoverNeeded
+		s.shouldTake = needs.HandoverTo
+	}
+	if needs.HandoverRejected {
+		s.flags |= flagHandoverRejected
+	}
+	if needs.HandoverOvertaken {
+		s.flags |= flagHandoverOvertaken
+	}
+	if needs.NoReleaseArea {
+		s.flags |= flagNoReleaseArea
 	}
 	if j.Closed {
 		s.flags |= flagClosed
@@ -339,7 +370,8 @@ func daysDate(n int32) aggregates.Date {
 // encode lays the row out as: version, relation, flags (two bytes, big-endian), RoSH rank, MAPPA level; seven
 // big-endian int64 (release date as days, then Unix nanoseconds of the screening, plan,
 // window, supervision and handover due times and of the release); then CRN, prison,
-// responsible, handover from and to as u8-length strings; then the count of open
+// responsible, handover from and to, and the organisation that should take the case
+// as u8-length strings; then the count of open
 // action due dates and each as a big-endian int32 day number.
 func (s storedCase) encode(rel Relation) []byte {
 	w := make([]byte, caseHeaderLen, caseHeaderLen+40+4*len(s.actionDue))
@@ -351,7 +383,7 @@ func (s storedCase) encode(rel Relation) []byte {
 	for i, t := range [...]time.Time{s.screeningDue, s.planDue, s.windowOpens, s.supervision, s.handoverDue, s.releasedAt} {
 		be.PutUint64(w[14+8*i:], uint64(timeNanos(t)))
 	}
-	for _, str := range [...]string{s.crn, s.prison, string(s.responsible), string(s.from), string(s.to)} {
+	for _, str := range [...]string{s.crn, s.prison, string(s.responsible), string(s.from), string(s.to), string(s.shouldTake)} {
 		w = append(w, byte(len(str)))
 		w = append(w, str...)
 	}
@@ -418,11 +450,72 @@ const (
 	// AttnReleaseDatesToConfirm: NOMIS recalculated the sentence; the release
 	// dates must be confirmed (recorded again) by the prison.
 	AttnReleaseDatesToConfirm
+	// AttnHandoverNeeded: a rule says another organisation should take the
+	// case and no handover to it is open; it clears when one is requested.
+	AttnHandoverNeeded
+	// AttnHandoverRejected: that organisation rejected the last handover to it.
+	AttnHandoverRejected
+	// AttnHandoverOvertaken: the open handover asks an organisation that no
+	// longer exists (probation unification); reject it and ask its successor.
+	AttnHandoverOvertaken
+	// AttnNoReleaseArea: released with supervision to follow and no release
+	// area, so no probation organisation can be asked; it clears when the
+	// area is recorded.
+	AttnNoReleaseArea
 )
 
 var attentionNames = [...]string{"SCREENING_OVERDUE", "PLAN_OVERDUE", "HANDOVER_OPEN", "HANDOVER_OVERDUE",
 	"ACTIONS_OVERDUE", "NO_PLAN_IN_PRE_RELEASE_WINDOW", "RELEASE_DATE_PASSED", "SUPERVISION_ENDED", "RECALL_PENDING",
-	"UNLAWFULLY_AT_LARGE", "RELEASE_DATES_TO_CONFIRM"}
+	"UNLAWFULLY_AT_LARGE", "RELEASE_DATES_TO_CONFIRM", "HANDOVER_NEEDED", "HANDOVER_REJECTED", "HANDOVER_OVERTAKEN",
+	"NO_RELEASE_AREA"}
+
+// attentionLabels say each reason in plain words: the one table pages, downloads
+// and the README read (AttentionLabel).
+var attentionLabels = map[string]string{
+	"SCREENING_OVERDUE":             "Screening overdue",
+	"PLAN_OVERDUE":                  "Plan overdue",
+	"HANDOVER_OPEN":                 "Handover open",
+	"HANDOVER_OVERDUE":              "Handover overdue",
+	"ACTIONS_OVERDUE":               "Actions overdue",
+	"NO_PLAN_IN_PRE_RELEASE_WINDOW": "No plan in pre-release window",
+	"RELEASE_DATE_PASSED":           "Release date passed",
+	"SUPERVISION_ENDED":             "Supervision ended",
+	"RECALL_PENDING":                "Recall pending",
+	"UNLAWFULLY_AT_LARGE":           "Unlawfully at large",
+	"RELEASE_DATES_TO_CONFIRM":      "Release dates to confirm",
+	"HANDOVER_NEEDED":               "Needs handing over: no handover requested",
+	"HANDOVER_REJECTED":             "Handover rejected: someone must still take the case",
+	"HANDOVER_OVERTAKEN":            "Handover to an organisation that no longer exists",
+	"NO_RELEASE_AREA":               "Released with no release area",
+}
+
+// needsAttention is the attention of the reasons in n (the ones that do not depend on
+// now), for the plan view.
+func needsAttention(n aggregates.Needs) Attention {
+	var a Attention
+	if n.HandoverTo != "" {
+		a |= AttnHandoverNeeded
+	}
+	if n.HandoverRejected {
+		a |= AttnHandoverRejected
+	}
+	if n.HandoverOvertaken {
+		a |= AttnHandoverOvertaken
+	}
+	if n.NoReleaseArea {
+		a |= AttnNoReleaseArea
+	}
+	return a
+}
+
+// AttentionLabel says a reason for attention (a name from Attention.Reasons) in
+// plain words; an unknown name is returned as it is.
+func AttentionLabel(reason string) string {
+	if l, ok := attentionLabels[reason]; ok {
+		return l
+	}
+	return reason
+}
 
 // Has reports whether a includes x.
 func (a Attention) Has(x Attention) bool { return a&x != 0 }
@@ -464,6 +557,9 @@ type CaseRow struct {
 	// Handover is the open handover, nil when none (most rows: a pointer keeps the
 	// row small, and 5,000 rows are allocated per query).
 	Handover *OpenHandover
+	// ShouldTake is the organisation a rule says should take the case when no
+	// handover to it can be decided (aggregates.Needs.HandoverTo), "" if none.
+	ShouldTake aggregates.Org
 }
 
 // OpenHandover is the handover of a case waiting for a decision.
@@ -507,16 +603,52 @@ func Caseload(r *Runner, org string, now time.Time) ([]CaseRow, error) {
 	return out, err
 }
 
-// CanSee reports whether org holds a caseload row for the person: it is responsible,
-// on either side of an open handover, or the prison holding them.
+// CanSee reports whether org holds a caseload row for the person that gives it
+// sight: it is responsible, on either side of an open handover, or the prison holding
+// them. A row that only says the organisation should take the case (RelShouldTake)
+// does not: sight comes with a handover.
 func CanSee(r *Runner, org, noms string) (bool, error) {
 	found := false
 	err := r.View(CaseloadName, func(b *bolt.Bucket) error {
 		rows := b.Bucket(caseRows)
-		found = rows != nil && rows.Get(append(key(org), noms...)) != nil
+		if rows == nil {
+			return nil
+		}
+		v := rows.Get(append(key(org), noms...))
+		found = len(v) > 1 && Relation(v[1])&^RelShouldTake != 0
 		return nil
 	})
 	return found, err
+}
+
+// SupervisionEnded lists, in NOMS order, the people whose supervision after release
+// ended before now and whose journey is not closed: the work of the closer (package
+// closure), which checks each on its stream before closing it.
+func SupervisionEnded(r *Runner, now time.Time) ([]string, error) {
+	var out []string
+	cut := now.UnixNano()
+	err := r.View(CaseloadName, func(b *bolt.Bucket) error {
+		rows := b.Bucket(caseRows)
+		if rows == nil {
+			return nil
+		}
+		return rows.ForEach(func(k, v []byte) error {
+			if len(v) < caseHeaderLen || v[0] != caseRowVersion || Relation(v[1])&RelResponsible == 0 {
+				return nil // each person has one responsible row
+			}
+			flags := binary.BigEndian.Uint16(v[2:])
+			supervision := int64(binary.BigEndian.Uint64(v[14+8*3:]))
+			if flags&flagReleased == 0 || flags&flagClosed != 0 || supervision == 0 || supervision > cut {
+				return nil
+			}
+			if i := bytes.IndexByte(k, 0); i >= 0 {
+				out = append(out, string(k[i+1:]))
+			}
+			return nil
+		})
+	})
+	slices.Sort(out)
+	return slices.Compact(out), err
 }
 
 // caseQuery decodes rows for one query: now in the forms the comparisons need, the
@@ -587,7 +719,7 @@ func (q *caseQuery) decode(row *CaseRow, noms, v []byte) error {
 	}
 	screeningDue, planDue, windowOpens, supervision, handoverDue, releasedAt := t[0], t[1], t[2], t[3], t[4], t[5]
 	rest := v[caseHeaderLen:]
-	var strs [5][]byte
+	var strs [caseRowStrings][]byte
 	for i := range strs {
 		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
 			return fmt.Errorf("%w: caseload row of %s", ErrCorruptRow, noms)
@@ -626,6 +758,9 @@ func (q *caseQuery) decode(row *CaseRow, noms, v []byte) error {
 	}
 	if flags&flagHandoverOpen != 0 {
 		row.Handover = &OpenHandover{From: aggregates.Org(q.str(strs[3])), To: aggregates.Org(q.str(strs[4])), Due: nanosTime(handoverDue)}
+	}
+	if len(strs[5]) > 0 {
+		row.ShouldTake = aggregates.Org(q.str(strs[5]))
 	}
 	if closed {
 		return nil
@@ -671,6 +806,15 @@ func (q *caseQuery) decode(row *CaseRow, noms, v []byte) error {
 	}
 	if flags&flagDatesToConfirm != 0 && (inCustody || flags&flagDetainedElsewhere != 0) {
 		a |= AttnReleaseDatesToConfirm
+	}
+	for _, x := range [...]struct {
+		flag uint16
+		attn Attention
+	}{{flagHandoverNeeded, AttnHandoverNeeded}, {flagHandoverRejected, AttnHandoverRejected},
+		{flagHandoverOvertaken, AttnHandoverOvertaken}, {flagNoReleaseArea, AttnNoReleaseArea}} {
+		if flags&x.flag != 0 {
+			a |= x.attn
+		}
 	}
 	row.Attention = a
 	return nil

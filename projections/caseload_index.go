@@ -39,7 +39,7 @@ func caseSortValue(s CaseSort, v []byte) (int64, bool) {
 			t[i] = int64(be.Uint64(v[14+8*i:]))
 		}
 		rest := v[caseHeaderLen:]
-		for range 5 {
+		for range caseRowStrings {
 			if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
 				return 0, false
 			}

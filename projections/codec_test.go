@@ -18,7 +18,7 @@ func TestPlanStateRoundTripsLikeJSON(t *testing.T) {
 	g := journeygen.New(5, time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), 4*365*24*time.Hour, testPolicy())
 	for i := range 300 {
 		j := g.Journey(i).Final
-		sp := storedPlanOf(&j, uint64(1000+i), uint64(i))
+		sp := storedPlanOf(&j, uint64(1000+i), uint64(i), aggregates.DefaultPolicy(nil))
 		got, err := decodePlanState(sp.appendTo(nil))
 		if err != nil {
 			t.Fatal(err)

@@ -49,6 +49,6 @@ func PeopleWithCRN(r *Runner, crn string) ([]string, error) {
 // deadlines derived under policy and overdue flags decided at now. It has no
 // history: the plans read model keeps that for the current state only.
 func PlanOf(j aggregates.Journey, now time.Time, policy aggregates.Policy) PlanView {
-	st := storedPlanOf(&j, 0, uint64(max(j.Version-1, 0)))
+	st := storedPlanOf(&j, 0, uint64(max(j.Version-1, 0)), policy)
 	return buildPlanView(st, nil, now, policy)
 }

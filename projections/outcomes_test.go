@@ -131,6 +131,7 @@ func recomputeOutcomes(t *testing.T, js []journeygen.Journey, policy aggregates.
 	for _, jn := range js {
 		var j aggregates.Journey
 		reception := aggregates.ReceptionKind("")
+		sentenced := false
 		releases := map[time.Time]*release{}
 		for _, step := range jn.Steps {
 			for _, ev := range step.Events {
@@ -139,14 +140,21 @@ func recomputeOutcomes(t *testing.T, js []journeygen.Journey, policy aggregates.
 				case aggregates.PrisonerReceived:
 					if !e.Late {
 						reception = e.Kind
+						if e.Kind != aggregates.ReceptionRecall {
+							sentenced = false
+						}
 					}
+				case aggregates.PrisonerSentenced:
+					// A remand prisoner sentenced before release is a
+					// sentenced prisoner (issue 13).
+					sentenced = true
 				case aggregates.PrisonerReleased:
 					if e.Late {
 						continue
 					}
 					rel := &release{}
 					releases[e.At] = rel
-					if reception == aggregates.ReceptionRemand {
+					if reception == aggregates.ReceptionRemand && !sentenced {
 						cov.remandDischarges++
 						continue
 					}

@@ -41,7 +41,9 @@ const planHistoryVersion = 1
 //
 // Deadlines and overdue flags are decided at query time from the stored dates.
 type PlansProjection struct {
-	arena arena
+	// policy decides what a case needs (aggregates.Journey.Needs).
+	policy aggregates.Policy
+	arena  arena
 	// pending holds the latest state of each person changed in the current batch, so
 	// that a person with several events in a batch is written once (Batcher).
 	pending map[string]*pendingPlan
@@ -65,17 +67,21 @@ type pendingPlan struct {
 }
 
 // NewPlans returns the resettlement plan projection.
-func NewPlans() *PlansProjection { return &PlansProjection{pending: map[string]*pendingPlan{}} }
+func NewPlans(policy aggregates.Policy) *PlansProjection {
+	return &PlansProjection{policy: policy, pending: map[string]*pendingPlan{}}
+}
 
 // planStateVersion is the first byte of every state row; planHistoryVersion of every
 // history row. A change of either layout bumps it together with Version.
-const planStateVersion = 2
+const planStateVersion = 3
 
 // Name implements Projection.
 func (*PlansProjection) Name() string { return PlansName }
 
 // Version implements Projection: 3 since history is kept in chunks.
-func (*PlansProjection) Version() int { return 3 }
+// Version 4: state rows carry the sentence facts the deadlines are derived from
+// (reception and release kinds, the sentence) and what the case needs.
+func (*PlansProjection) Version() int { return 4 }
 
 // planHistoryChunkShift sets how many consecutive revisions of a person one stored
 // history value covers (1 << planHistoryChunkShift): one read and one write per person
@@ -242,7 +248,7 @@ func (p *PlansProjection) Commit(b *bolt.Bucket) error {
 	slices.Sort(nomss)
 	for _, n := range nomss {
 		pp := p.pending[n]
-		sp := storedPlanOf(pp.j, pp.pos, pp.rev)
+		sp := storedPlanOf(pp.j, pp.pos, pp.rev, p.policy)
 		v := p.arena.take(sp.appendTo(p.arena.free(256)))
 		if err := st.Put(p.arena.take(append(append(p.arena.free(len(n)+1), n...), 0)), v); err != nil {
 			return fmt.Errorf("plan of %s: %w", n, err)
@@ -276,10 +282,18 @@ type storedPlan struct {
 	Closed       bool                                           `json:"closed,omitempty"`
 	ClosedAt     time.Time                                      `json:"closedAt,omitzero"`
 	OpenHandover *aggregates.Handover                           `json:"openHandover,omitempty"`
+	// The sentence facts Deadlines derives the plan and supervision from.
+	ReceptionKind aggregates.ReceptionKind `json:"receptionKind,omitempty"`
+	ReleaseKind   aggregates.ReleaseKind   `json:"releaseKind,omitempty"`
+	Sentence      aggregates.Sentence      `json:"sentence,omitzero"`
+	// Needs is what the case needs (aggregates.Journey.Needs), decided when
+	// the row was written: it depends on the facts and the policy, not on now.
+	Needs aggregates.Needs `json:"needs,omitzero"`
 }
 
-func storedPlanOf(j *aggregates.Journey, pos, rev uint64) storedPlan {
-	return storedPlan{NOMS: j.NOMS, Position: pos, Revision: rev, Custody: j.Custody, Prison: j.Prison,
+func storedPlanOf(j *aggregates.Journey, pos, rev uint64, policy aggregates.Policy) storedPlan {
+	return storedPlan{ReceptionKind: j.ReceptionKind, ReleaseKind: j.ReleaseKind, Sentence: j.Sentence, Needs: j.Needs(policy),
+		NOMS: j.NOMS, Position: pos, Revision: rev, Custody: j.Custody, Prison: j.Prison,
 		Responsible: j.Responsible(), ReceivedAt: j.ReceivedAt, ScreenedAt: j.ScreenedAt, Plan: j.Plan,
 		Pathways: j.Pathways, Actions: j.Actions, ReleaseDates: j.ReleaseDates, ReleasedAt: j.ReleasedAt,
 		Closed: j.Closed, ClosedAt: j.ClosedAt, OpenHandover: j.OpenHandover()}
@@ -352,6 +366,21 @@ func (s *storedPlan) appendTo(w wbuf) wbuf {
 		w.xtime(h.DecidedAt)
 		w.str(h.RejectReason)
 	}
+	w.str(string(s.ReceptionKind))
+	w.str(string(s.ReleaseKind))
+	se := &s.Sentence
+	w.str(string(se.Type))
+	w.uvar(uint64(se.LengthMonths))
+	w.uvar(uint64(se.LengthDays))
+	w.xdate(se.SentenceDate)
+	w.xdate(se.OffenceDate)
+	w.bool(se.Under18)
+	w.xtime(se.At)
+	n := &s.Needs
+	w.str(string(n.HandoverTo))
+	w.bool(n.HandoverRejected)
+	w.bool(n.HandoverOvertaken)
+	w.bool(n.NoReleaseArea)
 	return w
 }
 
@@ -400,6 +429,11 @@ func decodePlanState(v []byte) (storedPlan, error) {
 			Reason: r.str(), Due: r.xtime(), RequestedAt: r.xtime(), Status: aggregates.HandoverStatus(r.str()),
 			DecidedAt: r.xtime(), RejectReason: r.str()}
 	}
+	s.ReceptionKind = aggregates.ReceptionKind(r.str())
+	s.ReleaseKind = aggregates.ReleaseKind(r.str())
+	s.Sentence = aggregates.Sentence{Type: aggregates.SentenceType(r.str()), LengthMonths: int(r.uvar()), LengthDays: int(r.uvar()),
+		SentenceDate: r.xdate(), OffenceDate: r.xdate(), Under18: r.bool(), At: r.xtime()}
+	s.Needs = aggregates.Needs{HandoverTo: aggregates.Org(r.str()), HandoverRejected: r.bool(), HandoverOvertaken: r.bool(), NoReleaseArea: r.bool()}
 	if r.err == nil && len(r.b) != 0 {
 		r.err = fmt.Errorf("%w: %d bytes after the plan state", ErrCorruptRow, len(r.b))
 	}
@@ -410,7 +444,8 @@ func decodePlanState(v []byte) (storedPlan, error) {
 func (s storedPlan) journey() aggregates.Journey {
 	j := aggregates.Journey{NOMS: s.NOMS, Custody: s.Custody, Prison: s.Prison, ReceivedAt: s.ReceivedAt,
 		ScreenedAt: s.ScreenedAt, Plan: s.Plan, ReleaseDates: s.ReleaseDates, ReleasedAt: s.ReleasedAt,
-		Closed: s.Closed, ClosedAt: s.ClosedAt, Pathways: s.Pathways, Actions: s.Actions}
+		Closed: s.Closed, ClosedAt: s.ClosedAt, Pathways: s.Pathways, Actions: s.Actions,
+		ReceptionKind: s.ReceptionKind, ReleaseKind: s.ReleaseKind, Sentence: s.Sentence}
 	if s.OpenHandover != nil {
 		j.Handovers = []aggregates.Handover{*s.OpenHandover}
 	}
@@ -617,6 +652,11 @@ type PlanView struct {
 	Deadlines    DeadlinesView
 	// Overdue names the overdue deadlines, in journey order.
 	Overdue []string
+	// Needs is what the case needs (aggregates.Journey.Needs); Attention names
+	// its reasons as the caseload does (Attention.Reasons), so that a plan and a
+	// caseload row say the same thing.
+	Needs     aggregates.Needs
+	Attention []string
 	// Pathways are the seven pathways in HMPPS order.
 	Pathways []PathwayView
 	// History is the history of the other items (custody, screening, plan,
@@ -688,7 +728,10 @@ func buildPlanView(st storedPlan, hist []HistoryEntry, now time.Time, policy agg
 		Deadlines: DeadlinesView{Screening: dv(d.Screening), Plan: dv(d.Plan), Handover: dv(d.Handover),
 			SupervisionEnds: dv(d.SupervisionEnds), ReleaseDate: d.ReleaseDate,
 			PreReleaseWindowOpens: d.PreReleaseWindowOpens, InPreReleaseWindow: d.InPreReleaseWindow(now)},
-		Overdue: []string{}, History: []HistoryEntry{}}
+		Overdue: []string{}, History: []HistoryEntry{}, Needs: st.Needs, Attention: needsAttention(st.Needs).Reasons()}
+	if v.Attention == nil {
+		v.Attention = []string{}
+	}
 	for _, x := range overdue {
 		v.Overdue = append(v.Overdue, x.Name)
 	}

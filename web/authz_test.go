@@ -25,6 +25,7 @@ func validBodies() map[string]map[string]any {
 		"AssignAction":              {"owner": "NPS-J", "at": at},
 		"CompleteAction":            {"outcome": "o", "at": at},
 		"SetReleaseDates":           {"dates": map[string]any{"conditionalReleaseDate": "2030-01-01"}, "at": at},
+		"SentencePrisoner":          {"type": "DETERMINATE", "lengthMonths": 18, "sentenceDate": "2026-01-01", "at": at},
 		"NoteSentenceRecalculation": {"bookingId": "123", "calculationId": "42", "at": at},
 		"RecordMetAtGate":           {"by": "mentor", "at": at},
 		"RecordSupervisionContact":  {"by": "NPS-J", "kind": "office", "at": at},
@@ -108,7 +109,7 @@ func TestEveryCommandRoute(t *testing.T) {
 	// Custody commands come from the prison; case work from the provider once
 	// it is responsible.
 	prison := map[string]bool{"ReceivePrisoner": true, "RecordMovement": true, "ReleasePrisoner": true, "EndCustody": true, "CompleteScreening": true,
-		"SetReleaseDates": true, "NoteSentenceRecalculation": true, "RequestHandover": true}
+		"SetReleaseDates": true, "NoteSentenceRecalculation": true, "RequestHandover": true, "SentencePrisoner": true}
 	for _, c := range commandRoutes {
 		if !prison[c.Name] || c.Name == "ReceivePrisoner" || c.Name == "ReleasePrisoner" || c.Name == "EndCustody" || c.Name == "RequestHandover" || c.Name == "RecordMovement" {
 			continue

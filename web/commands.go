@@ -61,6 +61,7 @@ var commandRoutes = []commandRoute{
 	{"/handovers", "RequestHandover", "Request a handover of responsibility", func() commandBody { return &handoverBody{} }},
 	{"/handovers/current/acceptance", "AcceptHandover", "Accept the open handover (receiving side)", func() commandBody { return &atBody{name: "AcceptHandover"} }},
 	{"/handovers/current/rejection", "RejectHandover", "Reject the open handover (receiving side)", func() commandBody { return &rejectBody{} }},
+	{"/sentences", "SentencePrisoner", "Record the sentence of a person in custody: the details of a sentence reception, or the sentencing of a remand prisoner (prison staff)", func() commandBody { return &sentenceBody{} }},
 	{"/release-area", "ChangeReleaseArea", "Record the contract package area of the release address", func() commandBody { return &releaseAreaBody{} }},
 }
 
@@ -75,6 +76,7 @@ const (
 	roshLevels     = "LOW, MEDIUM, HIGH, VERY_HIGH"
 	closeReasons   = "SUPERVISION_ENDED, DIED, DEPORTED, ADMINISTRATIVE"
 	correctable    = "receptionKind, releaseKind, prison, note"
+	sentenceTypes  = "DETERMINATE, INDETERMINATE, DTO"
 )
 
 // atBody is a command that carries only when it happened.
@@ -268,9 +270,10 @@ type releaseDatesJSON struct {
 }
 
 type releaseDatesBody struct {
-	Dates  releaseDatesJSON `json:"dates"`
-	Reason string           `json:"reason"`
-	At     string           `json:"at"`
+	Dates        releaseDatesJSON `json:"dates"`
+	Reason       string           `json:"reason"`
+	CalculatedAt string           `json:"calculatedAt"`
+	At           string           `json:"at"`
 }
 
 func (b *releaseDatesBody) command(pathParams) (aggregates.Command, error) {
@@ -286,8 +289,37 @@ func (b *releaseDatesBody) command(pathParams) (aggregates.Command, error) {
 		v.add("dates", "at least one release date is required")
 	}
 	v.text("reason", b.Reason, false, maxText)
+	calc := v.time("calculatedAt", b.CalculatedAt, false)
 	at := v.time("at", b.At, true)
-	return aggregates.SetReleaseDates{Dates: d, Reason: b.Reason, At: at}, v.err()
+	return aggregates.SetReleaseDates{Dates: d, Reason: b.Reason, CalculatedAt: calc, At: at}, v.err()
+}
+
+// sentenceBody records a sentence (SentencePrisoner).
+type sentenceBody struct {
+	Type         string `json:"type"`
+	LengthMonths int    `json:"lengthMonths"`
+	LengthDays   int    `json:"lengthDays"`
+	SentenceDate string `json:"sentenceDate"`
+	OffenceDate  string `json:"offenceDate"`
+	Under18      bool   `json:"under18"`
+	At           string `json:"at"`
+}
+
+func (b *sentenceBody) command(pathParams) (aggregates.Command, error) {
+	var v validator
+	t := aggregates.SentenceType(b.Type)
+	v.enum("type", b.Type, t.Valid(), sentenceTypes)
+	if b.LengthMonths < 0 || b.LengthMonths > 1200 {
+		v.add("lengthMonths", "must be 0 to 1200")
+	}
+	if b.LengthDays < 0 || b.LengthDays > 36500 {
+		v.add("lengthDays", "must be 0 to 36500")
+	}
+	sd := v.date("sentenceDate", b.SentenceDate, true)
+	od := v.date("offenceDate", b.OffenceDate, false)
+	at := v.time("at", b.At, true)
+	return aggregates.SentencePrisoner{Type: t, LengthMonths: b.LengthMonths, LengthDays: b.LengthDays, SentenceDate: sd,
+		OffenceDate: od, Under18: b.Under18, At: at}, v.err()
 }
 
 type recalculationBody struct {

@@ -101,8 +101,12 @@ type planView struct {
 	ClosedAt     time.Time               `json:"closedAt,omitzero"`
 	Deadlines    deadlinesView           `json:"deadlines"`
 	Overdue      []string                `json:"overdue"`
-	Pathways     []pathwayView           `json:"pathways"`
-	History      []historyView           `json:"history"`
+	// Attention: what the case needs, as on the caseload; ShouldTake the
+	// organisation a rule says should take it.
+	Attention  []string      `json:"attention"`
+	ShouldTake string        `json:"shouldTake,omitempty"`
+	Pathways   []pathwayView `json:"pathways"`
+	History    []historyView `json:"history"`
 }
 
 func planOf(v projections.PlanView) planView {
@@ -113,7 +117,7 @@ func planOf(v projections.PlanView) planView {
 			Handover: deadlineOf(v.Deadlines.Handover), SupervisionEnds: deadlineOf(v.Deadlines.SupervisionEnds),
 			ReleaseDate: v.Deadlines.ReleaseDate, PreReleaseWindowOpens: v.Deadlines.PreReleaseWindowOpens,
 			InPreReleaseWindow: v.Deadlines.InPreReleaseWindow},
-		Overdue: nonNil(v.Overdue), Pathways: make([]pathwayView, 0, len(v.Pathways)), History: historyOf(v.History)}
+		Overdue: nonNil(v.Overdue), Attention: nonNil(v.Attention), ShouldTake: string(v.Needs.HandoverTo), Pathways: make([]pathwayView, 0, len(v.Pathways)), History: historyOf(v.History)}
 	for _, p := range v.Pathways {
 		pv := pathwayView{Pathway: string(p.Pathway), Status: string(p.Status), Reason: p.Reason, Need: p.Need,
 			IdentifiedAt: p.IdentifiedAt, ChangedAt: p.ChangedAt, Actions: make([]actionView, 0, len(p.Actions)), History: historyOf(p.History)}
@@ -156,6 +160,8 @@ type caseView struct {
 	OverdueActions int               `json:"overdueActions"`
 	NextDue        time.Time         `json:"nextDue,omitzero"`
 	Handover       *openHandoverView `json:"handover,omitempty"`
+	// ShouldTake is the organisation a rule says should take the case.
+	ShouldTake string `json:"shouldTake,omitempty"`
 }
 
 // caseloadView is one page of a caseload; Next and Prev are the links to the pages
@@ -173,7 +179,8 @@ func relationNames(r projections.Relation) []string {
 		rel  projections.Relation
 		name string
 	}{{projections.RelResponsible, "RESPONSIBLE"}, {projections.RelHandingOver, "HANDING_OVER"},
-		{projections.RelReceiving, "RECEIVING"}, {projections.RelHolding, "HOLDING"}} {
+		{projections.RelReceiving, "RECEIVING"}, {projections.RelHolding, "HOLDING"},
+		{projections.RelShouldTake, "SHOULD_TAKE"}} {
 		if r.Has(x.rel) {
 			out = append(out, x.name)
 		}
@@ -187,7 +194,7 @@ func caseloadOf(org string, rows []projections.CaseRow) caseloadView {
 		cv := caseView{NOMS: c.NOMS, CRN: c.CRN, Prison: c.Prison, Responsible: string(c.Responsible),
 			Relations: relationNames(c.Relation), Stage: string(c.Stage), ReleaseDate: c.ReleaseDate, ReleasedAt: c.ReleasedAt,
 			RoSH: string(c.RoSH), MAPPA: c.MAPPA, Attention: nonNil(c.Attention.Reasons()), OverdueActions: c.OverdueActions,
-			NextDue: c.NextDue}
+			NextDue: c.NextDue, ShouldTake: string(c.ShouldTake)}
 		if c.Handover != nil {
 			cv.Handover = &openHandoverView{From: string(c.Handover.From), To: string(c.Handover.To), Due: c.Handover.Due}
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/closure"
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
@@ -128,6 +129,9 @@ type httpService struct {
 	// when it has.
 	stopRedrive context.CancelFunc
 	redriveDone chan struct{}
+	// closerDone is closed when the closer (package closure) has stopped; it
+	// stops with the redriver (stopRedrive).
+	closerDone chan struct{}
 }
 
 // startHTTP wires the API over the open store and runner and starts serving.
@@ -217,10 +221,16 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 	// again whenever their journey gains an event (a reception, above all).
 	redriveCtx, stopRedrive := context.WithCancel(context.WithoutCancel(ctx))
 	hs := &httpService{srv: srv, live: feed, addr: ln.Addr(), access: access, done: make(chan error, 1),
-		stopRedrive: stopRedrive, redriveDone: make(chan struct{})}
+		stopRedrive: stopRedrive, redriveDone: make(chan struct{}), closerDone: make(chan struct{})}
 	go func() {
 		defer close(hs.redriveDone)
 		_ = (&ingest.Redriver{Feed: ingestFeed, Logger: log}).Run(redriveCtx)
+	}()
+	// The closer: journeys whose supervision ended are closed by the ledger
+	// itself, once, whatever the number of instances (package closure).
+	go func() {
+		defer close(hs.closerDone)
+		_ = (&closure.Closer{Journeys: svc, Runner: runner, Logger: log}).Run(redriveCtx)
 	}()
 	go func() {
 		err := srv.Serve(ln)
@@ -248,6 +258,11 @@ func (h *httpService) shutdown(ctx context.Context) error {
 	case <-h.redriveDone:
 	case <-ctx.Done():
 		err = errors.Join(err, fmt.Errorf("the dead-letter redriver has not stopped: %w", ctx.Err()))
+	}
+	select {
+	case <-h.closerDone:
+	case <-ctx.Done():
+		err = errors.Join(err, fmt.Errorf("the closer has not stopped: %w", ctx.Err()))
 	}
 	return errors.Join(liveErr, err, h.access.Close(ctx))
 }

@@ -47,9 +47,14 @@ func (c caseRow) Part() string {
 	case c.Handover != nil && c.Relation.Has(projections.RelHandingOver):
 		return "Handing over to " + string(c.Handover.To)
 	case c.Relation.Has(projections.RelResponsible):
+		if c.ShouldTake != "" {
+			return "Responsible; should be handed to " + string(c.ShouldTake)
+		}
 		return "Responsible"
 	case c.Relation.Has(projections.RelHolding):
 		return "Holding"
+	case c.Relation.Has(projections.RelShouldTake):
+		return "Should take the case from " + string(c.Responsible)
 	}
 	return ""
 }

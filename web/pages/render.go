@@ -64,10 +64,14 @@ var funcs = template.FuncMap{
 	"pathway": pathwayName,
 	// stepLabel names a step of a dead letter's history.
 	"stepLabel": ingest.StepLabel,
+	// attentionLabel says a reason for attention in plain words (one table:
+	// projections.AttentionLabel).
+	"attentionLabel": projections.AttentionLabel,
 	// attentionClass colours a reason for attention: red when something is
 	// overdue or past, orange otherwise.
 	"attentionClass": func(reason string) string {
-		if strings.Contains(reason, "OVERDUE") || strings.Contains(reason, "PASSED") || strings.Contains(reason, "ENDED") {
+		if strings.Contains(reason, "OVERDUE") || strings.Contains(reason, "PASSED") || strings.Contains(reason, "ENDED") ||
+			strings.Contains(reason, "REJECTED") || strings.Contains(reason, "OVERTAKEN") || reason == "NO_RELEASE_AREA" {
 			return "govuk-tag--red"
 		}
 		return "govuk-tag--orange"
