@@ -332,12 +332,11 @@ func (s *sim) request(noms string, index int, st journeygen.Step, state aggregat
 	key := fmt.Sprintf("sim-%d-%s-%d", s.cfg.Seed, noms, index)
 	switch c := st.Command.(type) {
 	case aggregates.ReceivePrisoner:
-		code := "INTAKE"
-		if c.Kind == aggregates.ReceptionRecall {
+		// The NOMIS movement reason code says the kind (hmpps.Mapping).
+		code := map[aggregates.ReceptionKind]string{aggregates.ReceptionRemand: "N", aggregates.ReceptionSentence: "I",
+			aggregates.ReceptionRecall: "24", aggregates.ReceptionAdmission: "INTAKE"}[c.Kind]
+		if c.Kind == aggregates.ReceptionRecall && c.MovementReasonCode != "" {
 			code = c.MovementReasonCode
-			if code == "" {
-				code = "24"
-			}
 		}
 		return s.feed(noms, "received", "ADMISSION", code, c.Prison, c.At, index)
 	case aggregates.RecordMovement:
@@ -355,11 +354,20 @@ func (s *sim) request(noms string, index int, st journeygen.Step, state aggregat
 		}
 		return s.feed(noms, r[0], r[1], "", c.Prison, c.At, index)
 	case aggregates.ReleasePrisoner:
-		reason := "RELEASED"
-		if c.Kind == aggregates.ReleaseToHospital {
-			reason = "RELEASED_TO_HOSPITAL"
+		// A release is as NOMIS reports it: its kind is in the movement code.
+		// Kinds with no code of their own in hmpps.Mapping (sentence end, a
+		// discharge) are recorded by the prison through the API.
+		if code, ok := map[aggregates.ReleaseKind]string{aggregates.ReleaseOnLicence: "CR", aggregates.ReleaseHDC: "HD",
+			aggregates.ReleaseECSL: "ECSL"}[c.Kind]; ok {
+			return s.feed(noms, "released", "RELEASED", code, c.Prison, c.At, index)
 		}
-		return s.feed(noms, "released", reason, "", c.Prison, c.At, index)
+		if c.Kind == aggregates.ReleaseToHospital {
+			return s.feed(noms, "released", "RELEASED_TO_HOSPITAL", "HP", c.Prison, c.At, index)
+		}
+	case aggregates.EndCustody:
+		code := map[aggregates.CustodyEndKind]string{aggregates.EndUnlawfullyAtLarge: "UAL", aggregates.EndDied: "DEC",
+			aggregates.EndSecureHospital: "HO", aggregates.EndRemovalCentre: "DD"}[c.Kind]
+		return s.feed(noms, "released", "RELEASED", code, c.Prison, c.At, index)
 	}
 	path, body := commandBody(st.Command)
 	if path == "" {
@@ -492,6 +500,23 @@ func commandBody(cmd aggregates.Command) (string, any) {
 		return "/recalls", m{"reason": c.Reason, "at": ts(c.At)}
 	case aggregates.CloseJourney:
 		return "/closure", m{"reason": c.Reason, "at": ts(c.At)}
+	case aggregates.ReleasePrisoner:
+		return "/releases", m{"kind": c.Kind, "prison": c.Prison, "at": ts(c.At)}
+	case aggregates.SentencePrisoner:
+		b := m{"type": c.Type, "sentenceDate": c.SentenceDate, "at": ts(c.At)}
+		if c.LengthMonths > 0 {
+			b["lengthMonths"] = c.LengthMonths
+		}
+		if c.LengthDays > 0 {
+			b["lengthDays"] = c.LengthDays
+		}
+		if !c.OffenceDate.IsZero() {
+			b["offenceDate"] = c.OffenceDate
+		}
+		if c.Under18 {
+			b["under18"] = true
+		}
+		return "/sentences", b
 	}
 	return "", nil
 }

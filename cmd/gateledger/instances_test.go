@@ -112,8 +112,9 @@ func TestSeveralInstancesOnOneStore(t *testing.T) {
 		}
 	}
 
-	// Then each instance sends release-date calculations for every person at
-	// once, all to the same journeys; instance 2 is killed a third of the way.
+	// Then each instance sends sentence recalculations for every person at
+	// once, all to the same journeys (each with its own calculation id, so each
+	// records an event); instance 2 is killed a third of the way.
 	type ack struct{ noms, key string }
 	var mu sync.Mutex
 	var acked []ack
@@ -128,11 +129,9 @@ func TestSeveralInstancesOnOneStore(t *testing.T) {
 					close(killAt)
 				}
 				p := n % people
-				key := fmt.Sprintf("dates-%d-%d", i, n)
-				day := 1 + (i*perInstance+n)%28
-				month := 1 + (i*perInstance+n)/28%12
-				body := fmt.Sprintf(`{"dates":{"conditionalReleaseDate":"2027-%02d-%02d"},"at":"2026-06-02T%02d:%02d:00Z"}`, month, day, 10+i, n%60)
-				code, _, _ := call("POST", url(i, "/v1/journeys/"+noms(p)+"/release-dates"), prison, key, body)
+				key := fmt.Sprintf("calc-%d-%d", i, n)
+				body := fmt.Sprintf(`{"bookingId":"1","calculationId":"%d","at":"2026-06-02T10:00:00Z"}`, 1000*(i+1)+n)
+				code, _, _ := call("POST", url(i, "/v1/journeys/"+noms(p)+"/sentence-recalculations"), prison, key, body)
 				mu.Lock()
 				answers[code]++
 				// 201: recorded; 200 is "already reflected", with nothing to find.
