@@ -484,7 +484,7 @@ var attentionLabels = map[string]string{
 	"UNLAWFULLY_AT_LARGE":           "Unlawfully at large",
 	"RELEASE_DATES_TO_CONFIRM":      "Release dates to confirm",
 	"HANDOVER_NEEDED":               "Needs handing over: no handover requested",
-	"HANDOVER_REJECTED":             "Handover rejected: someone must still take the case",
+	"HANDOVER_REJECTED":             "Handover refused: someone must still take the case",
 	"HANDOVER_OVERTAKEN":            "Handover to an organisation that no longer exists",
 	"NO_RELEASE_AREA":               "Released with no release area",
 }

@@ -72,7 +72,7 @@ func newListFilter(q url.Values) listFilter {
 	}
 	f.AttentionOptions = []option{{Value: "", Label: "Any reason"}}
 	for _, a := range projections.AttentionReasons() {
-		f.AttentionOptions = append(f.AttentionOptions, option{Value: a, Label: words(a)})
+		f.AttentionOptions = append(f.AttentionOptions, option{Value: a, Label: projections.AttentionLabel(a)})
 	}
 	if f.Sort == "" {
 		f.Sort = "noms"
