@@ -50,3 +50,14 @@ func ukTime(t time.Time) string {
 	}
 	return l.Format("2 January 2006, 3:04") + suffix
 }
+
+// ukDate formats a calendar date for people, as GOV.UK writes it: "1
+// December 2026". ukTime and ukDate are the words of rule errors; package
+// labels (which aggregates may not import) formats for every other reader,
+// and its tests hold the two to the same output.
+func ukDate(d Date) string {
+	if d.IsZero() {
+		return "an unknown date"
+	}
+	return d.Time().Format("2 January 2006")
+}
