@@ -373,21 +373,43 @@ var acronyms = map[string]string{"crn": "CRN", "pnc": "PNC", "noms": "NOMS", "id
 // codes, "HDC") are left alone: they read as names.
 var codeToken = regexp.MustCompile(`\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b`)
 
-// byCode is the label of each code string in the table, for Text. Codes the
-// table holds under several types ("UNLAWFULLY_AT_LARGE" the status, the
-// stage and the reason) have the same label under each.
+// byCode is the label of each code string in the table, for text that
+// carries codes without their types (Words, Text). A code the table holds
+// under several types with different labels ("DIED": "Died in custody", the
+// status, and "Died", the close reason) is left out, and so said by Code.
 var byCode = func() map[string]string {
 	m := map[string]string{}
+	clash := map[string]bool{}
 	for k, l := range table {
 		rv := reflect.ValueOf(k)
-		if rv.Kind() == reflect.String && rv.String() != "" {
-			if _, ok := m[rv.String()]; !ok || reflect.TypeOf(k).PkgPath() == "github.com/gateledger/gateledger/aggregates" {
-				m[rv.String()] = l
-			}
+		if rv.Kind() != reflect.String || rv.String() == "" {
+			continue
 		}
+		c := rv.String()
+		if old, ok := m[c]; ok && old != l {
+			clash[c] = true
+		}
+		m[c] = l
+	}
+	for c := range clash {
+		delete(m, c)
 	}
 	return m
 }()
+
+// Words is the label of v: Of for a typed code; for a plain string, the
+// label the table gives that code, else Code. Templates use it where a code
+// arrives as a string (a reason for attention, a custody status in a view).
+func Words(v any) string {
+	s, ok := v.(string)
+	if !ok {
+		return Of(v)
+	}
+	if l, ok := byCode[s]; ok {
+		return l
+	}
+	return Code(s)
+}
 
 // Text says the enum codes inside a sentence in words, lower case as they
 // sit mid-sentence: "closed (SUPERVISION_ENDED)" is "closed (supervision

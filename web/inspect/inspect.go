@@ -54,6 +54,21 @@ type Config struct {
 	Clock func() time.Time
 	// WaitTimeout; zero means DefaultWaitTimeout.
 	WaitTimeout time.Duration
+	// Names, when set, gives the name of the principal whose id recorded an
+	// event (the token's name, the identity provider's name), so histories
+	// say who acted rather than "token:806e3111a15a". It returns "" when it
+	// knows none.
+	Names func(userID string) string
+}
+
+// who is the name of userID for people, or userID when none is known.
+func (i *Inspector) who(userID string) string {
+	if i.cfg.Names != nil {
+		if n := i.cfg.Names(userID); n != "" {
+			return n
+		}
+	}
+	return userID
 }
 
 // Inspector builds the inspector's views. It is safe for concurrent use.

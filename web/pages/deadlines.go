@@ -39,7 +39,7 @@ var (
 func newDeadline(label string, d projections.DeadlineView, now time.Time) deadline {
 	out := deadline{Label: label, Due: d.Due, Met: d.Met}
 	if !d.Due.IsZero() {
-		out.DueDate = d.Due.In(ukTime).Format("2 January 2006 at 3:04pm")
+		out.DueDate = d.Due.In(aggregates.UK).Format("2 January 2006 at 3:04pm")
 	}
 	switch {
 	case d.Met:

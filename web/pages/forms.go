@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -61,7 +62,7 @@ func (f *form) Checked(name, value string) bool { return f.values.Get(name) == v
 // setNow fills the date-and-time inputs prefix-day, -month, -year and -time
 // with now in UK time.
 func (f *form) setNow(prefix string, now time.Time) {
-	t := now.In(ukTime)
+	t := now.In(aggregates.UK)
 	f.Set(prefix+"-day", strconv.Itoa(t.Day()))
 	f.Set(prefix+"-month", strconv.Itoa(int(t.Month())))
 	f.Set(prefix+"-year", strconv.Itoa(t.Year()))
@@ -129,12 +130,12 @@ func (f *form) when(p *problems, prefix, label string) string {
 		p.add(prefix, prefix+"-time", "Enter the time of "+strings.TrimPrefix(label, "the date of "))
 		return ""
 	}
-	t, err := time.ParseInLocation("15:04", strings.ReplaceAll(hm, ".", ":"), ukTime)
+	t, err := time.ParseInLocation("15:04", strings.ReplaceAll(hm, ".", ":"), aggregates.UK)
 	if err != nil {
 		p.add(prefix, prefix+"-time", "Enter the time as hours and minutes on the 24-hour clock, like 14:30")
 		return ""
 	}
-	at := time.Date(d.Year, d.Month, d.Day, t.Hour(), t.Minute(), 0, 0, ukTime)
+	at := time.Date(d.Year, d.Month, d.Day, t.Hour(), t.Minute(), 0, 0, aggregates.UK)
 	return at.UTC().Format(time.RFC3339)
 }
 
@@ -287,8 +288,45 @@ func (s *server) sendStep(w http.ResponseWriter, r *http.Request, sess *session,
 	return nil
 }
 
+// What a command did, as the redirect after it says ("outcome"), so the
+// page's message tells the truth.
+const (
+	// outcomeHistory: every event recorded is late history (dated before the
+	// latest movement): the person's current state did not change.
+	outcomeHistory = "history"
+	// outcomeUnchanged: nothing was recorded; the journey already showed it.
+	outcomeUnchanged = "unchanged"
+)
+
+// outcomeOf says what res did: "" for a change to the current state.
+func outcomeOf(res journeys.Result) string {
+	if !res.Recorded() {
+		return outcomeUnchanged
+	}
+	for _, e := range res.Events {
+		if !isLate(e.Event) {
+			return ""
+		}
+	}
+	return outcomeHistory
+}
+
+// isLate reports whether ev is marked as late history (its Late field, which
+// the movements that can arrive out of order carry).
+func isLate(ev aggregates.Event) bool {
+	v := reflect.Indirect(reflect.ValueOf(ev))
+	if v.Kind() != reflect.Struct {
+		return false
+	}
+	f := v.FieldByName("Late")
+	return f.IsValid() && f.Kind() == reflect.Bool && f.Bool()
+}
+
 func afterCommand(w http.ResponseWriter, r *http.Request, path string, res journeys.Result, done string) {
 	q := url.Values{}
+	if o := outcomeOf(res); o != "" && done != "" {
+		q.Set("outcome", o)
+	}
 	if res.Position.Commit > 0 {
 		q.Set("at", strconv.FormatUint(res.Position.Commit, 10))
 	}

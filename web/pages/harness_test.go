@@ -129,7 +129,7 @@ func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
 		}
 	}
 	insp, err := inspect.New(inspect.Config{Store: store, Journeys: svc, Runner: runner, AccessLog: access, Policy: policy,
-		Location: ukTime, WaitTimeout: 10 * time.Second})
+		Location: aggregates.UK, WaitTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func TestBrowserInspector(t *testing.T) {
 	p := newPastLedger(t, l)
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	dayAt := func(daysAgo int) time.Time { return today.AddDate(0, 0, -daysAgo).Add(10 * time.Hour) }
-	date := func(daysAgo int) time.Time { return dayAt(daysAgo).In(ukTime) }
+	date := func(daysAgo int) time.Time { return dayAt(daysAgo).In(aggregates.UK) }
 
 	// A1234BC: received and screened 30 days ago; a need and the plan 20
 	// days ago; the plan revised 10 days ago, with an action whose
