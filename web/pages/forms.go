@@ -201,12 +201,17 @@ func (s *server) send(r *http.Request, sess *session, f *form, c commandForm) (j
 		msg := sentence(fe.Message, fe.Field)
 		if m, ok := ruleMessages[rule]; ok {
 			msg = m
+		} else if rule != "" && rule != "invalid-value" {
+			// Beside the field, what to do next is what helps.
+			msg = strings.TrimSuffix(capitalise(detail), ".") + "."
 		}
 		out = append(out, fieldError{Field: name, Anchor: anchor, Message: msg})
 	}
 	if len(out) == 0 {
 		msg, ok := ruleMessages[rule]
 		if !ok {
+			// The API's detail: what the rule found, in words, and what to
+			// do next (labels.Rule).
 			msg = capitalise(detail)
 		}
 		out = []fieldError{{Message: msg}}
@@ -232,8 +237,9 @@ func sentence(msg, field string) string {
 	return capitalise(msg)
 }
 
-// ruleMessages say in plain words what the journey rules most often met
-// from a form mean; other rules show the ledger's own explanation.
+// ruleMessages say, for the journey rules most often met from a form, what
+// to do in the form's own words; other rules show the API's detail: what the
+// rule found and what to do next (labels.Rule, one table for both).
 var ruleMessages = map[string]string{
 	"no-future-facts":    "The date and time must be now or in the past",
 	"requires-reception": "There is no reception recorded for this person",

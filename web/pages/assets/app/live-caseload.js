@@ -30,8 +30,9 @@ if (table && 'WebSocket' in window && 'fetch' in window) {
   const setStatus = (text) => { if (status) status.textContent = text; };
   const announce = (text) => { if (announcer) announcer.textContent = text; };
 
-  // "HandoverRequested" -> "handover requested"
-  const describe = (eventType) => eventType.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  // What happened, in words: the server's label ("CRN linked"), the same
+  // one the pages use; lower case after the first word unless an acronym.
+  const describe = (label) => (/^[A-Z]{2}/.test(label) ? label : label.charAt(0).toLowerCase() + label.slice(1));
 
   const rowOf = (noms) => Array.from(tbody.rows).find((r) => r.dataset.noms === noms);
 
@@ -69,7 +70,7 @@ if (table && 'WebSocket' in window && 'fetch' in window) {
         // Timers further off than 24 days overflow; the page is reloaded
         // long before.
         if (at > now && at - now < 24 * 24 * 3600 * 1000) {
-          ids.push(setTimeout(() => refresh(noms, position, 'DeadlineReached'), at - now));
+          ids.push(setTimeout(() => refresh(noms, position, 'Deadline reached'), at - now));
         }
       });
     });
@@ -131,7 +132,7 @@ if (table && 'WebSocket' in window && 'fetch' in window) {
           break;
         case 'event':
           position = msg.position;
-          if (msg.noms) refresh(msg.noms, msg.position, msg.eventType);
+          if (msg.noms) refresh(msg.noms, msg.position, msg.label || msg.eventType);
           break;
       }
     });
