@@ -93,6 +93,12 @@ func (s *server) personTrail(st eventlog.JourneyStream) ([]projections.AuditEntr
 	return entries, nil
 }
 
+// describer says what happened (the events of st) and who did it (names),
+// for trails and downloads.
+func (s *server) describer(st eventlog.JourneyStream) export.Describer {
+	return export.Describer{Event: export.StreamEvents(st), Name: s.cfg.Names}
+}
+
 // minPosition reads Gateledger-Min-Position.
 func minPosition(r *http.Request) (uint64, error) {
 	v := r.Header.Get(HeaderMinPosition)
@@ -230,8 +236,9 @@ func (s *server) getTrail(w http.ResponseWriter, r *http.Request, p auth.Princip
 		return err
 	}
 	out := trailView{NOMS: noms, AsAt: asAt, AsAtPosition: asAtPos, Entries: make([]auditView, 0, len(entries))}
+	d := s.describer(st)
 	for _, e := range entries {
-		a := export.EntryOf(e)
+		a := d.Entry(e)
 		if (!asAt.IsZero() && a.KnownAt().After(asAt)) || (asAtPos != 0 && a.Position > asAtPos) {
 			continue
 		}
@@ -282,7 +289,7 @@ func (s *server) getTrailCSV(w http.ResponseWriter, r *http.Request, p auth.Prin
 	setPosition(w, st.Revision(), st.Position().Commit)
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8; header=present")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+export.Filename(noms, "csv")+`"`)
-	if err := export.WriteCSV(w, entries); err != nil {
+	if err := export.WriteCSV(w, entries, s.describer(st)); err != nil {
 		// The answer has begun: all that is left is to say so in the log
 		// and cut the connection, so the client sees a truncated download
 		// rather than a complete-looking one.

@@ -65,6 +65,8 @@ type Config struct {
 	// the seals inspectors fetch (GET /v1/seals/latest and
 	// /v1/journeys/{noms}/seal-proof); nil answers those routes with 404.
 	Seals *seal.Sealer
+	// Names, when set, names the principal ids in histories (auth.Names).
+	Names func(userID string) string
 	// Metrics; nil creates a registry of its own (NewMetrics).
 	Metrics *Metrics
 	// Logger for request logs; nil means slog.Default().

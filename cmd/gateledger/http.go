@@ -138,7 +138,10 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 	// has one budget whichever way it comes.
 	thr := throttle.New(throttle.Config{Principal: limit, TrustedProxies: proxies})
 	tokens := auth.NewTokens(store.Client, auth.TokensConfig{Logger: log})
-	authn := &auth.Authenticator{Tokens: tokens, Logger: log, Refusals: auth.NewRefusalLog(5, 20)}
+	// Names says who acted in histories: token names, and identity provider
+	// users' names as they sign in.
+	names := &auth.Names{Tokens: tokens}
+	authn := &auth.Authenticator{Tokens: tokens, Logger: log, Refusals: auth.NewRefusalLog(5, 20), Names: names}
 	if c.oidcIssuer != "" || c.oidcAudience != "" || c.oidcJWKS != "" {
 		v, err := auth.NewOIDCVerifier(ctx, auth.OIDCConfig{Issuer: c.oidcIssuer, Audience: c.oidcAudience, JWKSURL: c.oidcJWKS,
 			RoleClaim: c.oidcRole, OrgClaim: c.oidcOrg, JWKSRefreshInterval: refresh})
@@ -173,7 +176,7 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 
 	ingestFeed := &ingest.Feed{Journeys: svc, Logger: log}
 	h, err := web.New(web.Config{Store: store, Journeys: svc, Feed: ingestFeed, Runner: runner,
-		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, Throttle: thr, Seals: sealer})
+		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, Throttle: thr, Seals: sealer, Names: names.Name})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}
@@ -197,7 +200,7 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("load Europe/London: %w", err), ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}
-	insp, err := inspect.New(inspect.Config{Store: store, Journeys: svc, Runner: runner, AccessLog: access, Policy: pol, Location: london})
+	insp, err := inspect.New(inspect.Config{Store: store, Journeys: svc, Runner: runner, AccessLog: access, Policy: pol, Location: london, Names: names.Name})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}

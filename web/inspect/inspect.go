@@ -23,6 +23,7 @@ import (
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/web/export"
 )
 
 // What the access log says was read: the same words as the HTTP API's.
@@ -190,15 +191,23 @@ func (i *Inspector) record(ctx context.Context, p auth.Principal, what, noms str
 // History is the person's whole audit trail, for the CSV and JSON downloads
 // (package export); the read is recorded as an export.
 func (i *Inspector) History(ctx context.Context, p auth.Principal, noms string) ([]projections.AuditEntry, error) {
-	if _, err := i.load(ctx, p, noms, projections.AuditName); err != nil {
-		return nil, err
+	entries, _, err := i.HistoryDescribed(ctx, p, noms)
+	return entries, err
+}
+
+// HistoryDescribed is History with the Describer that says what each event
+// recorded and who recorded it, for downloads in words.
+func (i *Inspector) HistoryDescribed(ctx context.Context, p auth.Principal, noms string) ([]projections.AuditEntry, export.Describer, error) {
+	st, err := i.load(ctx, p, noms, projections.AuditName)
+	if err != nil {
+		return nil, export.Describer{}, err
 	}
 	entries, err := projections.Trail(i.cfg.Runner, noms)
 	if err != nil {
-		return nil, fmt.Errorf("inspect: trail of %s: %w", noms, err)
+		return nil, export.Describer{}, fmt.Errorf("inspect: trail of %s: %w", noms, err)
 	}
 	if err := i.record(ctx, p, accessExport, noms); err != nil {
-		return nil, err
+		return nil, export.Describer{}, err
 	}
-	return entries, nil
+	return entries, export.Describer{Event: export.StreamEvents(st), Name: i.cfg.Names}, nil
 }

@@ -184,7 +184,7 @@ func (s *server) inspectVerification(w http.ResponseWriter, r *http.Request, ses
 func (s *server) inspectHistory(format string) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, sess *session) error {
 		noms := r.PathValue("noms")
-		entries, err := s.cfg.Inspector.History(r.Context(), sess.principal, noms)
+		entries, d, err := s.cfg.Inspector.HistoryDescribed(r.Context(), sess.principal, noms)
 		if err != nil {
 			return inspectError(err)
 		}
@@ -197,9 +197,9 @@ func (s *server) inspectHistory(format string) pageFunc {
 		h.Set("Content-Disposition", `attachment; filename="`+export.Filename(noms, format)+`"`)
 		w.WriteHeader(http.StatusOK)
 		if format == "csv" {
-			err = export.WriteCSV(w, entries)
+			err = export.WriteCSV(w, entries, d)
 		} else {
-			err = export.WriteJSON(w, noms, entries)
+			err = export.WriteJSON(w, noms, entries, d)
 		}
 		if err != nil {
 			// The download has begun: cut it, so that it cannot pass for a
