@@ -410,14 +410,50 @@ func (s *server) getOutcomes(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return err
 	}
 	out := outcomesView{Cohorts: []outcomeView{}}
-	for _, c := range cs {
-		if p.Role == auth.RoleProvider && string(c.Provider) != p.Org {
-			continue
-		}
+	for _, c := range visibleOutcomes(p, cs) {
 		out.Cohorts = append(out.Cohorts, outcomeOf(c))
 	}
 	w.Header().Set(HeaderPosition, strconv.FormatUint(s.cfg.Runner.Position(), 10))
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// visibleOutcomes are the cohorts p may see: every provider's for an
+// inspector, a provider's own.
+func visibleOutcomes(p auth.Principal, cs []projections.CohortOutcome) []projections.CohortOutcome {
+	if p.Role != auth.RoleProvider {
+		return cs
+	}
+	out := make([]projections.CohortOutcome, 0, len(cs))
+	for _, c := range cs {
+		if string(c.Provider) == p.Org {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// getOutcomesCSV answers the cohorts of getOutcomes as a CSV download
+// (package export).
+func (s *server) getOutcomesCSV(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if p.Validate() != nil || (p.Role != auth.RoleInspector && p.Role != auth.RoleProvider) {
+		return auth.ErrForbidden
+	}
+	if err := s.waitRead(r, projections.OutcomesName, 0); err != nil {
+		return err
+	}
+	cs, err := projections.Outcomes(s.cfg.Runner, s.now())
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set(HeaderPosition, strconv.FormatUint(s.cfg.Runner.Position(), 10))
+	h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
+	h.Set("Content-Disposition", `attachment; filename="`+export.OutcomesFilename+`"`)
+	if err := export.WriteOutcomesCSV(w, visibleOutcomes(p, cs)); err != nil {
+		s.log.WarnContext(r.Context(), "outcomes export cut short", "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	return nil
 }
 
 // getAccessLog answers who read what between from and to (RFC 3339; the
