@@ -150,10 +150,13 @@ type page struct {
 	Back *link
 
 	// Set by render.
-	User   *auth.Principal
-	Nav    []navItem
-	CSRF   string
-	Styled bool
+	// Template names the page's template (on <body data-page>, for
+	// styles and tests).
+	Template string
+	User     *auth.Principal
+	Nav      []navItem
+	CSRF     string
+	Styled   bool
 }
 
 // fieldError is one message of the error summary. Field names the input
@@ -231,6 +234,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, sess *session, s
 		return
 	}
 	p.Styled = assetsBuilt()
+	p.Template = name
 	if p.Notice != "" && r.URL.Query().Get("outcome") != "" {
 		p.NoticeImportant = true
 	}
