@@ -42,11 +42,17 @@ type httpConfig struct {
 	rateBurst    string
 	origins      string
 	proxies      string
-	jwksRefresh  string
+	// requestLog is where per-request lines go at info: "" keeps them on
+	// the main log at debug, "stderr" sends them there, else a file.
+	requestLog string
+	// requestLogger is requestLog opened (by serve), nil for "".
+	requestLogger *slog.Logger
+	jwksRefresh   string
 }
 
 func (c *httpConfig) register(f *flags) {
 	f.string(&c.listen, "http-listen", "HTTP_LISTEN", "127.0.0.1:8080", "address of the HTTP API (host:port; port 0 picks a free one)")
+	f.string(&c.requestLog, "request-log", "REQUEST_LOG", "", "where a line per HTTP request goes, at info: a file (appended to) or stderr; empty logs them at debug only, so the start banner stays readable")
 	f.string(&c.oidcIssuer, "oidc-issuer", "OIDC_ISSUER", "", "issuer URL of an OAuth2/OIDC identity provider whose JWTs are accepted; empty accepts only the ledger's own tokens")
 	f.string(&c.oidcAudience, "oidc-audience", "OIDC_AUDIENCE", "", "audience (client id) the JWTs must carry")
 	f.string(&c.oidcJWKS, "oidc-jwks-url", "OIDC_JWKS_URL", "", "JWKS URL of the identity provider; empty discovers it from the issuer")
@@ -176,7 +182,7 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 
 	ingestFeed := &ingest.Feed{Journeys: svc, Logger: log}
 	h, err := web.New(web.Config{Store: store, Journeys: svc, Feed: ingestFeed, Runner: runner,
-		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, Throttle: thr, Seals: sealer, Names: names.Name})
+		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, Throttle: thr, Seals: sealer, Names: names.Name, RequestLog: c.requestLogger})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}

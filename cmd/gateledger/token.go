@@ -41,6 +41,9 @@ type tokenConfig struct {
 	dataDir    string
 	eventstore string
 	log        logConfig
+	// create lets token create make the data directory (a first admin
+	// token before the first serve); other token commands never create it.
+	create bool
 }
 
 func (c *tokenConfig) register(f *flags) {
@@ -81,6 +84,7 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	f.StringVar(&org, "org", "", "organisation code: a prison code for prison, C01..C21, N01..N07 or NPS-A..NPS-L for provider, none for inspector")
 	f.StringVar(&name, "name", "", "what the token is for, for people reading the list (e.g. \"MDI reception desk\")")
 	f.StringVar(&expires, "expires", defaultTokenExpiry, "lifetime: a number of days (90d), a Go duration (12h) or never")
+	f.BoolVar(&cfg.create, "create", false, "create the data directory if it does not exist (a first token before the ledger's first run)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -200,6 +204,11 @@ func withTokens(ctx context.Context, cfg *tokenConfig, stderr io.Writer, fn func
 	log, err := cfg.log.logger(stderr)
 	if err != nil {
 		return err
+	}
+	if !cfg.create {
+		if err := requireDataDir(cfg.dataDir, cfg.eventstore); err != nil {
+			return err
+		}
 	}
 	store, err := eventlog.Open(ctx, eventlog.Config{ConnectionString: cfg.eventstore, DataDir: cfg.dataDir, Logger: log})
 	if errors.Is(err, eventdb.ErrLocked) {
