@@ -42,7 +42,8 @@ type tokenConfig struct {
 	eventstore string
 	log        logConfig
 	// create lets token create make the data directory (a first admin
-	// token before the first serve); other token commands never create it.
+	// token before the first serve, which then uses it); list and revoke
+	// never create one: on a mistyped path they would report an empty store.
 	create bool
 }
 
@@ -84,10 +85,10 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	f.StringVar(&org, "org", "", "organisation code: a prison code for prison, C01..C21, N01..N07 or NPS-A..NPS-L for provider, none for inspector")
 	f.StringVar(&name, "name", "", "what the token is for, for people reading the list (e.g. \"MDI reception desk\")")
 	f.StringVar(&expires, "expires", defaultTokenExpiry, "lifetime: a number of days (90d), a Go duration (12h) or never")
-	f.BoolVar(&cfg.create, "create", false, "create the data directory if it does not exist (a first token before the ledger's first run)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	cfg.create = true
 	r, err := auth.ParseRole(role)
 	if err != nil {
 		return err
@@ -205,10 +206,11 @@ func withTokens(ctx context.Context, cfg *tokenConfig, stderr io.Writer, fn func
 	if err != nil {
 		return err
 	}
-	if !cfg.create {
-		if err := requireDataDir(cfg.dataDir, cfg.eventstore); err != nil {
+	if err := requireDataDir(cfg.dataDir, cfg.eventstore); err != nil {
+		if !cfg.create || !errors.Is(err, errNoDataDir) {
 			return err
 		}
+		fmt.Fprintf(stderr, "Creating the data directory %s: it did not exist.\n", cfg.dataDir)
 	}
 	store, err := eventlog.Open(ctx, eventlog.Config{ConnectionString: cfg.eventstore, DataDir: cfg.dataDir, Logger: log})
 	if errors.Is(err, eventdb.ErrLocked) {
