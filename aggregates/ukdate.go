@@ -38,7 +38,10 @@ func (d Date) StartOfDay() time.Time {
 }
 
 // ukTime formats an instant for people, in UK local time, as GOV.UK writes
-// it: "1 December 2026, 9:00am".
+// it: "1 December 2026, 9:00am". It words rule errors. Every other reader
+// uses labels.When; there are two because aggregates may import nothing of
+// ours, and labels' tests (TestWhenAgreesWithAggregates) hold them to the
+// same output.
 func ukTime(t time.Time) string {
 	if t.IsZero() {
 		return "an unknown time"
