@@ -130,7 +130,7 @@ var table = map[any]string{
 	auth.RoleAdmin:     "Administrator",
 
 	// Stages of a journey (projections.Stage).
-	projections.StageCustody:           "In custody",
+	projections.StageCustody:           "Custody",
 	projections.StagePreRelease:        "Pre-release window",
 	projections.StageReleased:          "Released",
 	projections.StageClosed:            "Closed",
