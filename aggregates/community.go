@@ -14,7 +14,7 @@ func decideMetAtGate(j Journey, c RecordMetAtGate, now time.Time, p Policy) ([]E
 		return nil, errorf(c, err)
 	}
 	if !j.MetAtGateAt.IsZero() {
-		return nil, errorf(c, rule("met-at-gate-once", ErrAlreadyRecorded, "", "met at the gate at %s by %s", j.MetAtGateAt.Format(time.RFC3339), j.MetAtGateBy))
+		return nil, errorf(c, rule("met-at-gate-once", ErrAlreadyRecorded, "", "met at the gate %s by %s", ukTime(j.MetAtGateAt), j.MetAtGateBy))
 	}
 	if err := notBefore("At", at, j.ReleasedAt, "release"); err != nil {
 		return nil, errorf(c, err)
@@ -103,16 +103,16 @@ func decideReoffence(j Journey, c RecordProvenReoffence, now time.Time, p Policy
 		return nil, errorf(c, rule("reoffence-requires-release", ErrNotReleased, "", "never released"))
 	}
 	if c.OffenceDate.After(c.ConvictionDate) {
-		return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "OffenceDate", "offence %s after conviction %s", c.OffenceDate, c.ConvictionDate))
+		return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "OffenceDate", "offence %s after conviction %s", ukDate(c.OffenceDate), ukDate(c.ConvictionDate)))
 	}
 	// The offence attaches to the release it followed, which after a recall
 	// and re-release may be an earlier one than the last.
 	followed := j.releaseBefore(c.OffenceDate)
 	if followed.IsZero() {
-		return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "OffenceDate", "offence %s before the first release %s", c.OffenceDate, DateOf(j.firstRelease())))
+		return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "OffenceDate", "offence %s before the first release %s", ukDate(c.OffenceDate), ukDate(DateOf(j.firstRelease()))))
 	}
 	if c.ConvictionDate.After(DateOf(at)) {
-		return nil, errorf(c, rule("no-future-facts", ErrFutureDate, "ConvictionDate", "conviction %s after it was recorded %s", c.ConvictionDate, DateOf(at)))
+		return nil, errorf(c, rule("no-future-facts", ErrFutureDate, "ConvictionDate", "conviction %s after it was recorded %s", ukDate(c.ConvictionDate), ukDate(DateOf(at))))
 	}
 	return one(ProvenReoffenceRecorded{Offence: c.Offence, OffenceDate: c.OffenceDate, ConvictionDate: c.ConvictionDate, ReleasedAt: followed, At: at})
 }
@@ -141,7 +141,7 @@ func decideClose(j Journey, c CloseJourney, now time.Time, p Policy) ([]Event, e
 			return nil, errorf(c, rule("close-after-supervision", ErrSupervisionActive, "At", "%s", s.Basis))
 		}
 		if at.Before(s.Ends) {
-			return nil, errorf(c, rule("close-after-supervision", ErrSupervisionActive, "At", "supervision ends %s", s.Ends.Format(time.RFC3339)))
+			return nil, errorf(c, rule("close-after-supervision", ErrSupervisionActive, "At", "supervision ends %s", ukTime(s.Ends)))
 		}
 	}
 	if err := notBefore("At", at, j.ReceivedAt, "reception"); err != nil {

@@ -189,7 +189,7 @@ func decideScreening(j Journey, c CompleteScreening, now time.Time, p Policy) ([
 		return nil, errorf(c, err)
 	}
 	if !j.ScreenedAt.IsZero() {
-		return nil, errorf(c, rule("screen-once-per-custody", ErrAlreadyScreened, "", "screened at %s", j.ScreenedAt.Format(time.RFC3339)))
+		return nil, errorf(c, rule("screen-once-per-custody", ErrAlreadyScreened, "", "screened %s", ukTime(j.ScreenedAt)))
 	}
 	if err := notBefore("At", at, j.ReceivedAt, "reception"); err != nil {
 		return nil, errorf(c, err)
@@ -233,12 +233,12 @@ func decideReleaseDates(j Journey, c SetReleaseDates, now time.Time, p Policy) (
 	received := DateOf(j.ReceivedAt)
 	for _, x := range []Date{d.ConfirmedRelease, d.ActualParole, d.HDCActual, d.ConditionalRelease, d.AutomaticRelease} {
 		if !x.IsZero() && x.Before(received) {
-			return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "Dates", "release date %s is before reception %s", x, received))
+			return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "Dates", "release date %s is before reception %s", ukDate(x), ukDate(received)))
 		}
 	}
 	if !d.HDCActual.IsZero() && !d.ConditionalRelease.IsZero() && d.HDCActual.After(d.ConditionalRelease) {
 		return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "Dates.HDCActual",
-			"HDC date %s is after the conditional release date %s", d.HDCActual, d.ConditionalRelease))
+			"HDC date %s is after the conditional release date %s", ukDate(d.HDCActual), ukDate(d.ConditionalRelease)))
 	}
 	if d == j.ReleaseDates {
 		if j.ReleaseDatesToConfirm {

@@ -201,7 +201,7 @@ func (j Journey) requireDetained(elsewhereToo bool) error {
 	case UnlawfullyAtLarge:
 		return rule("not-in-custody", ErrNotInCustody, "", "unlawfully at large since %s; a reception (recall or return) must be recorded first", ukTime(j.LastMovementAt))
 	case Released:
-		return rule("no-custody-events-after-release", ErrReleased, "", "released %s; a new reception or recall must come first", ukTime(j.ReleasedAt))
+		return rule("no-custody-events-after-release", ErrReleased, "", "released on %s; a new reception or recall must come first", ukTime(j.ReleasedAt))
 	}
 	return rule("requires-reception", ErrNotReceived, "", "no reception recorded for this journey")
 }

@@ -99,10 +99,10 @@ func occurred(at, now time.Time, p Policy) (time.Time, error) {
 	}
 	at = at.UTC()
 	if d := DateOf(at); !p.EarliestFact.IsZero() && d.Before(p.EarliestFact) {
-		return time.Time{}, rule("plausible-dates", ErrImplausibleDate, "at", "%s is before %s, the earliest date the ledger records", d, p.EarliestFact)
+		return time.Time{}, rule("plausible-dates", ErrImplausibleDate, "at", "%s is before %s, the earliest date the ledger records", ukDate(d), ukDate(p.EarliestFact))
 	}
 	if at.After(now.Add(p.ClockSkew)) {
-		return time.Time{}, rule("no-future-facts", ErrFutureDate, "at", "%s is after now %s", at.Format(time.RFC3339), now.Format(time.RFC3339))
+		return time.Time{}, rule("no-future-facts", ErrFutureDate, "at", "%s is after now (%s)", ukTime(at), ukTime(now))
 	}
 	return at, nil
 }
@@ -140,7 +140,7 @@ func requireReleased(j Journey) error {
 
 func notBefore(field string, at, earliest time.Time, what string) error {
 	if !earliest.IsZero() && at.Before(earliest) {
-		return rule("dates-in-order", ErrDateOrder, field, "%s is before %s %s", at.Format(time.RFC3339), what, earliest.Format(time.RFC3339))
+		return rule("dates-in-order", ErrDateOrder, field, "%s is before %s %s", ukTime(at), what, ukTime(earliest))
 	}
 	return nil
 }

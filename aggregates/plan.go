@@ -14,7 +14,7 @@ func decideDraftPlan(j Journey, c DraftPlan, now time.Time, p Policy) ([]Event, 
 		return nil, errorf(c, rule("plan-requires-screening", ErrNoScreening, "", "custody screening part 1 must be recorded first"))
 	}
 	if j.Plan.Revision > 0 {
-		return nil, errorf(c, rule("one-plan-per-custody", ErrPlanExists, "", "drafted at %s; revise it instead", j.Plan.DraftedAt.Format(time.RFC3339)))
+		return nil, errorf(c, rule("one-plan-per-custody", ErrPlanExists, "", "drafted %s; revise it instead", ukTime(j.Plan.DraftedAt)))
 	}
 	if err := notBefore("At", at, j.ScreenedAt, "screening"); err != nil {
 		return nil, errorf(c, err)
@@ -120,7 +120,7 @@ func decideAgreeAction(j Journey, c AgreeAction, now time.Time, p Policy) ([]Eve
 		return nil, errorf(c, rule("action-ids-unique", ErrActionExists, "ActionID", "%s already agreed", c.ActionID))
 	}
 	if !c.Due.IsZero() && c.Due.Before(DateOf(at)) {
-		return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "Due", "due %s is before it was agreed %s", c.Due, DateOf(at)))
+		return nil, errorf(c, rule("dates-in-order", ErrDateOrder, "Due", "due %s is before it was agreed %s", ukDate(c.Due), ukDate(DateOf(at))))
 	}
 	return one(ActionAgreed{ActionID: c.ActionID, Pathway: c.Pathway, Description: c.Description, Due: c.Due, At: at})
 }
@@ -132,7 +132,7 @@ func (j Journey) openAction(id string) (Action, error) {
 		return Action{}, rule("action-must-exist", ErrUnknownAction, "ActionID", "%q was never agreed", id)
 	}
 	if a.Completed() {
-		return Action{}, rule("completed-actions-are-final", ErrActionCompleted, "ActionID", "%s completed at %s", id, a.CompletedAt.Format(time.RFC3339))
+		return Action{}, rule("completed-actions-are-final", ErrActionCompleted, "ActionID", "%s completed %s", id, ukTime(a.CompletedAt))
 	}
 	return a, nil
 }

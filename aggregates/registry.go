@@ -127,11 +127,11 @@ func checkExists(field string, o Org, at time.Time) error {
 		return nil
 	}
 	org := orgRegistry[o]
-	when := fmt.Sprintf("from %s", org.From)
+	when := fmt.Sprintf("from %s", ukDate(org.From))
 	if !org.Until.IsZero() {
-		when = fmt.Sprintf("from %s to %s", org.From, org.Until)
+		when = fmt.Sprintf("from %s to %s", ukDate(org.From), ukDate(org.Until))
 	}
-	return rule("organisation-must-exist", ErrUnknownOrganisation, field, "%s (%s) does not exist on %s; it existed %s", o, org.Name, d, when)
+	return rule("organisation-must-exist", ErrUnknownOrganisation, field, "%s (%s) does not exist on %s; it existed %s", o, org.Name, ukDate(d), when)
 }
 
 // checkHolder refuses an organisation that cannot take the case of j at at
@@ -148,7 +148,7 @@ func checkHolder(field string, j Journey, o Org, at time.Time) error {
 	}
 	if j.Custody == Released {
 		return rule("community-needs-probation", ErrWrongOrganisation, field,
-			"%s is a prison and the person was released %s; only a probation organisation supervises in the community", o, DateOf(j.ReleasedAt))
+			"%s is a prison and the person was released on %s; only a probation organisation supervises in the community", o, ukDate(DateOf(j.ReleasedAt)))
 	}
 	if j.Custody != InCustody || j.Prison != string(o) {
 		return rule("prison-must-hold-person", ErrWrongOrganisation, field, "%s does not hold the person (held by %s)", o, orNone(j.Prison))
@@ -168,12 +168,12 @@ func checkReleaseArea(area string, at time.Time) error {
 	switch Org(area).Kind() {
 	case OrgCRC:
 		if d.Before(TRStart) {
-			return rule("release-area-must-exist", ErrUnknownOrganisation, "Area", "contract package areas start on %s, not %s", TRStart, d)
+			return rule("release-area-must-exist", ErrUnknownOrganisation, "Area", "contract package areas start on %s, not %s", ukDate(TRStart), ukDate(d))
 		}
 		return nil
 	case OrgNPSRegion:
 		if d.Before(Unification) {
-			return rule("release-area-must-exist", ErrUnknownOrganisation, "Area", "%s is a probation region, and regions exist from %s, not %s; name the contract package area (C01-C21)", area, Unification, d)
+			return rule("release-area-must-exist", ErrUnknownOrganisation, "Area", "%s is a probation region, and regions exist from %s, not %s; name the contract package area (C01-C21)", area, ukDate(Unification), ukDate(d))
 		}
 		return nil
 	}

@@ -38,7 +38,10 @@ func (d Date) StartOfDay() time.Time {
 }
 
 // ukTime formats an instant for people, in UK local time, as GOV.UK writes
-// it: "1 December 2026, 9:00am".
+// it: "1 December 2026, 9:00am". It words rule errors. Every other reader
+// uses labels.When; there are two because aggregates may import nothing of
+// ours, and labels' tests (TestWhenAgreesWithAggregates) hold them to the
+// same output.
 func ukTime(t time.Time) string {
 	if t.IsZero() {
 		return "an unknown time"
@@ -49,4 +52,15 @@ func ukTime(t time.Time) string {
 		suffix = "pm"
 	}
 	return l.Format("2 January 2006, 3:04") + suffix
+}
+
+// ukDate formats a calendar date for people, as GOV.UK writes it: "1
+// December 2026". ukTime and ukDate are the words of rule errors; package
+// labels (which aggregates may not import) formats for every other reader,
+// and its tests hold the two to the same output.
+func ukDate(d Date) string {
+	if d.IsZero() {
+		return "an unknown date"
+	}
+	return d.Time().Format("2 January 2006")
 }

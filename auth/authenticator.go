@@ -26,6 +26,9 @@ type Authenticator struct {
 	// (NewRefusalLog); nil logs every one. Credentials that could not be
 	// checked are always logged.
 	Refusals *RefusalLog
+	// Names, when set, remembers the name of every identity provider user
+	// verified, so histories can say who acted.
+	Names *Names
 }
 
 // Authenticate returns the principal of the request. A request with an
@@ -73,7 +76,11 @@ func (a *Authenticator) verify(ctx context.Context, token string) (Principal, er
 	if a.OIDC == nil {
 		return Principal{}, invalid(ReasonNotAccepted, "", errors.New("no identity provider is configured"))
 	}
-	return a.OIDC.Verify(ctx, token)
+	p, err := a.OIDC.Verify(ctx, token)
+	if err == nil {
+		a.Names.Remember(p)
+	}
+	return p, err
 }
 
 // VerifyBearer checks the text of a bearer token (without "Bearer ") as

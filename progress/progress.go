@@ -24,6 +24,9 @@ type Reporter struct {
 	interval time.Duration
 	now      func() time.Time
 
+	// term, when set, is the Terminal the bar shares with log lines.
+	term *Terminal
+
 	mu        sync.Mutex
 	start     time.Time
 	lastPrint time.Time
@@ -45,6 +48,10 @@ func New(w io.Writer, label string, total float64, unit string) *Reporter {
 // Update records that done of the total is complete and count items were processed in
 // all, printing when it is time to.
 func (r *Reporter) Update(done, count float64) {
+	if r.term != nil {
+		r.term.mu.Lock()
+		defer r.term.mu.Unlock()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.done, r.count = done, count
@@ -56,9 +63,58 @@ func (r *Reporter) Update(done, count float64) {
 
 // Finish prints the final state and ends the bar's line.
 func (r *Reporter) Finish() {
+	if r.term != nil {
+		r.term.mu.Lock()
+		defer r.term.mu.Unlock()
+		if r.term.bar == r {
+			r.term.bar = nil
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.print(true)
+}
+
+// Terminal is one output shared by a progress bar and log lines, so that
+// they never mix: every log line written through it first clears the bar's
+// line (on a terminal), and the bar is drawn again after it. Off a
+// terminal the bar prints whole lines anyway, and Terminal only keeps the
+// two from interleaving mid-line.
+type Terminal struct {
+	mu  sync.Mutex
+	w   io.Writer
+	bar *Reporter
+}
+
+// NewTerminal shares w between a bar (Bar) and log lines (Write).
+func NewTerminal(w io.Writer) *Terminal { return &Terminal{w: w} }
+
+// Write writes log output (whole lines, as slog handlers write them).
+func (t *Terminal) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.bar
+	if b == nil || !b.tty {
+		return t.w.Write(p)
+	}
+	if _, err := io.WriteString(t.w, "\r\033[K"); err != nil {
+		return 0, err
+	}
+	n, err := t.w.Write(p)
+	b.mu.Lock()
+	b.print(false)
+	b.mu.Unlock()
+	return n, err
+}
+
+// Bar starts a progress bar on the terminal's writer, as New does.
+func (t *Terminal) Bar(label string, total float64, unit string) *Reporter {
+	r := New(t.w, label, total, unit)
+	r.term = t
+	t.mu.Lock()
+	t.bar = r
+	t.mu.Unlock()
+	return r
 }
 
 func (r *Reporter) print(final bool) {

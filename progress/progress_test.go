@@ -31,3 +31,26 @@ func TestPlainLinesWhenNotATerminal(t *testing.T) {
 		t.Errorf("final line %q should be complete and plain", lines[1])
 	}
 }
+
+// TestTerminalKeepsLogsOffTheBar: a log line written while the bar is drawn
+// clears the bar's line first and the bar is drawn again after it, so the
+// log line stands on its own line.
+func TestTerminalKeepsLogsOffTheBar(t *testing.T) {
+	var b strings.Builder
+	term := NewTerminal(&b)
+	r := term.Bar("replay", 100, "events")
+	r.tty, r.interval = true, 0
+	r.Update(10, 10)
+	if _, err := term.Write([]byte("level=WARN msg=slow\n")); err != nil {
+		t.Fatal(err)
+	}
+	r.Update(20, 20)
+	r.Finish()
+	out := b.String()
+	if !strings.Contains(out, "\r\033[Klevel=WARN msg=slow\n\r\033[K[") {
+		t.Errorf("the log line is not cleared of the bar and followed by it again:\n%q", out)
+	}
+	if _, err := term.Write([]byte("after\n")); err != nil || !strings.HasSuffix(b.String(), "\nafter\n") {
+		t.Errorf("after Finish a log line is written as it is: %q", b.String())
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/journeys"
+	"github.com/gateledger/gateledger/labels"
 	"github.com/gateledger/gateledger/projections"
 )
 
@@ -230,10 +231,16 @@ func classify(err error) *problemError {
 	return &problemError{kind: ProblemInternal, detail: "the error is logged", err: err}
 }
 
+// ruleMessage says a rule error in words for people: what the rule found
+// (the aggregate's text, its codes said as labels), then what to do next
+// (labels.Rule, one table for the API and the pages).
 func ruleMessage(r *aggregates.RuleError) string {
 	msg := r.Err.Error()
 	if r.Detail != "" {
-		msg += ": " + r.Detail
+		msg += ": " + labels.Text(r.Detail)
+	}
+	if r.Rule != "" && r.Rule != "invalid-value" {
+		msg += ". " + labels.Rule(r.Rule)
 	}
 	return msg
 }

@@ -88,6 +88,12 @@ func (s *server) personTrail(st eventlog.JourneyStream) ([]projections.AuditEntr
 	return entries, nil
 }
 
+// describer says what happened (the events of st) and who did it (names),
+// for trails and downloads.
+func (s *server) describer(st eventlog.JourneyStream) export.Describer {
+	return export.Describer{Event: export.StreamEvents(st), Name: s.cfg.Names}
+}
+
 // minPosition reads Gateledger-Min-Position.
 func minPosition(r *http.Request) (uint64, error) {
 	v := r.Header.Get(HeaderMinPosition)
@@ -225,8 +231,9 @@ func (s *server) getTrail(w http.ResponseWriter, r *http.Request, p auth.Princip
 		return err
 	}
 	out := trailView{NOMS: noms, AsAt: asAt, AsAtPosition: asAtPos, Entries: make([]auditView, 0, len(entries))}
+	d := s.describer(st)
 	for _, e := range entries {
-		a := export.EntryOf(e)
+		a := d.Entry(e)
 		if (!asAt.IsZero() && a.KnownAt().After(asAt)) || (asAtPos != 0 && a.Position > asAtPos) {
 			continue
 		}
@@ -277,7 +284,7 @@ func (s *server) getTrailCSV(w http.ResponseWriter, r *http.Request, p auth.Prin
 	setPosition(w, st.Revision(), st.Position().Commit)
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8; header=present")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+export.Filename(noms, "csv")+`"`)
-	if err := export.WriteCSV(w, entries); err != nil {
+	if err := export.WriteCSV(w, entries, s.describer(st)); err != nil {
 		// The answer has begun: all that is left is to say so in the log
 		// and cut the connection, so the client sees a truncated download
 		// rather than a complete-looking one.
@@ -408,14 +415,50 @@ func (s *server) getOutcomes(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return err
 	}
 	out := outcomesView{Cohorts: []outcomeView{}}
-	for _, c := range cs {
-		if p.Role == auth.RoleProvider && string(c.Provider) != p.Org {
-			continue
-		}
+	for _, c := range visibleOutcomes(p, cs) {
 		out.Cohorts = append(out.Cohorts, outcomeOf(c))
 	}
 	w.Header().Set(HeaderPosition, strconv.FormatUint(s.cfg.Runner.Position(), 10))
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// visibleOutcomes are the cohorts p may see: every provider's for an
+// inspector, a provider's own.
+func visibleOutcomes(p auth.Principal, cs []projections.CohortOutcome) []projections.CohortOutcome {
+	if p.Role != auth.RoleProvider {
+		return cs
+	}
+	out := make([]projections.CohortOutcome, 0, len(cs))
+	for _, c := range cs {
+		if string(c.Provider) == p.Org {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// getOutcomesCSV answers the cohorts of getOutcomes as a CSV download
+// (package export).
+func (s *server) getOutcomesCSV(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if p.Validate() != nil || (p.Role != auth.RoleInspector && p.Role != auth.RoleProvider) {
+		return auth.ErrForbidden
+	}
+	if err := s.waitRead(r, projections.OutcomesName, 0); err != nil {
+		return err
+	}
+	cs, err := projections.Outcomes(s.cfg.Runner, s.now())
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set(HeaderPosition, strconv.FormatUint(s.cfg.Runner.Position(), 10))
+	h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
+	h.Set("Content-Disposition", `attachment; filename="`+export.OutcomesFilename+`"`)
+	if err := export.WriteOutcomesCSV(w, visibleOutcomes(p, cs)); err != nil {
+		s.log.WarnContext(r.Context(), "outcomes export cut short", "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	return nil
 }
 
 // getAccessLog answers who read what between from and to (RFC 3339; the

@@ -68,6 +68,13 @@ type Config struct {
 	// the seals inspectors fetch (GET /v1/seals/latest and
 	// /v1/journeys/{noms}/seal-proof); nil answers those routes with 404.
 	Seals *seal.Sealer
+	// RequestLog, when set, takes one line per request at info (serve's
+	// --request-log). When nil, request lines go to Logger at debug, so that
+	// at the default level the start banner and its sign-ins stay on the
+	// screen; answers of 500 and more are logged on Logger at error either way.
+	RequestLog *slog.Logger
+	// Names, when set, names the principal ids in histories (auth.Names).
+	Names func(userID string) string
 	// Metrics; nil creates a registry of its own (NewMetrics).
 	Metrics *Metrics
 	// Logger for request logs; nil means slog.Default().
@@ -223,10 +230,12 @@ func (s *server) routeTable() []route {
 		a("GET", "/v1/journeys/{noms}/trail", "getTrail", s.getTrail),
 		a("GET", "/v1/journeys/{noms}/trail.csv", "getTrailCSV", s.getTrailCSV),
 		a("GET", "/v1/journeys/{noms}/verification", "verifyJourney", s.verifyJourney),
+		a("GET", "/v1/trail.csv", "getTrailSetCSV", s.getTrailSetCSV),
 		a("GET", "/v1/verification", "verifyAll", s.verifyAll),
 		a("GET", "/v1/organisations/{org}/caseload", "getCaseload", s.getCaseload),
 		a("GET", "/v1/organisations/{org}/handovers", "getHandovers", s.getHandovers),
 		a("GET", "/v1/outcomes", "getOutcomes", s.getOutcomes),
+		a("GET", "/v1/outcomes.csv", "getOutcomesCSV", s.getOutcomesCSV),
 		a("GET", "/v1/access-log", "getAccessLog", s.getAccessLog),
 		a("POST", "/v1/feeds/hmpps", "ingestHMPPS", s.ingestHMPPS),
 		a("GET", "/v1/dead-letters", "listDeadLetters", s.listDeadLetters),
@@ -313,11 +322,14 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if noms := r.PathValue("noms"); noms != "" && aggregates.ValidNOMS(noms) {
 			attrs = append(attrs, slog.String("noms", noms))
 		}
-		level := slog.LevelInfo
-		if status >= 500 {
-			level = slog.LevelError
+		switch {
+		case status >= 500:
+			s.log.LogAttrs(r.Context(), slog.LevelError, "http request", attrs...)
+		case s.cfg.RequestLog != nil:
+			s.cfg.RequestLog.LogAttrs(r.Context(), slog.LevelInfo, "http request", attrs...)
+		default:
+			s.log.LogAttrs(r.Context(), slog.LevelDebug, "http request", attrs...)
 		}
-		s.log.LogAttrs(r.Context(), level, "http request", attrs...)
 	}()
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		s.unmatched(rw, r)

@@ -23,17 +23,18 @@ import (
 
 func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
-		dataDir, serverURL, token, out string
-		lc                             logConfig
+		dataDir, serverURL, token, out, signIns string
+		lc                                      logConfig
 	)
 	f := newFlags("backup", stderr)
 	f.string(&serverURL, "url", "URL", "", "base URL of the running ledger (e.g. http://127.0.0.1:8080): the copy is taken through its API, which needs an admin token")
-	f.string(&token, "token", "TOKEN", "", "bearer token of an admin, for --url")
+	f.string(&token, "token", "TOKEN", "", "bearer token of an admin, for --url; empty reads the demo admin sign-in (see --sign-ins)")
+	f.string(&signIns, "sign-ins", "SIGN_INS", "", "demo sign-ins file to read the admin token from when --token is empty; empty means <--data>/demo-sign-ins.json")
 	f.string(&dataDir, "data", "DATA_DIR", "./data", "data directory of a stopped ledger, when --url is not set")
 	f.string(&out, "out", "BACKUP_OUT", "", "file to write the copy to (required); written to a temporary file, synced, then renamed")
 	lc.register(f)
 	f.Usage = func() {
-		fmt.Fprintln(f.Output(), "Usage: gateledger backup --out FILE [--url URL --token TOKEN | --data DIR]\n\nWrites a consistent copy of the embedded event store. While the ledger runs, the copy\nis taken through its API (--url, an admin --token); a stopped ledger's store is read\nfrom --data.\n\nFlags:")
+		fmt.Fprintln(f.Output(), "Usage: gateledger backup --out FILE [--url URL [--token TOKEN] | --data DIR]\n\nWrites a consistent copy of the embedded event store. While the ledger runs, the copy\nis taken through its API (--url, an admin --token, by default the demo admin sign-in\nin <--data>/demo-sign-ins.json); a stopped ledger's store is read from --data.\n\nFlags:")
 		f.PrintDefaults()
 	}
 	if err := f.parse(args); err != nil {
@@ -49,7 +50,18 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var info eventdb.BackupInfo
 	err := writeAtomically(out, func(w io.Writer) error {
 		if serverURL != "" {
+			if token == "" {
+				// As import and simulate do: the demo's admin sign-in.
+				t, err := demoSignIn(dataDir, signIns, "admin")
+				if err != nil {
+					return err
+				}
+				token = t
+			}
 			return backupOverHTTP(ctx, serverURL, token, w, stderr)
+		}
+		if err := requireDataDir(dataDir, ""); err != nil {
+			return err
 		}
 		db, err := eventdb.Open(dataDir, eventdb.Options{Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {

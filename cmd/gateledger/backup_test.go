@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/demo"
 	"github.com/gateledger/gateledger/esdbserver"
 	"github.com/gateledger/gateledger/eventdb"
 	"github.com/gateledger/gateledger/eventlog"
@@ -300,4 +302,25 @@ func slicesEqual(a, b []uuid.UUID) bool {
 		}
 	}
 	return true
+}
+
+// TestBackupURLReadsDemoSignIn: backup --url without --token reads the demo
+// admin sign-in as import and simulate do, and when it cannot, its error
+// names only flags backup has.
+func TestBackupURLReadsDemoSignIn(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(t.TempDir(), "b.db")
+	code, _, errOut := runCmd(t, "backup", "--url", "http://127.0.0.1:1", "--data", dir, "--out", out)
+	if code == 0 || !strings.Contains(errOut, "--token") || strings.Contains(errOut, "--admin-token") {
+		t.Errorf("no sign-ins: exit %d\n%s", code, errOut)
+	}
+	signIns, _ := json.Marshal([]demo.SignIn{{Role: "admin", Token: "glt_000000000000_x"}})
+	if err := os.WriteFile(filepath.Join(dir, "demo-sign-ins.json"), signIns, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing listens there: the error is the connection's, so the token was found.
+	code, _, errOut = runCmd(t, "backup", "--url", "http://127.0.0.1:1", "--data", dir, "--out", out)
+	if code == 0 || strings.Contains(errOut, "sign-in") || !strings.Contains(errOut, "backup") {
+		t.Errorf("with the demo sign-ins: exit %d\n%s", code, errOut)
+	}
 }

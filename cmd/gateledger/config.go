@@ -90,20 +90,28 @@ func (l *logConfig) register(f *flags) {
 }
 
 func (l *logConfig) logger(w io.Writer) (*slog.Logger, error) {
+	log, err := l.newLogger(w)
+	if err != nil {
+		return nil, err
+	}
+	grpcLog.Store(log)
+	return log, nil
+}
+
+// newLogger is a logger in the configured format and level on w, for a
+// second stream (serve's --request-log); logger also makes it the gRPC
+// client's.
+func (l *logConfig) newLogger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(l.level)); err != nil {
 		return nil, fmt.Errorf("log level %q: %w", l.level, err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	var log *slog.Logger
 	switch l.format {
 	case "json":
-		log = slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	case "text":
-		log = slog.New(slog.NewTextHandler(w, opts))
-	default:
-		return nil, fmt.Errorf("log format %q: want json or text", l.format)
+		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
-	grpcLog.Store(log)
-	return log, nil
+	return nil, fmt.Errorf("log format %q: want json or text", l.format)
 }

@@ -43,7 +43,12 @@ type httpConfig struct {
 	rateBurst    string
 	origins      string
 	proxies      string
-	jwksRefresh  string
+	// requestLog is where per-request lines go at info: "" keeps them on
+	// the main log at debug, "stderr" sends them there, else a file.
+	requestLog string
+	// requestLogger is requestLog opened (by serve), nil for "".
+	requestLogger *slog.Logger
+	jwksRefresh   string
 	// history is the start-up check of the hash chains serve runs (not a
 	// flag); nil leaves it out of readiness.
 	history *projections.HistoryCheck
@@ -51,6 +56,7 @@ type httpConfig struct {
 
 func (c *httpConfig) register(f *flags) {
 	f.string(&c.listen, "http-listen", "HTTP_LISTEN", "127.0.0.1:8080", "address of the HTTP API (host:port; port 0 picks a free one)")
+	f.string(&c.requestLog, "request-log", "REQUEST_LOG", "", "where a line per HTTP request goes, at info: a file (appended to) or stderr; empty logs them at debug only, so the start banner stays readable")
 	f.string(&c.oidcIssuer, "oidc-issuer", "OIDC_ISSUER", "", "issuer URL of an OAuth2/OIDC identity provider whose JWTs are accepted; empty accepts only the ledger's own tokens")
 	f.string(&c.oidcAudience, "oidc-audience", "OIDC_AUDIENCE", "", "audience (client id) the JWTs must carry")
 	f.string(&c.oidcJWKS, "oidc-jwks-url", "OIDC_JWKS_URL", "", "JWKS URL of the identity provider; empty discovers it from the issuer")
@@ -148,7 +154,10 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 	// has one budget whichever way it comes.
 	thr := throttle.New(throttle.Config{Principal: limit, TrustedProxies: proxies})
 	tokens := auth.NewTokens(store.Client, auth.TokensConfig{Logger: log})
-	authn := &auth.Authenticator{Tokens: tokens, Logger: log, Refusals: auth.NewRefusalLog(5, 20)}
+	// Names says who acted in histories: token names, and identity provider
+	// users' names as they sign in.
+	names := &auth.Names{Tokens: tokens}
+	authn := &auth.Authenticator{Tokens: tokens, Logger: log, Refusals: auth.NewRefusalLog(5, 20), Names: names}
 	if c.oidcIssuer != "" || c.oidcAudience != "" || c.oidcJWKS != "" {
 		v, err := auth.NewOIDCVerifier(ctx, auth.OIDCConfig{Issuer: c.oidcIssuer, Audience: c.oidcAudience, JWKSURL: c.oidcJWKS,
 			RoleClaim: c.oidcRole, OrgClaim: c.oidcOrg, JWKSRefreshInterval: refresh})
@@ -183,7 +192,8 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 
 	ingestFeed := &ingest.Feed{Journeys: svc, Logger: log}
 	h, err := web.New(web.Config{Store: store, Journeys: svc, Feed: ingestFeed, Runner: runner,
-		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, Throttle: thr, Seals: sealer, History: c.history})
+		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, Throttle: thr, Seals: sealer,
+		History: c.history, Names: names.Name, RequestLog: c.requestLogger})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}
@@ -207,7 +217,7 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("load Europe/London: %w", err), ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}
-	insp, err := inspect.New(inspect.Config{Store: store, Journeys: svc, Runner: runner, AccessLog: access, Policy: pol, Location: london})
+	insp, err := inspect.New(inspect.Config{Store: store, Journeys: svc, Runner: runner, AccessLog: access, Policy: pol, Location: london, Names: names.Name})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}

@@ -52,7 +52,7 @@ func startLedger(t *testing.T, origins string) *ledger {
 	runnerDone := make(chan struct{})
 	go func() { defer close(runnerDone); _ = runner.Run(runCtx) }()
 	hc := httpConfig{listen: "127.0.0.1:0", rateLimit: "0", rateBurst: "1", origins: origins,
-		oidcRole: auth.DefaultRoleClaim, oidcOrg: auth.DefaultOrgClaim}
+		oidcRole: auth.DefaultRoleClaim, oidcOrg: auth.DefaultOrgClaim, jwksRefresh: auth.DefaultJWKSRefreshInterval.String()}
 	key, err := seal.LoadOrCreateKey(seal.KeyFile(cfg.dataDir))
 	if err != nil {
 		t.Fatal(err)

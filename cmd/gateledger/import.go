@@ -210,7 +210,12 @@ func readImport(from string, warn io.Writer) ([]importMsg, error) {
 }
 
 // feedSignIn reads the feed principal's token from the demo sign-ins.
-func feedSignIn(dataDir, signIns string) (string, error) {
+func feedSignIn(dataDir, signIns string) (string, error) { return demoSignIn(dataDir, signIns, "feed") }
+
+// demoSignIn reads the token of role from the demo sign-ins that serve
+// writes (signIns, or <dataDir>/demo-sign-ins.json), for the commands that
+// talk to a running demo ledger without a --token (import, backup).
+func demoSignIn(dataDir, signIns, role string) (string, error) {
 	if signIns == "" {
 		signIns = filepath.Join(dataDir, "demo-sign-ins.json")
 	}
@@ -223,11 +228,11 @@ func feedSignIn(dataDir, signIns string) (string, error) {
 		return "", fmt.Errorf("%s: %w", signIns, err)
 	}
 	for _, s := range list {
-		if s.Role == "feed" {
+		if string(s.Role) == role {
 			return s.Token, nil
 		}
 	}
-	return "", errors.New(signIns + " holds no feed sign-in; pass --token")
+	return "", fmt.Errorf("%s holds no %s sign-in; pass --token", signIns, role)
 }
 
 // deliver posts one message and returns the ledger's answer about it, retrying what the

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -26,6 +28,32 @@ func (c *storeConfig) register(f *flags) {
 	f.string(&c.eventstore, "eventstore", "EVENTSTORE", "", "connection string of an external KurrentDB/EventStoreDB (esdb://...); empty runs the embedded store")
 }
 
+// errNoDataDir: an operator command was pointed at a data directory that does
+// not exist. Only serve creates one (on a first run); any other command would
+// otherwise create an empty store there and report on it as if it were the
+// ledger's.
+var errNoDataDir = errors.New("data directory does not exist")
+
+// requireDataDir refuses a data directory that does not exist for an
+// embedded store, saying how to name the right one (the external store's
+// data lives elsewhere, so then the directory is created as needed).
+func requireDataDir(dir, eventstore string) error {
+	if eventstore != "" {
+		return nil
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w: %s holds no ledger. Name the ledger's data directory with --data (or DATA_DIR); "+
+			"`gateledger serve` creates it on its first run", errNoDataDir, dir)
+	case err != nil:
+		return fmt.Errorf("data directory %s: %w", dir, err)
+	case !fi.IsDir():
+		return fmt.Errorf("data directory %s is not a directory", dir)
+	}
+	return nil
+}
+
 // projectionsFile is where read models keep their state: beside the embedded store, or
 // on the local disk of this instance in external mode.
 func (c *storeConfig) projectionsFile() string { return filepath.Join(c.dataDir, "projections.db") }
@@ -45,6 +73,9 @@ func policy() (aggregates.Policy, error) {
 func openLedger(ctx context.Context, c *storeConfig, log *slog.Logger) (store *eventlog.Store, r *projections.Runner, closeLedger func(), err error) {
 	pol, err := policy()
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := requireDataDir(c.dataDir, c.eventstore); err != nil {
 		return nil, nil, nil, err
 	}
 	store, err = eventlog.Open(ctx, eventlog.Config{ConnectionString: c.eventstore, DataDir: c.dataDir, Logger: log})

@@ -52,6 +52,9 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("target: %w", err)
 	}
 	defer target.Close()
+	if err := requireDataDir(sc.dataDir, sc.eventstore); err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
 	source, err := eventlog.Open(ctx, eventlog.Config{ConnectionString: sc.eventstore, DataDir: sc.dataDir, Logger: log})
 	if err != nil {
 		return fmt.Errorf("source: %w", err)

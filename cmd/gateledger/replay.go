@@ -52,7 +52,10 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(f.envErrs) > 0 {
 		return f.envErrs[0]
 	}
-	log, err := lc.logger(stderr)
+	// Logs and the progress bar share stderr through one Terminal, so a log
+	// line never lands in the middle of the bar.
+	out := progress.NewTerminal(stderr)
+	log, err := lc.logger(out)
 	if err != nil {
 		return err
 	}
@@ -87,7 +90,7 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var bar *progress.Reporter
 	head, err := waitForHead(ctx, store, r, func(pos, head, applied uint64) {
 		if bar == nil {
-			bar = progress.New(stderr, "replay", float64(head), "events")
+			bar = out.Bar("replay", float64(head), "events")
 		}
 		bar.Update(float64(pos), float64(applied))
 	})

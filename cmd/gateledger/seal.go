@@ -93,6 +93,9 @@ func openStoreOnly(ctx context.Context, sc *storeConfig, lc *logConfig, stderr i
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := requireDataDir(sc.dataDir, sc.eventstore); err != nil {
+		return nil, nil, err
+	}
 	store, err := eventlog.Open(ctx, eventlog.Config{ConnectionString: sc.eventstore, DataDir: sc.dataDir, Logger: log})
 	return store, log, err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 
 	"github.com/gateledger/gateledger/auth"
@@ -51,6 +52,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log, err := cfg.log.logger(stderr)
 	if err != nil {
 		return err
+	}
+	switch cfg.http.requestLog {
+	case "":
+	case "stderr", "-":
+		if cfg.http.requestLogger, err = cfg.log.newLogger(stderr); err != nil {
+			return err
+		}
+	default:
+		rf, err := os.OpenFile(cfg.http.requestLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("--request-log: %w", err)
+		}
+		defer rf.Close()
+		if cfg.http.requestLogger, err = cfg.log.newLogger(rf); err != nil {
+			return err
+		}
 	}
 	if _, err := cfg.http.limit(); err != nil {
 		return err

@@ -41,6 +41,10 @@ type tokenConfig struct {
 	dataDir    string
 	eventstore string
 	log        logConfig
+	// create lets token create make the data directory (a first admin
+	// token before the first serve, which then uses it); list and revoke
+	// never create one: on a mistyped path they would report an empty store.
+	create bool
 }
 
 func (c *tokenConfig) register(f *flags) {
@@ -84,6 +88,7 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	cfg.create = true
 	r, err := auth.ParseRole(role)
 	if err != nil {
 		return err
@@ -200,6 +205,12 @@ func withTokens(ctx context.Context, cfg *tokenConfig, stderr io.Writer, fn func
 	log, err := cfg.log.logger(stderr)
 	if err != nil {
 		return err
+	}
+	if err := requireDataDir(cfg.dataDir, cfg.eventstore); err != nil {
+		if !cfg.create || !errors.Is(err, errNoDataDir) {
+			return err
+		}
+		fmt.Fprintf(stderr, "Creating the data directory %s: it did not exist.\n", cfg.dataDir)
 	}
 	store, err := eventlog.Open(ctx, eventlog.Config{ConnectionString: cfg.eventstore, DataDir: cfg.dataDir, Logger: log})
 	if errors.Is(err, eventdb.ErrLocked) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -144,5 +145,31 @@ func TestParseExpiry(t *testing.T) {
 		if _, err := parseExpiry(in); err == nil {
 			t.Errorf("parseExpiry(%q) accepted", in)
 		}
+	}
+}
+
+// TestMissingDataDirRefused: a command pointed at a data directory that does
+// not exist says so and fails, instead of creating an empty store and
+// reporting on it; token create makes it, saying so.
+func TestMissingDataDirRefused(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing")
+	for _, args := range [][]string{
+		{"token", "list", "--data", missing},
+		{"token", "revoke", "1a2b3c4d5e6f", "--data", missing},
+		{"verify", "--data", missing},
+		{"replay", "--data", missing},
+		{"backup", "--data", missing, "--out", filepath.Join(t.TempDir(), "b.db")},
+	} {
+		code, _, errOut := runToken(t, args...)
+		if code == 0 || !strings.Contains(errOut, "does not exist") || !strings.Contains(errOut, "--data") {
+			t.Errorf("%v: exit %d\n%s", args, code, errOut)
+		}
+		if _, err := os.Stat(missing); !os.IsNotExist(err) {
+			t.Fatalf("%v created %s", args, missing)
+		}
+	}
+	code, _, errOut := runToken(t, "token", "create", "--data", missing, "--role", "admin", "--name", "first")
+	if code != 0 || !strings.Contains(errOut, "Creating the data directory") {
+		t.Errorf("token create on a new directory: exit %d\n%s", code, errOut)
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/projections"
 )
 
@@ -69,7 +71,7 @@ func TestWriteCSV(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer
 			es := []projections.AuditEntry{entry(0, tc.user, tc.org), entry(1, "second", "=org")}
-			if err := WriteCSV(&b, es); err != nil {
+			if err := WriteCSV(&b, es, Describer{}); err != nil {
 				t.Fatal(err)
 			}
 			out := b.String()
@@ -126,7 +128,7 @@ func TestWriteCSVManyRows(t *testing.T) {
 		es[i] = entry(uint64(i), "u", "MDI")
 	}
 	var b bytes.Buffer
-	if err := WriteCSV(&b, es); err != nil {
+	if err := WriteCSV(&b, es, Describer{}); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := csv.NewReader(&b).ReadAll()
@@ -157,10 +159,10 @@ func TestWriteFails(t *testing.T) {
 	for i := range es {
 		es[i] = entry(uint64(i), "u", "MDI")
 	}
-	if err := WriteCSV(&failWriter{after: 1}, es); !errors.Is(err, errBroken) {
+	if err := WriteCSV(&failWriter{after: 1}, es, Describer{}); !errors.Is(err, errBroken) {
 		t.Fatalf("csv: %v, want the writer's error", err)
 	}
-	if err := WriteJSON(&failWriter{after: 1}, "A1234BC", es); !errors.Is(err, errBroken) {
+	if err := WriteJSON(&failWriter{after: 1}, "A1234BC", es, Describer{}); !errors.Is(err, errBroken) {
 		t.Fatalf("json: %v, want the writer's error", err)
 	}
 }
@@ -172,7 +174,7 @@ func TestWriteJSON(t *testing.T) {
 			es[i] = entry(uint64(i), `"=quoted"`, "MDI")
 		}
 		var b bytes.Buffer
-		if err := WriteJSON(&b, "A1234BC", es); err != nil {
+		if err := WriteJSON(&b, "A1234BC", es, Describer{}); err != nil {
 			t.Fatal(err)
 		}
 		var got struct {
@@ -188,8 +190,8 @@ func TestWriteJSON(t *testing.T) {
 			t.Fatalf("noms %q, %d entries; want A1234BC, %d", got.NOMS, len(got.Entries), n)
 		}
 		for i, e := range got.Entries {
-			want := EntryOf(es[i])
-			if e != want {
+			want := Describer{}.Entry(es[i])
+			if !reflect.DeepEqual(e, want) {
 				t.Fatalf("entry %d: %+v, want %+v (JSON is not formula-guarded: values stay exact)", i, e, want)
 			}
 		}
@@ -209,5 +211,42 @@ func TestKnownAt(t *testing.T) {
 func TestFilename(t *testing.T) {
 	if got := Filename("A1234BC", "csv"); got != "gateledger-history-A1234BC.csv" {
 		t.Fatal(got)
+	}
+}
+
+// TestEntryInWords: an entry says what happened with the event's labelled
+// fields, who by name, and when in UK time.
+func TestEntryInWords(t *testing.T) {
+	e := entry(0, "token:806e3111a15a", "MDI")
+	e.OccurredAt = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	e.Type = aggregates.TypePrisonerReleased
+	d := Describer{
+		Event: func(string, uint64) aggregates.Event {
+			return aggregates.PrisonerReleased{Kind: aggregates.ReleaseOnLicence, Prison: "MDI", At: e.OccurredAt}
+		},
+		Name: func(id string) string {
+			if id == "token:806e3111a15a" {
+				return "Jo Bloggs"
+			}
+			return ""
+		},
+	}
+	var b bytes.Buffer
+	if err := WriteCSV(&b, []projections.AuditEntry{e}, d); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&b).ReadAll()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("%v %v", recs, err)
+	}
+	row := map[string]string{}
+	for i, c := range Columns {
+		row[c] = recs[1][i]
+	}
+	for col, want := range map[string]string{"what": "Released", "details": "Release kind: On licence; Prison: MDI",
+		"who": "Jo Bloggs", "occurred": "1 December 2026, 9:00am", "from": "Web pages", "user_id": "token:806e3111a15a"} {
+		if row[col] != want {
+			t.Errorf("%s = %q, want %q", col, row[col], want)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/labels"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web/export"
 )
@@ -205,9 +206,9 @@ func (i *Inspector) AsAt(ctx context.Context, p auth.Principal, noms string, q A
 		return v, nil
 	}
 	v.Known = true
-	item := TimelineItem{Position: last.Position, Revision: last.Revision, Type: last.Type, Title: Words(last.Type),
+	item := TimelineItem{Position: last.Position, Revision: last.Revision, Type: last.Type, Title: labels.EventType(last.Type),
 		OccurredAt: inLoc(last.OccurredAt, i.cfg.Location), RecordedAt: inLoc(knownAt(*last), i.cfg.Location),
-		UserID: last.UserID, Role: last.Role, Organisation: last.Organisation, Source: string(last.Source)}
+		UserID: last.UserID, Who: i.who(last.UserID), Role: last.Role, Organisation: last.Organisation, Source: string(last.Source)}
 	v.LastEvent = &item
 	v.Person = PersonSummary{NOMS: noms, CRN: j.CRN, PNC: j.PNC, Custody: string(j.Custody), Prison: j.Prison,
 		Responsible: string(j.Responsible()), ReleaseArea: j.ReleaseArea, Closed: j.Closed, Revision: int64(j.Version) - 1,

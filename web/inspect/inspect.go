@@ -23,6 +23,7 @@ import (
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/web/export"
 )
 
 // What the access log says was read: the same words as the HTTP API's.
@@ -54,6 +55,21 @@ type Config struct {
 	Clock func() time.Time
 	// WaitTimeout; zero means DefaultWaitTimeout.
 	WaitTimeout time.Duration
+	// Names, when set, gives the name of the principal whose id recorded an
+	// event (the token's name, the identity provider's name), so histories
+	// say who acted rather than "token:806e3111a15a". It returns "" when it
+	// knows none.
+	Names func(userID string) string
+}
+
+// who is the name of userID for people, or userID when none is known.
+func (i *Inspector) who(userID string) string {
+	if i.cfg.Names != nil {
+		if n := i.cfg.Names(userID); n != "" {
+			return n
+		}
+	}
+	return userID
 }
 
 // Inspector builds the inspector's views. It is safe for concurrent use.
@@ -175,15 +191,23 @@ func (i *Inspector) record(ctx context.Context, p auth.Principal, what, noms str
 // History is the person's whole audit trail, for the CSV and JSON downloads
 // (package export); the read is recorded as an export.
 func (i *Inspector) History(ctx context.Context, p auth.Principal, noms string) ([]projections.AuditEntry, error) {
-	if _, err := i.load(ctx, p, noms, projections.AuditName); err != nil {
-		return nil, err
+	entries, _, err := i.HistoryDescribed(ctx, p, noms)
+	return entries, err
+}
+
+// HistoryDescribed is History with the Describer that says what each event
+// recorded and who recorded it, for downloads in words.
+func (i *Inspector) HistoryDescribed(ctx context.Context, p auth.Principal, noms string) ([]projections.AuditEntry, export.Describer, error) {
+	st, err := i.load(ctx, p, noms, projections.AuditName)
+	if err != nil {
+		return nil, export.Describer{}, err
 	}
 	entries, err := projections.Trail(i.cfg.Runner, noms)
 	if err != nil {
-		return nil, fmt.Errorf("inspect: trail of %s: %w", noms, err)
+		return nil, export.Describer{}, fmt.Errorf("inspect: trail of %s: %w", noms, err)
 	}
 	if err := i.record(ctx, p, accessExport, noms); err != nil {
-		return nil, err
+		return nil, export.Describer{}, err
 	}
-	return entries, nil
+	return entries, export.Describer{Event: export.StreamEvents(st), Name: i.cfg.Names}, nil
 }

@@ -63,14 +63,14 @@ func TestPersonViews(t *testing.T) {
 			t.Fatalf("timeline %+v", v)
 		}
 		first, last := v.Items[len(v.Items)-1], v.Items[0]
-		if first.Type != "PrisonerReceived" || first.Title != "Prisoner received" || last.Type != "CRNLinked" {
+		if first.Type != "PrisonerReceived" || first.Title != "Received into custody" || last.Type != "CRNLinked" {
 			t.Fatalf("newest first: first %+v last %+v", first, last)
 		}
 		if first.UserID != "user-MDI" || first.Organisation != "MDI" || first.Source != "ui" || len(first.Hash) != 64 ||
 			first.OccurredAt.Location().String() != "Europe/London" || first.Late {
 			t.Errorf("who, where, when: %+v", first)
 		}
-		if !slices.Contains(first.Details, Detail{"Prison code", "MDI"}) || !slices.Contains(first.Details, Detail{"Kind", "SENTENCE"}) {
+		if !slices.Contains(first.Details, Detail{Name: "Prison", Value: "MDI"}) || !slices.Contains(first.Details, Detail{Name: "Reception kind", Value: "Sentence"}) {
 			t.Errorf("details %+v", first.Details)
 		}
 		for k := 1; k < len(v.Items); k++ {

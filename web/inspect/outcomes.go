@@ -87,6 +87,19 @@ func (i *Inspector) Outcomes(ctx context.Context, p auth.Principal, cohort strin
 	return buildOutcomes(cs, cohort)
 }
 
+// Cohorts are the cohorts of Outcomes as the read model holds them, for the
+// CSV download.
+func (i *Inspector) Cohorts(ctx context.Context, p auth.Principal) ([]projections.CohortOutcome, error) {
+	if !Allowed(p) {
+		return nil, auth.ErrForbidden
+	}
+	cs, err := projections.Outcomes(i.cfg.Runner, i.cfg.Clock())
+	if err != nil {
+		return nil, fmt.Errorf("inspect: outcomes: %w", err)
+	}
+	return cs, nil
+}
+
 // buildOutcomes groups the read model's cohorts (ordered by cohort, then
 // provider) into the view.
 func buildOutcomes(cs []projections.CohortOutcome, cohort string) (OutcomesView, error) {

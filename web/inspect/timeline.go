@@ -3,23 +3,17 @@ package inspect
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/labels"
 	"github.com/gateledger/gateledger/projections"
 )
 
 // Detail is one named value of an event, as the timeline shows it.
-type Detail struct {
-	Name  string
-	Value string
-}
+type Detail = labels.Field
 
 // TimelineItem is one event of a person's history: what happened, who
 // recorded it for which organisation, when it happened and when it was
@@ -34,8 +28,11 @@ type TimelineItem struct {
 	OccurredAt time.Time
 	RecordedAt time.Time
 	// Late: recorded more than a day after it happened.
-	Late         bool
-	UserID       string
+	Late   bool
+	UserID string
+	// Who is the name of the person who recorded it (Config.Names), or
+	// their id when no name is known.
+	Who          string
 	Role         string
 	Organisation string
 	Source       string
@@ -95,15 +92,15 @@ func (i *Inspector) Timeline(ctx context.Context, p auth.Principal, noms string)
 		Events: len(st.Events)}, Items: make([]TimelineItem, 0, len(entries))}
 	loc := i.cfg.Location
 	for _, e := range slices.Backward(entries) {
-		it := TimelineItem{Position: e.Position, Revision: e.Revision, Type: e.Type, Title: Words(e.Type),
-			OccurredAt: inLoc(e.OccurredAt, loc), RecordedAt: inLoc(e.RecordedAt, loc), UserID: e.UserID, Role: e.Role,
+		it := TimelineItem{Position: e.Position, Revision: e.Revision, Type: e.Type, Title: labels.EventType(e.Type),
+			OccurredAt: inLoc(e.OccurredAt, loc), RecordedAt: inLoc(e.RecordedAt, loc), UserID: e.UserID, Who: i.who(e.UserID), Role: e.Role,
 			Organisation: e.Organisation, Source: string(e.Source), Command: e.Command, Hash: e.Hash, EnvelopeError: e.EnvelopeError}
 		if it.RecordedAt.IsZero() {
 			it.RecordedAt = inLoc(e.StoredAt, loc)
 		}
 		it.Late = !e.OccurredAt.IsZero() && it.RecordedAt.Sub(e.OccurredAt) > lateAfter
 		if ev, ok := byRev[e.Revision]; ok {
-			it.Details = Details(ev, loc)
+			it.Details = Details(ev)
 		}
 		v.Items = append(v.Items, it)
 	}
@@ -121,124 +118,11 @@ func inLoc(t time.Time, loc *time.Location) time.Time {
 }
 
 // Words says a Go-style name in words: "PrisonerReceived" is "Prisoner
-// received", "MAPPALevelSet" is "MAPPA level set", "prisonCode" is "Prison
-// code". Acronyms keep their capitals.
-func Words(name string) string {
-	if name == "" {
-		return ""
-	}
-	rs := []rune(name)
-	var words []string
-	start := 0
-	for k := 1; k < len(rs); k++ {
-		up, prevUp := unicode.IsUpper(rs[k]), unicode.IsUpper(rs[k-1])
-		nextLower := k+1 < len(rs) && unicode.IsLower(rs[k+1])
-		if up && (!prevUp || nextLower) {
-			words = append(words, string(rs[start:k]))
-			start = k
-		}
-	}
-	words = append(words, string(rs[start:]))
-	for k, w := range words {
-		acronym := len(w) > 1 && strings.ToUpper(w) == w
-		if a, ok := acronyms[strings.ToLower(w)]; ok {
-			words[k] = a
-			continue
-		}
-		switch {
-		case acronym:
-		case k == 0:
-			r := []rune(w)
-			r[0] = unicode.ToUpper(r[0])
-			words[k] = string(r)
-		default:
-			words[k] = strings.ToLower(w)
-		}
-	}
-	return strings.Join(words, " ")
-}
+// received" (labels.Name).
+func Words(name string) string { return labels.Name(name) }
 
-// acronyms are the words Words spells in capitals however a name spells
-// them ("crn" is CRN).
-var acronyms = map[string]string{"crn": "CRN", "pnc": "PNC", "noms": "NOMS", "id": "ID", "mappa": "MAPPA", "rosh": "RoSH", "nps": "NPS"}
-
-var (
-	timeType = reflect.TypeFor[time.Time]()
-	dateType = reflect.TypeFor[aggregates.Date]()
-)
-
-// Details lists an event's own values in the order its type declares them,
-// named from their JSON names, leaving out what the timeline shows anyway
-// (the person and when it happened) and what is empty.
-func Details(ev aggregates.Event, loc *time.Location) []Detail {
-	v := reflect.ValueOf(ev)
-	for v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			return nil
-		}
-		v = v.Elem()
-	}
-	if v.Kind() != reflect.Struct {
-		return nil
-	}
-	var out []Detail
-	appendFields(&out, "", v, loc)
-	return out
-}
-
-func appendFields(out *[]Detail, prefix string, v reflect.Value, loc *time.Location) {
-	t := v.Type()
-	for k := range t.NumField() {
-		f := t.Field(k)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if !f.IsExported() || name == "-" || (prefix == "" && (name == "nomsNumber" || name == "occurredAt")) {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		label := Words(name)
-		if prefix != "" {
-			label = prefix + ": " + strings.ToLower(label[:1]) + label[1:]
-		}
-		fv := v.Field(k)
-		if fv.IsZero() {
-			continue
-		}
-		switch {
-		case fv.Type() == timeType:
-			*out = append(*out, Detail{label, FormatTime(fv.Interface().(time.Time), loc)})
-		case fv.Type() == dateType:
-			*out = append(*out, Detail{label, FormatDate(fv.Interface().(aggregates.Date))})
-		case fv.Kind() == reflect.Struct:
-			appendFields(out, label, fv, loc)
-		case fv.Kind() == reflect.Bool:
-			*out = append(*out, Detail{label, "yes"})
-		case fv.Kind() == reflect.Slice || fv.Kind() == reflect.Map:
-			*out = append(*out, Detail{label, fmt.Sprint(fv.Interface())})
-		case fv.Kind() == reflect.String:
-			*out = append(*out, Detail{label, fv.String()})
-		case fv.CanInt():
-			*out = append(*out, Detail{label, strconv.FormatInt(fv.Int(), 10)})
-		default:
-			*out = append(*out, Detail{label, fmt.Sprint(fv.Interface())})
-		}
-	}
-}
-
-// FormatTime is how the inspector pages show a moment: "4 June 2024 at
-// 10:00am" in loc (GOV.UK style); empty for the zero time.
-func FormatTime(t time.Time, loc *time.Location) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(loc).Format("2 January 2006 at 3:04pm")
-}
+// Details lists an event's own values, labelled (labels.Fields).
+func Details(ev aggregates.Event) []Detail { return labels.Fields(ev) }
 
 // FormatDate is how the pages show a date: "30 September 2024".
-func FormatDate(d aggregates.Date) string {
-	if d.IsZero() {
-		return ""
-	}
-	return d.Time().Format("2 January 2006")
-}
+func FormatDate(d aggregates.Date) string { return labels.Date(d) }

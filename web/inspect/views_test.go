@@ -277,17 +277,18 @@ func TestWords(t *testing.T) {
 
 func TestDetails(t *testing.T) {
 	at := time.Date(2024, 6, 3, 9, 0, 0, 0, time.UTC)
-	london, _ := time.LoadLocation("Europe/London")
-	got := Details(aggregates.ReleaseDatesSet{Dates: aggregates.ReleaseDates{ConditionalRelease: aggregates.NewDate(2024, 9, 30)}, At: at}, london)
+	got := Details(aggregates.ReleaseDatesSet{Dates: aggregates.ReleaseDates{ConditionalRelease: aggregates.NewDate(2024, 9, 30)}, At: at})
 	if len(got) != 1 || got[0].Value != "30 September 2024" || got[0].Name != "Dates: conditional release date" {
 		t.Errorf("nested dates: %+v", got)
 	}
-	got = Details(aggregates.PrisonerReceived{NOMS: "A1234BC", Kind: aggregates.ReceptionSentence, Prison: "MDI", Late: true, At: at}, london)
-	want := []Detail{{"Kind", "SENTENCE"}, {"Prison code", "MDI"}, {"Late", "yes"}}
+	// Labels, not codes: the kind is named by its type and said in words.
+	got = Details(aggregates.PrisonerReceived{NOMS: "A1234BC", Kind: aggregates.ReceptionSentence, Prison: "MDI", Late: true, At: at})
+	want := []Detail{{Name: "Reception kind", Value: "Sentence"}, {Name: "Prison", Value: "MDI"}, {Name: "Recorded late", Value: "Yes"}}
 	if !slices.Equal(got, want) {
 		t.Errorf("details %+v, want %+v (no person, no occurredAt, no empty values, declared order)", got, want)
 	}
-	if got := FormatTime(at, london); got != "3 June 2024 at 10:00am" {
-		t.Errorf("FormatTime %q (British Summer Time)", got)
+	got = Details(aggregates.PrisonerReleased{Kind: aggregates.ReleaseOnLicence, Prison: "MDI", At: at})
+	if len(got) < 2 || got[0] != (Detail{Name: "Release kind", Value: "On licence"}) {
+		t.Errorf("release details %+v", got)
 	}
 }

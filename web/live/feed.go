@@ -14,6 +14,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/labels"
 )
 
 // feed is one connection's subscription. It runs in the connection's feed
@@ -379,7 +380,7 @@ func (f *feed) queueEvent(ev *esdb.RecordedEvent, md eventlog.Metadata, noms str
 // events with it alike.
 func eventFrame(ev *esdb.RecordedEvent, noms string, md eventlog.Metadata) []byte {
 	m := EventMessage{Type: TypeEvent, Position: ev.Position.Commit, Stream: ev.StreamID, NOMS: noms, Revision: ev.EventNumber,
-		EventType: ev.EventType, EventID: ev.EventID.String(), Who: md.UserID, Role: md.Role,
+		EventType: ev.EventType, Label: labels.EventType(ev.EventType), EventID: ev.EventID.String(), Who: md.UserID, Role: md.Role,
 		Organisation: md.Organisation, Source: string(md.Source), CorrelationID: md.CorrelationID,
 		Data: json.RawMessage("null")}
 	if !md.OccurredAt.IsZero() {

@@ -211,7 +211,10 @@ type EventMessage struct {
 	NOMS      string `json:"noms,omitempty"`
 	Revision  uint64 `json:"revision"`
 	EventType string `json:"eventType"`
-	EventID   string `json:"eventId"`
+	// Label says what happened in words, from the one table of labels
+	// ("CRN linked"), for announcements to people.
+	Label   string `json:"label,omitempty"`
+	EventID string `json:"eventId"`
 	// OccurredAt and RecordedAt come from the envelope.
 	OccurredAt time.Time `json:"occurredAt,omitzero"`
 	RecordedAt time.Time `json:"recordedAt,omitzero"`

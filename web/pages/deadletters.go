@@ -65,7 +65,7 @@ func movementWords(eventType string) string {
 		return "A message that could not be read"
 	}
 	name := eventType[strings.LastIndex(eventType, ".")+1:]
-	return words(strings.ReplaceAll(name, "-", "_"))
+	return words(strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
 }
 
 type stateTab struct {

@@ -44,7 +44,7 @@ var (
 	preBlock  = regexp.MustCompile(`(?s)<pre[^>]*>.*?</pre>`)
 	tags      = regexp.MustCompile(`(?s)<[^>]*>`)
 	isoStamp  = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}`)
-	ukWhen    = regexp.MustCompile(`\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|December) \d{4} at \d{1,2}:\d{2}(am|pm)`)
+	ukWhen    = regexp.MustCompile(`\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|December) \d{4}, \d{1,2}:\d{2}(am|pm)`)
 	letterRef = regexp.MustCompile(`href="/dead-letters/([0-9a-f-]{36})"`)
 )
 

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/labels"
 	"github.com/gateledger/gateledger/projections"
 )
 
@@ -39,7 +40,7 @@ var (
 func newDeadline(label string, d projections.DeadlineView, now time.Time) deadline {
 	out := deadline{Label: label, Due: d.Due, Met: d.Met}
 	if !d.Due.IsZero() {
-		out.DueDate = d.Due.In(ukTime).Format("2 January 2006 at 3:04pm")
+		out.DueDate = labels.When(d.Due)
 	}
 	switch {
 	case d.Met:

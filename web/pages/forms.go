@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -61,7 +62,7 @@ func (f *form) Checked(name, value string) bool { return f.values.Get(name) == v
 // setNow fills the date-and-time inputs prefix-day, -month, -year and -time
 // with now in UK time.
 func (f *form) setNow(prefix string, now time.Time) {
-	t := now.In(ukTime)
+	t := now.In(aggregates.UK)
 	f.Set(prefix+"-day", strconv.Itoa(t.Day()))
 	f.Set(prefix+"-month", strconv.Itoa(int(t.Month())))
 	f.Set(prefix+"-year", strconv.Itoa(t.Year()))
@@ -129,12 +130,12 @@ func (f *form) when(p *problems, prefix, label string) string {
 		p.add(prefix, prefix+"-time", "Enter the time of "+strings.TrimPrefix(label, "the date of "))
 		return ""
 	}
-	t, err := time.ParseInLocation("15:04", strings.ReplaceAll(hm, ".", ":"), ukTime)
+	t, err := time.ParseInLocation("15:04", strings.ReplaceAll(hm, ".", ":"), aggregates.UK)
 	if err != nil {
 		p.add(prefix, prefix+"-time", "Enter the time as hours and minutes on the 24-hour clock, like 14:30")
 		return ""
 	}
-	at := time.Date(d.Year, d.Month, d.Day, t.Hour(), t.Minute(), 0, 0, ukTime)
+	at := time.Date(d.Year, d.Month, d.Day, t.Hour(), t.Minute(), 0, 0, aggregates.UK)
 	return at.UTC().Format(time.RFC3339)
 }
 
@@ -200,12 +201,17 @@ func (s *server) send(r *http.Request, sess *session, f *form, c commandForm) (j
 		msg := sentence(fe.Message, fe.Field)
 		if m, ok := ruleMessages[rule]; ok {
 			msg = m
+		} else if rule != "" && rule != "invalid-value" {
+			// Beside the field, what to do next is what helps.
+			msg = strings.TrimSuffix(capitalise(detail), ".") + "."
 		}
 		out = append(out, fieldError{Field: name, Anchor: anchor, Message: msg})
 	}
 	if len(out) == 0 {
 		msg, ok := ruleMessages[rule]
 		if !ok {
+			// The API's detail: what the rule found, in words, and what to
+			// do next (labels.Rule).
 			msg = capitalise(detail)
 		}
 		out = []fieldError{{Message: msg}}
@@ -231,8 +237,9 @@ func sentence(msg, field string) string {
 	return capitalise(msg)
 }
 
-// ruleMessages say in plain words what the journey rules most often met
-// from a form mean; other rules show the ledger's own explanation.
+// ruleMessages say, for the journey rules most often met from a form, what
+// to do in the form's own words; other rules show the API's detail: what the
+// rule found and what to do next (labels.Rule, one table for both).
 var ruleMessages = map[string]string{
 	"no-future-facts":    "The date and time must be now or in the past",
 	"requires-reception": "There is no reception recorded for this person",
@@ -287,8 +294,45 @@ func (s *server) sendStep(w http.ResponseWriter, r *http.Request, sess *session,
 	return nil
 }
 
+// What a command did, as the redirect after it says ("outcome"), so the
+// page's message tells the truth.
+const (
+	// outcomeHistory: every event recorded is late history (dated before the
+	// latest movement): the person's current state did not change.
+	outcomeHistory = "history"
+	// outcomeUnchanged: nothing was recorded; the journey already showed it.
+	outcomeUnchanged = "unchanged"
+)
+
+// outcomeOf says what res did: "" for a change to the current state.
+func outcomeOf(res journeys.Result) string {
+	if !res.Recorded() {
+		return outcomeUnchanged
+	}
+	for _, e := range res.Events {
+		if !isLate(e.Event) {
+			return ""
+		}
+	}
+	return outcomeHistory
+}
+
+// isLate reports whether ev is marked as late history (its Late field, which
+// the movements that can arrive out of order carry).
+func isLate(ev aggregates.Event) bool {
+	v := reflect.Indirect(reflect.ValueOf(ev))
+	if v.Kind() != reflect.Struct {
+		return false
+	}
+	f := v.FieldByName("Late")
+	return f.IsValid() && f.Kind() == reflect.Bool && f.Bool()
+}
+
 func afterCommand(w http.ResponseWriter, r *http.Request, path string, res journeys.Result, done string) {
 	q := url.Values{}
+	if o := outcomeOf(res); o != "" && done != "" {
+		q.Set("outcome", o)
+	}
 	if res.Position.Commit > 0 {
 		q.Set("at", strconv.FormatUint(res.Position.Commit, 10))
 	}

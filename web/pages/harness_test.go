@@ -93,7 +93,8 @@ func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = runner.Run(ctx) }()
 	tokens := auth.NewTokens(store.Client, auth.TokensConfig{Logger: log})
-	authn := &auth.Authenticator{Tokens: tokens, Logger: log}
+	names := &auth.Names{Tokens: tokens}
+	authn := &auth.Authenticator{Tokens: tokens, Logger: log, Names: names}
 	if o.oidcIssuer != "" {
 		v, err := auth.NewOIDCVerifier(context.Background(), auth.OIDCConfig{Issuer: o.oidcIssuer, Audience: o.oidcClient})
 		if err != nil {
@@ -116,7 +117,7 @@ func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
 	ingestFeed := &ingest.Feed{Journeys: svc, Logger: log}
 	api, err := web.New(web.Config{Store: store, Journeys: svc, Feed: ingestFeed, Runner: runner,
 		Policy: policy, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Logger: log,
-		RateLimit: web.RateLimit{PerSecond: -1}, Throttle: o.throttle, WaitTimeout: 10 * time.Second})
+		RateLimit: web.RateLimit{PerSecond: -1}, Throttle: o.throttle, WaitTimeout: 10 * time.Second, Names: names.Name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
 		}
 	}
 	insp, err := inspect.New(inspect.Config{Store: store, Journeys: svc, Runner: runner, AccessLog: access, Policy: policy,
-		Location: ukTime, WaitTimeout: 10 * time.Second})
+		Location: aggregates.UK, WaitTimeout: 10 * time.Second, Names: names.Name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,6 +411,21 @@ func (b *browser) page(step string) {
 	b.screenshot(step)
 	b.checkAxe(step)
 	b.checkConsole(step)
+	b.checkWords(step)
+}
+
+// checkWords fails the test if the text of the current page, as a person
+// sees or hears it (visually hidden text included; scripts, templates and
+// the raw feed messages a dead letter quotes left out), holds what
+// wordFaults finds: template formatting errors, raw codes, ISO timestamps.
+func (b *browser) checkWords(step string) {
+	b.t.Helper()
+	text := run(b, chromedp.Evaluate[string](`(() => { const c = document.body.cloneNode(true);
+		c.querySelectorAll('script, template, noscript, .gl-message').forEach((e) => e.remove());
+		return c.textContent; })()`))
+	for _, f := range wordFaults(text) {
+		b.t.Errorf("%s: %s shows %s", b.name, step, f)
+	}
 }
 
 // signIn signs in through the sign-in page with a token for role and org,

@@ -32,6 +32,7 @@ func (s *server) inspectorRoutes() []route {
 		{Method: "GET", Path: "/inspect/people/{noms}/history.csv", Roles: inspector, h: s.inspectHistory("csv")},
 		{Method: "GET", Path: "/inspect/people/{noms}/history.json", Roles: inspector, h: s.inspectHistory("json")},
 		{Method: "GET", Path: "/inspect/outcomes", Roles: inspector, Nav: "Outcomes", h: s.inspectOutcomes},
+		{Method: "GET", Path: "/inspect/outcomes.csv", Roles: inspector, h: s.inspectOutcomesCSV},
 	}
 }
 
@@ -184,7 +185,7 @@ func (s *server) inspectVerification(w http.ResponseWriter, r *http.Request, ses
 func (s *server) inspectHistory(format string) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, sess *session) error {
 		noms := r.PathValue("noms")
-		entries, err := s.cfg.Inspector.History(r.Context(), sess.principal, noms)
+		entries, d, err := s.cfg.Inspector.HistoryDescribed(r.Context(), sess.principal, noms)
 		if err != nil {
 			return inspectError(err)
 		}
@@ -197,9 +198,9 @@ func (s *server) inspectHistory(format string) pageFunc {
 		h.Set("Content-Disposition", `attachment; filename="`+export.Filename(noms, format)+`"`)
 		w.WriteHeader(http.StatusOK)
 		if format == "csv" {
-			err = export.WriteCSV(w, entries)
+			err = export.WriteCSV(w, entries, d)
 		} else {
-			err = export.WriteJSON(w, noms, entries)
+			err = export.WriteJSON(w, noms, entries, d)
 		}
 		if err != nil {
 			// The download has begun: cut it, so that it cannot pass for a
@@ -209,6 +210,23 @@ func (s *server) inspectHistory(format string) pageFunc {
 		}
 		return nil
 	}
+}
+
+// inspectOutcomesCSV serves every cohort as a CSV download (package export).
+func (s *server) inspectOutcomesCSV(w http.ResponseWriter, r *http.Request, sess *session) error {
+	cs, err := s.cfg.Inspector.Cohorts(r.Context(), sess.principal)
+	if err != nil {
+		return inspectError(err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
+	h.Set("Content-Disposition", `attachment; filename="`+export.OutcomesFilename+`"`)
+	w.WriteHeader(http.StatusOK)
+	if err := export.WriteOutcomesCSV(w, cs); err != nil {
+		s.log.WarnContext(r.Context(), "pages: outcomes download cut short", "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	return nil
 }
 
 type inspectOutcomesBody struct {

@@ -73,7 +73,7 @@ func TestBrowserInspector(t *testing.T) {
 	p := newPastLedger(t, l)
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	dayAt := func(daysAgo int) time.Time { return today.AddDate(0, 0, -daysAgo).Add(10 * time.Hour) }
-	date := func(daysAgo int) time.Time { return dayAt(daysAgo).In(ukTime) }
+	date := func(daysAgo int) time.Time { return dayAt(daysAgo).In(aggregates.UK) }
 
 	// A1234BC: received and screened 30 days ago; a need and the plan 20
 	// days ago; the plan revised 10 days ago, with an action whose
@@ -131,19 +131,19 @@ func TestBrowserInspector(t *testing.T) {
 		t.Fatalf("timeline has %d items, want 7", len(items))
 	}
 	first := b.text("#timeline .moj-timeline__item")
-	for _, want := range []string{"CRN linked", "by user-MDI, STAFF, MDI", "from ui", date(10).Format("2 January 2006")} {
+	for _, want := range []string{"CRN linked", "by user-MDI, Staff, MDI", "from Web pages", date(10).Format("2 January 2006")} {
 		if !strings.Contains(first, want) {
 			t.Errorf("the newest timeline item lacks %q:\n%s", want, first)
 		}
 	}
-	if last := b.text("#timeline .moj-timeline__item:last-child"); !strings.Contains(last, "Prisoner received") || !strings.Contains(last, "MDI") {
+	if last := b.text("#timeline .moj-timeline__item:last-child"); !strings.Contains(last, "Received into custody") || !strings.Contains(last, "MDI") {
 		t.Errorf("the oldest item: %s", last)
 	}
 
 	// The plan just after the reception, from the timeline's link.
 	b.do(chromedp.Click(chromedp.CSS("#timeline .moj-timeline__item:last-child a")), chromedp.WaitVisible(chromedp.ID("as-at-summary")))
 	b.page("as-at-after-reception")
-	if got := b.text("main h1"); got != noms+" just after prisoner received" {
+	if got := b.text("main h1"); got != noms+" just after received into custody" {
 		t.Errorf("as at the reception: heading %q", got)
 	}
 	if got := b.text("#as-at-summary"); !strings.Contains(got, "1 of the 7 events") {
@@ -216,12 +216,21 @@ func TestBrowserInspector(t *testing.T) {
 	if len(recs) != 8 || strings.Join(recs[0], ",") != strings.Join(export.Columns, ",") {
 		t.Fatalf("the CSV has %d records:\n%s", len(recs), data)
 	}
+	col := map[string]int{}
+	for i, c := range export.Columns {
+		col[c] = i
+	}
 	for k, want := range []string{"PrisonerReceived", "CustodyScreeningCompleted", "PathwayNeedIdentified", "ResettlementPlanDrafted",
 		"ResettlementPlanRevised", "ActionAgreed", "CRNLinked"} {
 		row := recs[k+1]
-		if row[4] != want || row[9] != "user-MDI" || row[11] != "MDI" || row[12] != "ui" || len(row[17]) != 64 {
+		if row[col["type"]] != want || row[col["user_id"]] != "user-MDI" || row[col["organisation"]] != "MDI" ||
+			row[col["source"]] != "ui" || len(row[col["hash"]]) != 64 {
 			t.Errorf("CSV row %d: %v", k+1, row)
 		}
+	}
+	// What happened, in words, for an inspector reading the spreadsheet.
+	if got := recs[1][col["details"]]; got != "Reception kind: Sentence; Prison: MDI" || recs[1][col["what"]] != "Received into custody" {
+		t.Errorf("CSV row 1 does not say what happened: %v", recs[1])
 	}
 	if !strings.HasSuffix(string(data), "\r\n") {
 		t.Error("CSV records end in CRLF")

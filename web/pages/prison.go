@@ -3,6 +3,7 @@ package pages
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gateledger/gateledger/aggregates"
@@ -126,7 +127,23 @@ var doneNotices = map[string]string{
 	"plan":          "Plan recorded",
 }
 
-func doneNotice(r *http.Request) string { return doneNotices[r.URL.Query().Get("done")] }
+// doneNotice is the message after a command, telling the truth about what
+// it did (the redirect's "outcome", see outcomeOf): recorded, recorded only
+// as history, or nothing new because the record already showed it.
+func doneNotice(r *http.Request) string {
+	q := r.URL.Query()
+	done, ok := doneNotices[q.Get("done")]
+	if !ok {
+		return ""
+	}
+	switch q.Get("outcome") {
+	case outcomeHistory:
+		return "Recorded as history: " + strings.ToLower(done[:1]) + done[1:] + ". It is dated before the person's latest movement, so where they are now has not changed."
+	case outcomeUnchanged:
+		return "Nothing new was recorded: the person's record already shows this."
+	}
+	return done
+}
 
 var backToPeople = &link{Href: "/prison/people", Text: "Back to people"}
 

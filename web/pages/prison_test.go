@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 )
 
@@ -89,7 +90,7 @@ func TestBrowserPrisonRecordsJourney(t *testing.T) {
 	if s := b.text("#at-error"); !strings.Contains(s, "must be now or in the past") {
 		t.Errorf("the date's own message: %s", s)
 	}
-	b.do(chromedp.SetValue(chromedp.ID("at-year"), time.Now().In(ukTime).Format("2006")))
+	b.do(chromedp.SetValue(chromedp.ID("at-year"), time.Now().In(aggregates.UK).Format("2006")))
 	b.submit("main form button[type=submit]")
 	b.page("released")
 	if c := b.text("#custody"); !strings.Contains(c, "Released from MDI") {
@@ -113,7 +114,7 @@ func TestFormIdempotency(t *testing.T) {
 	if form.status != http.StatusOK {
 		t.Fatalf("screening form: %d", form.status)
 	}
-	now := time.Now().In(ukTime)
+	now := time.Now().In(aggregates.UK)
 	vals := url.Values{"csrf": {csrf(t, form)}, "idem": {"key-1"}, "at-day": {now.Format("2")}, "at-month": {now.Format("1")},
 		"at-year": {now.Format("2006")}, "at-time": {now.Add(-time.Hour).Format("15:04")}}
 	version := func() int {

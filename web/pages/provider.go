@@ -205,14 +205,14 @@ func (s *server) providerPerson(w http.ResponseWriter, r *http.Request, sess *se
 		return err
 	}
 	due := map[string]deadline{}
-	today := now.In(ukTime)
+	today := now.In(aggregates.UK)
 	for _, pw := range v.Pathways {
 		for _, a := range pw.Actions {
 			if a.Due.IsZero() || a.Completed() {
 				continue
 			}
 			// An action is due by the end of its day.
-			end := time.Date(a.Due.Year, a.Due.Month, a.Due.Day, 23, 59, 59, 0, ukTime)
+			end := time.Date(a.Due.Year, a.Due.Month, a.Due.Day, 23, 59, 59, 0, aggregates.UK)
 			d := newDeadline("", projections.DeadlineView{Due: end, Overdue: a.Overdue}, today)
 			d.DueDate = a.Due.Time().Format("2 January 2006")
 			due[a.ID] = d

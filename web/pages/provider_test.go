@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 )
 
@@ -118,7 +119,7 @@ func TestBrowserLiveCaseloadAndHandover(t *testing.T) {
 		t.Errorf("health pathway: %s", card)
 	}
 	provider.do(chromedp.Click(chromedp.CSS(`a[href$="/actions"]`)), chromedp.WaitVisible(chromedp.ID("description")))
-	due := time.Now().AddDate(0, 0, 1).In(ukTime)
+	due := time.Now().AddDate(0, 0, 1).In(aggregates.UK)
 	provider.do(chromedp.Click(chromedp.CSS(`input[name=pathway][value=HEALTH]`)), chromedp.SendKeys(chromedp.ID("description"), "Book GP appointment"),
 		chromedp.SendKeys(chromedp.ID("due-day"), due.Format("2")), chromedp.SendKeys(chromedp.ID("due-month"), due.Format("1")),
 		chromedp.SendKeys(chromedp.ID("due-year"), due.Format("2006")))

@@ -16,6 +16,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/ingest"
+	"github.com/gateledger/gateledger/labels"
 	"github.com/gateledger/gateledger/projections"
 )
 
@@ -32,36 +33,26 @@ type templates struct {
 	byName map[string]*template.Template
 }
 
-// ukTime is how times are shown: the UK's own clock.
-var ukTime = func() *time.Location {
-	l, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		return time.UTC
-	}
-	return l
-}()
-
 var funcs = template.FuncMap{
 	// date shows a calendar date the GOV.UK way: 5 January 2026.
-	"date": func(d aggregates.Date) string {
-		if d.IsZero() {
-			return ""
-		}
-		return d.Time().Format("2 January 2006")
-	},
-	// when shows an instant in UK time: 5 January 2026 at 2:04pm.
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.In(ukTime).Format("2 January 2006 at 3:04pm")
-	},
+	"date": labels.Date,
+	// when shows an instant in UK time: 5 January 2026, 2:04pm.
+	"when": labels.When,
+	// day is the UK date of an instant: 5 January 2026.
+	"day": labels.Day,
 	// isoTime is an instant for a <time datetime> attribute.
 	"isoTime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	// words turns an enum such as PRE_RELEASE_WINDOW into "Pre-release window".
-	"words":   words,
-	"join":    strings.Join,
-	"pathway": pathwayName,
+	// words says a code in words: a typed enum by its label, a code passed
+	// as a string (a reason for attention) by the label the table gives it.
+	"words": labels.Words,
+	// label is the label of a typed enum (a stage, a status, a direction).
+	"label": labels.Of,
+	// eventLabel says what an event type records: "Release area changed".
+	"eventLabel": labels.EventType,
+	// handoverReason says why a handover was asked for.
+	"handoverReason": labels.HandoverReason,
+	"join":           strings.Join,
+	"pathway":        pathwayName,
 	// stepLabel names a step of a dead letter's history.
 	"stepLabel": ingest.StepLabel,
 	// attentionLabel says a reason for attention in plain words (one table:
@@ -109,33 +100,10 @@ var funcs = template.FuncMap{
 	},
 }
 
-// pathwayNames are the resettlement pathways as HMPPS writes them.
-var pathwayNames = map[aggregates.Pathway]string{
-	aggregates.PathwayAccommodation:    "Accommodation",
-	aggregates.PathwayAttitudes:        "Attitudes, thinking and behaviour",
-	aggregates.PathwayChildrenFamilies: "Children, families and community",
-	aggregates.PathwayDrugsAlcohol:     "Drugs and alcohol",
-	aggregates.PathwayEducationWork:    "Education, skills and work",
-	aggregates.PathwayFinanceID:        "Finance and ID",
-	aggregates.PathwayHealth:           "Health",
-}
+func pathwayName(p aggregates.Pathway) string { return labels.Of(p) }
 
-func pathwayName(p aggregates.Pathway) string {
-	if n, ok := pathwayNames[p]; ok {
-		return n
-	}
-	return words(string(p))
-}
-
-// words turns an upper-case enum name into a sentence-case phrase.
-func words(s string) string {
-	s = strings.ToLower(strings.ReplaceAll(s, "_", " "))
-	s = strings.Replace(s, "pre release", "pre-release", 1)
-	if s == "" {
-		return ""
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
+// words says an upper-case code in words (labels.Code).
+func words(s string) string { return labels.Code(s) }
 
 func parseTemplates() (*templates, error) {
 	// The layout and the partials (files starting with "_") are the base
@@ -178,14 +146,21 @@ type page struct {
 	Errors []fieldError
 	// Notice is a success message (a GOV.UK notification banner).
 	Notice string
+	// NoticeImportant shows Notice as information rather than success: the
+	// command recorded only history, or nothing (set by render from the
+	// redirect's "outcome").
+	NoticeImportant bool
 	// Back, when set, is the back link above the page's content.
 	Back *link
 
 	// Set by render.
-	User   *auth.Principal
-	Nav    []navItem
-	CSRF   string
-	Styled bool
+	// Template names the page's template (on <body data-page>, for
+	// styles and tests).
+	Template string
+	User     *auth.Principal
+	Nav      []navItem
+	CSRF     string
+	Styled   bool
 }
 
 // fieldError is one message of the error summary. Field names the input
@@ -263,6 +238,10 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, sess *session, s
 		return
 	}
 	p.Styled = assetsBuilt()
+	p.Template = name
+	if p.Notice != "" && r.URL.Query().Get("outcome") != "" {
+		p.NoticeImportant = true
+	}
 	if sess != nil {
 		u := sess.principal
 		p.User = &u

@@ -41,9 +41,9 @@ if (table && 'WebSocket' in window && 'fetch' in window) {
   const setStatus = (text) => { if (status) status.textContent = text; };
   const announce = (text) => { if (announcer) announcer.textContent = text; };
 
-  // "HandoverRequested" -> "handover requested": plain words for the
-  // announcement, not the event's code.
-  const describe = (eventType) => eventType.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  // What happened, in words: the server's label ("CRN linked"), the same
+  // one the pages use; lower case after the first word unless an acronym.
+  const describe = (label) => (/^[A-Z]{2}/.test(label) ? label : label.charAt(0).toLowerCase() + label.slice(1));
 
   // before reports whether sort key a comes before b in the page's order.
   const before = (a, b) => (desc ? a > b : a < b);
@@ -112,7 +112,7 @@ if (table && 'WebSocket' in window && 'fetch' in window) {
         // Timers further off than 24 days overflow; the page is reloaded
         // long before.
         if (at > now && at - now < 24 * 24 * 3600 * 1000) {
-          ids.push(setTimeout(() => refresh(noms, position, 'DeadlineReached'), at - now));
+          ids.push(setTimeout(() => refresh(noms, position, 'Deadline reached'), at - now));
         }
       });
     });
@@ -191,7 +191,7 @@ if (table && 'WebSocket' in window && 'fetch' in window) {
           break;
         case 'event':
           position = msg.position;
-          if (msg.noms) refresh(msg.noms, msg.position, msg.eventType);
+          if (msg.noms) refresh(msg.noms, msg.position, msg.label || msg.eventType);
           break;
       }
     });
