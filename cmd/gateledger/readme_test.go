@@ -12,9 +12,9 @@ import (
 	"time"
 )
 
-var updateREADME = flag.Bool("update-readme", false, "rewrite README.md's configuration table from the commands' flags")
+var updateREADME = flag.Bool("update-readme", false, "rewrite docs/configuration.md's table from the commands' flags")
 
-// documentedCommands is every command whose flags the README's configuration table
+// documentedCommands is every command whose flags docs/configuration.md's table
 // lists.
 var documentedCommands = [][]string{{"serve"}, {"replay"}, {"verify"}, {"backup"}, {"restore"}, {"migrate"}, {"simulate"}, {"import"},
 	{"token", "create"}, {"token", "list"}, {"token", "revoke"}, {"seal", "write"}, {"seal", "export"}, {"seal", "check"}, {"bench"}, {"loadtest"}}
@@ -73,7 +73,7 @@ func commandFlags(t *testing.T, args []string) []flagDoc {
 	return docs
 }
 
-// configTable is the README's configuration table: one row per flag, with the
+// configTable is docs/configuration.md's table: one row per flag, with the
 // commands that share it (same variable, default and meaning).
 func configTable(t *testing.T) string {
 	type row struct {
@@ -124,25 +124,25 @@ const (
 	tableEnd   = "<!-- end of configuration table -->\n"
 )
 
-// TestREADMEConfigurationTable: the README's configuration table is exactly what the
+// TestREADMEConfigurationTable: docs/configuration.md's table (the README links it) is exactly what the
 // commands' flags say, so it cannot drift from them.
 func TestREADMEConfigurationTable(t *testing.T) {
 	want := configTable(t)
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(readme)
 	i, j := strings.Index(s, tableBegin), strings.Index(s, tableEnd)
 	if i < 0 || j < i {
-		t.Fatalf("README.md has no configuration table between %q and %q", tableBegin, tableEnd)
+		t.Fatalf("docs/configuration.md has no configuration table between %q and %q", tableBegin, tableEnd)
 	}
 	got := s[i+len(tableBegin) : j]
 	if got == want {
 		return
 	}
 	if *updateREADME {
-		if err := os.WriteFile("../../README.md", []byte(s[:i+len(tableBegin)]+want+s[j:]), 0o644); err != nil {
+		if err := os.WriteFile("../../docs/configuration.md", []byte(s[:i+len(tableBegin)]+want+s[j:]), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -157,7 +157,7 @@ func TestREADMEConfigurationTable(t *testing.T) {
 			w = wl[k]
 		}
 		if g != w {
-			t.Fatalf("README.md's configuration table differs from the flags at row %d:\nREADME: %s\nflags:  %s\n(run go test ./cmd/gateledger -run TestREADMEConfigurationTable -update-readme)", k-1, g, w)
+			t.Fatalf("docs/configuration.md's table differs from the flags at row %d:\nREADME: %s\nflags:  %s\n(run go test ./cmd/gateledger -run TestREADMEConfigurationTable -update-readme)", k-1, g, w)
 		}
 	}
 }
