@@ -162,38 +162,34 @@ func CaseloadPage(r *Runner, q CaseQuery) (CasePage, error) {
 
 // scanCases reads one page inside a read transaction; from is the decoded cursor.
 func scanCases(b *bolt.Bucket, q CaseQuery, from []byte) (CasePage, error) {
-	page := CasePage{Rows: make([]CaseRow, 0, q.Limit)}
+	pb := newPageBuilder[CaseRow](q.Sort, q.Desc, q.Limit, q.After, q.Before)
 	rows := b.Bucket(caseRows)
 	if rows == nil {
-		return page, nil
+		return CasePage{Rows: pb.rows}, nil
 	}
 	rowPrefix := key(q.Org)
 	src, prefix := rows, rowPrefix
 	if q.Sort != SortNOMS {
 		if src = b.Bucket(caseSorted); src == nil {
-			return page, nil
+			return CasePage{Rows: pb.rows}, nil
 		}
 		prefix = append(bytes.Clone(rowPrefix), byte(q.Sort))
 	}
 	f := newCaseMatcher(q.Filter, q.Now)
 	cq := newCaseQuery(q.Now, q.Limit+1)
-	// Walking backwards serves a descending order, and the page before a cursor.
-	backward := q.Desc != (q.Before != "")
-	keys := make([][]byte, 0, q.Limit)
-	more := false
 	var rk []byte // the row key of an index entry
 	var scratch CaseRow
-	walk := newPrefixWalk(src.Cursor(), prefix, from, backward)
+	walk := newPrefixWalk(src.Cursor(), prefix, from, pb.backward())
 	for k, v := walk.first(); k != nil; k, v = walk.next() {
 		noms := k[len(prefix):]
 		if q.Sort != SortNOMS {
 			if len(noms) < 8 {
-				return page, fmt.Errorf("%w: caseload index key", ErrCorruptRow)
+				return CasePage{}, fmt.Errorf("%w: caseload index key", ErrCorruptRow)
 			}
 			noms = noms[8:]
 			rk = append(append(rk[:0], rowPrefix...), noms...)
 			if v = rows.Get(rk); v == nil {
-				return page, fmt.Errorf("%w: caseload index names %s, which has no row", ErrCorruptRow, noms)
+				return CasePage{}, fmt.Errorf("%w: caseload index names %s, which has no row", ErrCorruptRow, noms)
 			}
 		}
 		if !f.rawMatch(noms, v) {
@@ -202,42 +198,20 @@ func scanCases(b *bolt.Bucket, q CaseQuery, from []byte) (CasePage, error) {
 		arena, ends := len(cq.arena), len(cq.ends)
 		scratch = CaseRow{}
 		if err := cq.decode(&scratch, noms, v); err != nil {
-			return page, fmt.Errorf("caseload of %s: %w", q.Org, err)
+			return CasePage{}, fmt.Errorf("caseload of %s: %w", q.Org, err)
 		}
-		if !f.match(&scratch) {
+		if !f.match(&scratch) || pb.full() {
 			cq.arena, cq.ends = cq.arena[:arena], cq.ends[:ends]
+			if pb.more {
+				break
+			}
 			continue
 		}
-		if len(page.Rows) == q.Limit {
-			more = true
-			cq.arena, cq.ends = cq.arena[:arena], cq.ends[:ends]
-			break
-		}
-		page.Rows = append(page.Rows, scratch)
-		keys = append(keys, k[len(prefix):])
+		pb.add(k[len(prefix):], scratch)
 	}
-	cq.finish(page.Rows)
-	if len(keys) > 0 {
-		first, last := keys[0], keys[len(keys)-1]
-		if q.Before != "" {
-			// Read backwards from the cursor: put the page back in its order.
-			for i, j := 0, len(page.Rows)-1; i < j; i, j = i+1, j-1 {
-				page.Rows[i], page.Rows[j] = page.Rows[j], page.Rows[i]
-			}
-			first, last = last, first
-			page.Next = encodeCursor(q.Sort, q.Desc, last)
-			if more {
-				page.Prev = encodeCursor(q.Sort, q.Desc, first)
-			}
-		} else {
-			if more {
-				page.Next = encodeCursor(q.Sort, q.Desc, last)
-			}
-			if q.After != "" {
-				page.Prev = encodeCursor(q.Sort, q.Desc, first)
-			}
-		}
-	}
+	cq.finish(pb.rows)
+	var page CasePage
+	page.Rows, page.Next, page.Prev = pb.finish()
 	return page, nil
 }
 

@@ -32,9 +32,12 @@ const (
 // accepted and rejected handovers stay, because the inspectorate found that systems
 // which drop allocations lose accountability.
 //
-// Storage: sub-bucket "rows", key org ‖ 0x00 ‖ direction ('S' or 'R') ‖ NOMS ‖ 0x00 ‖
-// U64(seq), value the binary row of encodeHandover. Overdue and age depend on now and
-// are decided at query time.
+// Storage: sub-bucket "rows", key org ‖ 0x00 ‖ direction ('R' or 'S') ‖ state (1 open,
+// 2 decided) ‖ NOMS ‖ 0x00 ‖ U64(seq), value the binary row of encodeHandover. A
+// decision moves the row from the open range to the decided one, so that the list
+// order (receiving first, open first, then prison number) is the key order, and the
+// direction and state filters are ranges of keys (handovers_page.go). Overdue and age
+// depend on now and are decided at query time.
 type HandoversProjection struct {
 	policy aggregates.Policy
 }
@@ -49,7 +52,7 @@ func NewHandovers(policy aggregates.Policy) *HandoversProjection {
 func (*HandoversProjection) Name() string { return HandoversName }
 
 // Version implements Projection.
-func (*HandoversProjection) Version() int { return 1 }
+func (*HandoversProjection) Version() int { return 2 }
 
 // Apply implements Projection: a handover event rewrites both rows of that handover
 // from the journey after it.
@@ -96,16 +99,43 @@ func (h *HandoversProjection) Apply(b *bolt.Bucket, ev *Event) error {
 		if side.org == "" {
 			continue
 		}
-		if err := rows.Put(handoverKey(side.org, side.dir, ev.NOMS, ho.Seq), v); err != nil {
+		// The row of the other state, if any, goes: a decision moves it.
+		if err := rows.Delete(handoverKey(side.org, side.dir, stateOther(ho.Status), ev.NOMS, ho.Seq)); err != nil {
+			return fmt.Errorf("handover row: %w", err)
+		}
+		if err := rows.Put(handoverKey(side.org, side.dir, stateOf(ho.Status), ev.NOMS, ho.Seq), v); err != nil {
 			return fmt.Errorf("handover row: %w", err)
 		}
 	}
 	return nil
 }
 
-func handoverKey(org aggregates.Org, dir Direction, noms string, seq int) []byte {
+// HandoverState is the state filter of a handover list, and part of the row key.
+type HandoverState byte
+
+// States: open, or decided (accepted or rejected).
+const (
+	HandoverOpen    HandoverState = 1
+	HandoverDecided HandoverState = 2
+)
+
+func stateOf(s aggregates.HandoverStatus) HandoverState {
+	if s == aggregates.HandoverStatusOpen {
+		return HandoverOpen
+	}
+	return HandoverDecided
+}
+
+func stateOther(s aggregates.HandoverStatus) HandoverState {
+	if stateOf(s) == HandoverOpen {
+		return HandoverDecided
+	}
+	return HandoverOpen
+}
+
+func handoverKey(org aggregates.Org, dir Direction, st HandoverState, noms string, seq int) []byte {
 	k := key(string(org))
-	k = append(k, byte(dir))
+	k = append(k, byte(dir), byte(st))
 	k = append(k, noms...)
 	k = append(k, 0)
 	return append(k, U64(uint64(seq))...)
@@ -184,10 +214,8 @@ func Handovers(r *Runner, org string, now time.Time) (HandoverQueue, error) {
 				q.Overdue++
 			}
 			if row.Direction == Sending {
-				row.Counterpart = row.To
 				q.Sending = append(q.Sending, row)
 			} else {
-				row.Counterpart = row.From
 				q.Receiving = append(q.Receiving, row)
 			}
 			return nil
@@ -213,10 +241,10 @@ func Handovers(r *Runner, org string, now time.Time) (HandoverQueue, error) {
 
 // decodeHandoverRow reads a row; rest is the key after the organisation prefix.
 func decodeHandoverRow(rest, v []byte, now time.Time) (HandoverRow, error) {
-	if len(rest) < 1+1+8 || rest[len(rest)-9] != 0 {
+	if len(rest) < 2+1+8 || rest[len(rest)-9] != 0 {
 		return HandoverRow{}, fmt.Errorf("%w: handover key", ErrCorruptRow)
 	}
-	row := HandoverRow{Direction: Direction(rest[0]), NOMS: string(rest[1 : len(rest)-9])}
+	row := HandoverRow{Direction: Direction(rest[0]), NOMS: string(rest[2 : len(rest)-9])}
 	r := rbuf{b: rest[len(rest)-8:]}
 	row.Seq = int(r.u64())
 	r = rbuf{b: v}
@@ -234,6 +262,11 @@ func decodeHandoverRow(rest, v []byte, now time.Time) (HandoverRow, error) {
 	row.Model = aggregates.ModelKind(r.str())
 	if r.err != nil {
 		return HandoverRow{}, r.err
+	}
+	if row.Direction == Sending {
+		row.Counterpart = row.To
+	} else {
+		row.Counterpart = row.From
 	}
 	if row.Status == aggregates.HandoverStatusOpen {
 		row.Overdue = !row.Due.IsZero() && now.After(row.Due)

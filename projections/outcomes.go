@@ -309,6 +309,12 @@ type CohortOutcome struct {
 // Outcomes returns every provider's cohorts, ordered by cohort then provider, with
 // provisional flags decided at now.
 func Outcomes(r *Runner, now time.Time) ([]CohortOutcome, error) {
+	return outcomesOf(r, now, "")
+}
+
+// outcomesOf is Outcomes of one provider's cohorts, or of every provider's when
+// provider is "".
+func outcomesOf(r *Runner, now time.Time, provider string) ([]CohortOutcome, error) {
 	o, err := projectionOf[*OutcomesProjection](r, OutcomesName)
 	if err != nil {
 		return nil, err
@@ -320,7 +326,11 @@ func Outcomes(r *Runner, now time.Time) ([]CohortOutcome, error) {
 		if cohorts == nil {
 			return nil
 		}
-		return cohorts.ForEach(func(k, v []byte) error {
+		var prefix []byte
+		if provider != "" {
+			prefix = key(provider)
+		}
+		return scanPrefix(cohorts, prefix, func(k, v []byte) error {
 			if len(k) < 2 || k[len(k)-1] != 0 {
 				return fmt.Errorf("%w: outcome cohort key %q", ErrCorruptRow, k)
 			}

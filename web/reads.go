@@ -387,10 +387,18 @@ func (s *server) getHandovers(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil {
 		return err
 	}
+	params, errs := HandoverListQuery(r.URL.Query())
+	if len(errs) > 0 {
+		return validationProblem(errs...)
+	}
 	if err := s.waitRead(r, projections.HandoversName, 0); err != nil {
 		return err
 	}
-	q, err := projections.Handovers(s.cfg.Runner, org, s.now())
+	params.Query.Org, params.Query.Now = org, s.now()
+	page, err := projections.HandoversPage(s.cfg.Runner, params.Query)
+	if errs, ok := CursorProblem(err); ok {
+		return validationProblem(errs...)
+	}
 	if err != nil {
 		return err
 	}
@@ -398,26 +406,43 @@ func (s *server) getHandovers(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return err
 	}
 	w.Header().Set(HeaderPosition, strconv.FormatUint(s.cfg.Runner.Position(), 10))
-	return writeJSON(w, http.StatusOK, handoverQueueOf(q))
+	out := handoverPageOf(org, page.Rows)
+	out.Next, out.Prev = params.Link(r.URL.Path, page.Next, true), params.Link(r.URL.Path, page.Prev, false)
+	return writeJSON(w, http.StatusOK, out)
 }
 
-// getOutcomes answers the payment-by-results cohorts: counts, no person.
+// getOutcomes answers a page of the payment-by-results cohorts: counts, no person.
 // Inspectors see every provider's, providers their own.
 func (s *server) getOutcomes(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	if p.Validate() != nil || (p.Role != auth.RoleInspector && p.Role != auth.RoleProvider) {
 		return auth.ErrForbidden
 	}
+	params, errs := CohortListQuery(r.URL.Query())
+	if len(errs) > 0 {
+		return validationProblem(errs...)
+	}
+	if p.Role == auth.RoleProvider {
+		if f := params.Query.Filter.Provider; f != "" && f != p.Org {
+			return auth.ErrForbidden
+		}
+		params.Query.Filter.Provider = p.Org
+	}
 	if err := s.waitRead(r, projections.OutcomesName, 0); err != nil {
 		return err
 	}
-	cs, err := projections.Outcomes(s.cfg.Runner, s.now())
+	params.Query.Now = s.now()
+	page, err := projections.OutcomesPage(s.cfg.Runner, params.Query)
+	if errs, ok := CursorProblem(err); ok {
+		return validationProblem(errs...)
+	}
 	if err != nil {
 		return err
 	}
-	out := outcomesView{Cohorts: []outcomeView{}}
-	for _, c := range visibleOutcomes(p, cs) {
+	out := outcomesView{Cohorts: make([]outcomeView, 0, len(page.Rows))}
+	for _, c := range page.Rows {
 		out.Cohorts = append(out.Cohorts, outcomeOf(c))
 	}
+	out.Next, out.Prev = params.Link(r.URL.Path, page.Next, true), params.Link(r.URL.Path, page.Prev, false)
 	w.Header().Set(HeaderPosition, strconv.FormatUint(s.cfg.Runner.Position(), 10))
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -222,14 +222,14 @@ type handoverView struct {
 	AgeSeconds   int64     `json:"ageSeconds"`
 }
 
+// handoverQueueView is one page of a handover queue: its rows, receiving first, split
+// by side; Next and Prev are the links to the pages after and before it.
 type handoverQueueView struct {
 	Org       string         `json:"org"`
 	Sending   []handoverView `json:"sending"`
 	Receiving []handoverView `json:"receiving"`
-	Open      int            `json:"open"`
-	Accepted  int            `json:"accepted"`
-	Rejected  int            `json:"rejected"`
-	Overdue   int            `json:"overdue"`
+	Next      string         `json:"next,omitempty"`
+	Prev      string         `json:"prev,omitempty"`
 }
 
 func handoverRowsOf(rows []projections.HandoverRow) []handoverView {
@@ -247,9 +247,16 @@ func handoverRowsOf(rows []projections.HandoverRow) []handoverView {
 	return out
 }
 
-func handoverQueueOf(q projections.HandoverQueue) handoverQueueView {
-	return handoverQueueView{Org: string(q.Org), Sending: handoverRowsOf(q.Sending), Receiving: handoverRowsOf(q.Receiving),
-		Open: q.Open, Accepted: q.Accepted, Rejected: q.Rejected, Overdue: q.Overdue}
+func handoverPageOf(org string, rows []projections.HandoverRow) handoverQueueView {
+	var sending, receiving []projections.HandoverRow
+	for _, h := range rows {
+		if h.Direction == projections.Sending {
+			sending = append(sending, h)
+		} else {
+			receiving = append(receiving, h)
+		}
+	}
+	return handoverQueueView{Org: org, Sending: handoverRowsOf(sending), Receiving: handoverRowsOf(receiving)}
 }
 
 // auditView is an audit trail entry; the history downloads (package
@@ -347,8 +354,11 @@ type outcomeView struct {
 	FinalFrom          time.Time       `json:"finalFrom"`
 }
 
+// outcomesView is one page of cohorts; Next and Prev link the pages after and before.
 type outcomesView struct {
 	Cohorts []outcomeView `json:"cohorts"`
+	Next    string        `json:"next,omitempty"`
+	Prev    string        `json:"prev,omitempty"`
 }
 
 func outcomeOf(o projections.CohortOutcome) outcomeView {

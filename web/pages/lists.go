@@ -3,6 +3,7 @@ package pages
 import (
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/projections"
@@ -104,10 +105,7 @@ func (s *server) readCaseList(r *http.Request, org, label string) (caseList, []f
 			out.Next, out.Prev = params.Link(r.URL.Path, page.Next, true), params.Link(r.URL.Path, page.Prev, false)
 		}
 	}
-	var ferrs []fieldError
-	for _, e := range errs {
-		ferrs = append(ferrs, fieldError{Field: e.Field, Anchor: listAnchor(e.Field), Message: listMessage(e)})
-	}
+	ferrs := listErrors(errs)
 	f := params.Query.Filter
 	out.Filtered = len(f.Stages) > 0 || f.Attention != 0 || f.Deadline.Overdue || f.Deadline.Within > 0 || f.Search != ""
 	total, err := projections.CaseloadCount(s.cfg.Runner, org)
@@ -124,7 +122,7 @@ func listAnchor(field string) string {
 		return "closed"
 	case "deadline":
 		return "deadline"
-	case "q", "attention", "sort", "order":
+	case "q", "attention", "sort", "order", "direction", "status", "overdue", "provider", "from", "to":
 		return field
 	}
 	return ""
@@ -139,8 +137,10 @@ func listMessage(e web.FieldError) string {
 		return "The page you asked for no longer exists: start again from the first page"
 	case "deadline":
 		return "Choose a deadline from the list"
-	case "stage", "attention", "sort", "order", "closed":
+	case "stage", "attention", "sort", "order", "closed", "direction", "status", "overdue", "provider":
 		return "Choose from the list"
+	case "from", "to":
+		return "Choose a quarter from the list, with the first no later than the last"
 	case "limit":
 		return "Show between 1 and 500 people on a page"
 	}
@@ -150,4 +150,55 @@ func listMessage(e web.FieldError) string {
 // recordList records the read of a list as the API's caseload read.
 func (s *server) recordList(r *http.Request, p auth.Principal) error {
 	return s.record(r.Context(), p, auth.AccessReadCaseload, p.Org)
+}
+
+// handoverList is what the handover filter and the pagination partial show.
+type handoverList struct {
+	Action     string
+	Label      string
+	Next, Prev string
+	Filtered   bool
+	// The filter as submitted.
+	Q, Direction, Status string
+	Overdue              bool
+
+	DirectionOptions, StatusOptions []option
+}
+
+var handoverDirections = []option{{Value: "", Label: "Both"}, {Value: "incoming", Label: "To you"}, {Value: "outgoing", Label: "From you"}}
+var handoverStatuses = []option{{Value: "", Label: "Any"}, {Value: "open", Label: "Open"}, {Value: "decided", Label: "Accepted or rejected"}}
+
+// readHandoverList reads the page of org's handovers the request asks for, with the
+// same parameters as the API (web.HandoverListQuery). Invalid parameters come back as
+// field errors for the page's error summary, with no rows.
+func (s *server) readHandoverList(r *http.Request, org string, now time.Time) (handoverList, []projections.HandoverRow, []fieldError, error) {
+	q := r.URL.Query()
+	out := handoverList{Action: r.URL.Path, Label: "handovers", Q: q.Get("q"), Direction: q.Get("direction"), Status: q.Get("status"),
+		Overdue: q.Get("overdue") == "true", DirectionOptions: handoverDirections, StatusOptions: handoverStatuses}
+	rows := []projections.HandoverRow{}
+	params, errs := web.HandoverListQuery(q)
+	if len(errs) == 0 {
+		params.Query.Org, params.Query.Now = org, now
+		page, err := projections.HandoversPage(s.cfg.Runner, params.Query)
+		if ferrs, ok := web.CursorProblem(err); ok {
+			errs = ferrs
+		} else if err != nil {
+			return out, nil, nil, err
+		} else {
+			rows = page.Rows
+			out.Next, out.Prev = params.Link(r.URL.Path, page.Next, true), params.Link(r.URL.Path, page.Prev, false)
+		}
+	}
+	f := params.Query.Filter
+	out.Filtered = f != (projections.HandoverFilter{})
+	return out, rows, listErrors(errs), nil
+}
+
+// listErrors are the field errors of a list's parameters, for the error summary.
+func listErrors(errs []web.FieldError) []fieldError {
+	var out []fieldError
+	for _, e := range errs {
+		out = append(out, fieldError{Field: e.Field, Anchor: listAnchor(e.Field), Message: listMessage(e)})
+	}
+	return out
 }

@@ -139,3 +139,71 @@ func TestBrowserLiveRowUpdatesInPlace(t *testing.T) {
 	}
 	provider.narrow("caseload-live")
 }
+
+// TestHandoverListPagesHTTP: the provider's table of all handovers, read without
+// script, comes a page at a time with GOV.UK pagination links covering every handover
+// once; the filter narrows it; the decision list above shows only open handovers to
+// the provider; a bad filter is an error summary.
+func TestHandoverListPagesHTTP(t *testing.T) {
+	l := startLedger(t)
+	var all []string
+	for i := range 5 {
+		noms := fmt.Sprintf("A%04dHH", 4000+i)
+		all = append(all, noms)
+		l.receive(noms, "MDI")
+		l.handOver(noms, "MDI", "NPS-C", i < 2)
+	}
+	l.caughtUp(l.command(auth.RoleProvider, "NPS-C", all[4], "/handovers/current/rejection", map[string]any{"reason": "not ours", "at": ago(10 * time.Minute)}))
+
+	c := newClient(t, l)
+	c.signIn(l.token(auth.RoleProvider, "NPS-C"))
+	var got []string
+	path := "/provider/handovers?limit=2"
+	for pages := 0; path != ""; pages++ {
+		r := c.do("GET", path, nil)
+		if r.status != http.StatusOK || !strings.Contains(r.body, `class="moj-filter-layout"`) {
+			t.Fatalf("%s: %d\n%s", path, r.status, r.body)
+		}
+		if !strings.Contains(r.body, `data-noms="`+all[2]+`"`) || !strings.Contains(r.body, `action="/provider/handovers/`+all[3]+`/accept"`) {
+			t.Errorf("page %d does not offer the open handovers for a decision", pages+1)
+		}
+		for _, m := range rowNOMS.FindAllStringSubmatch(r.body, -1) {
+			got = append(got, m[1])
+		}
+		if pages > 0 && !prevLink.MatchString(r.body) {
+			t.Errorf("page %d has no previous link", pages+1)
+		}
+		path = ""
+		if m := nextLink.FindStringSubmatch(r.body); m != nil {
+			path = html.UnescapeString(m[1])
+		}
+		if pages > 5 {
+			t.Fatal("the next links do not end")
+		}
+	}
+	// Open first (2, 3), then decided (0, 1 accepted; 4 rejected).
+	if want := []string{all[2], all[3], all[0], all[1], all[4]}; !slices.Equal(got, want) {
+		t.Fatalf("pages hold %v, want %v", got, want)
+	}
+	decided := c.do("GET", "/provider/handovers?status=decided&q="+strings.ToLower(all[4]), nil)
+	if m := rowNOMS.FindAllStringSubmatch(decided.body, -1); len(m) != 1 || m[0][1] != all[4] ||
+		!strings.Contains(decided.body, `id="status-2" name="status" type="radio" value="decided" checked`) {
+		t.Errorf("decided, searched: %v", m)
+	}
+	none := c.do("GET", "/provider/handovers?direction=outgoing", nil)
+	if !strings.Contains(none.body, "No handovers match the filter") {
+		t.Errorf("an empty filtered list does not say so:\n%s", none.body)
+	}
+	bad := c.do("GET", "/provider/handovers?direction=sideways&q=%3Cb%3E", nil)
+	if bad.status != http.StatusBadRequest || !strings.Contains(bad.body, "govuk-error-summary") ||
+		!strings.Contains(bad.body, `href="#direction"`) || !strings.Contains(bad.body, `href="#q"`) {
+		t.Errorf("bad filter: %d\n%s", bad.status, bad.body)
+	}
+	// Every row's direction, reason and status in words (the Direction column once
+	// printed a Go value).
+	for _, body := range []string{decided.body, c.do("GET", "/provider/handovers", nil).body} {
+		for _, f := range wordFaults(pageText(body)) {
+			t.Errorf("handovers list: %s", f)
+		}
+	}
+}

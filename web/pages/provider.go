@@ -125,7 +125,14 @@ func (s *server) providerCaseloadRow(w http.ResponseWriter, r *http.Request, ses
 }
 
 type handoversBody struct {
+	// Queue is the page of all handovers, split by side (receiving first).
 	Queue projections.HandoverQueue
+	// Waiting are the first open handovers to the provider, for its decision;
+	// WaitingMore links to all of them when there are more.
+	Waiting     []projections.HandoverRow
+	WaitingMore string
+	// List is the filter and pagination of the table of all handovers.
+	List handoverList
 	// Due describes each open handover's due time, by NOMS and sequence.
 	Due  map[string]deadline
 	CSRF string
@@ -133,28 +140,49 @@ type handoversBody struct {
 }
 
 // providerHandovers shows the handovers the provider is receiving (with
-// accept and reject) and sending.
+// accept and reject) and, a page at a time and filtered, every handover it
+// has sent or received.
 func (s *server) providerHandovers(w http.ResponseWriter, r *http.Request, sess *session) error {
 	p := sess.principal
 	if err := s.waitRead(r, projections.HandoversName); err != nil {
 		return err
 	}
 	now := s.now()
-	q, err := projections.Handovers(s.cfg.Runner, p.Org, now)
+	waiting, err := projections.HandoversPage(s.cfg.Runner, projections.HandoverQuery{Org: p.Org, Now: now,
+		Filter: projections.HandoverFilter{Direction: projections.Receiving, State: projections.HandoverOpen}})
+	if err != nil {
+		return err
+	}
+	list, rows, errs, err := s.readHandoverList(r, p.Org, now)
 	if err != nil {
 		return err
 	}
 	if err := s.record(r.Context(), p, auth.AccessReadHandovers, p.Org); err != nil {
 		return err
 	}
+	q := projections.HandoverQueue{Org: aggregates.Org(p.Org), Receiving: []projections.HandoverRow{}, Sending: []projections.HandoverRow{}}
+	for _, h := range rows {
+		if h.Direction == projections.Sending {
+			q.Sending = append(q.Sending, h)
+		} else {
+			q.Receiving = append(q.Receiving, h)
+		}
+	}
 	due := map[string]deadline{}
-	for _, h := range slices.Concat(q.Receiving, q.Sending) {
+	for _, h := range slices.Concat(waiting.Rows, rows) {
 		if h.Status == aggregates.HandoverStatusOpen {
 			due[h.NOMS+"/"+strconv.Itoa(h.Seq)] = newDeadline("", projections.DeadlineView{Due: h.Due, Overdue: h.Overdue}, now)
 		}
 	}
-	s.render(w, r, sess, http.StatusOK, "provider-handovers", page{Title: "Handovers", Notice: doneNotice(r),
-		Body: handoversBody{Queue: q, Due: due, CSRF: sess.csrf, Idem: randomToken()}})
+	body := handoversBody{Queue: q, Waiting: waiting.Rows, List: list, Due: due, CSRF: sess.csrf, Idem: randomToken()}
+	if waiting.Next != "" {
+		body.WaitingMore = r.URL.Path + "?direction=incoming&status=open#handovers"
+	}
+	status := http.StatusOK
+	if len(errs) > 0 {
+		status = http.StatusBadRequest
+	}
+	s.render(w, r, sess, status, "provider-handovers", page{Title: "Handovers", Notice: doneNotice(r), Errors: errs, Body: body})
 	return nil
 }
 
