@@ -67,10 +67,18 @@ type OutcomesView struct {
 	Cohort string
 	// ByProvider is each provider's figures over the cohort(s) shown.
 	ByProvider []OutcomeRow
-	// ByCohort is every cohort shown, oldest first.
+	// ByCohort is every cohort shown, oldest first: with no cohort chosen,
+	// the RecentCohorts most recent, so that the page stays a page (each
+	// cohort is a table with a row per provider); Earlier counts the others,
+	// which the cohort chooser and the CSV download still reach.
 	ByCohort []CohortTable
+	Earlier  int
 	Chart    BarChart
 }
+
+// RecentCohorts is how many cohort tables the outcomes page shows when no
+// cohort is chosen.
+const RecentCohorts = 4
 
 // Outcomes builds the outcomes view of cohort ("2021-Q3"), or of every
 // cohort when it is empty. A cohort the ledger does not have is an
@@ -135,6 +143,10 @@ func buildOutcomes(cs []projections.CohortOutcome, cohort string) (OutcomesView,
 	if cohort != "" && !slices.Contains(v.Cohorts, cohort) {
 		return OutcomesView{}, inputError("cohort", "Choose a cohort from the list")
 	}
+	if cohort == "" && len(v.ByCohort) > RecentCohorts {
+		v.Earlier = len(v.ByCohort) - RecentCohorts
+		v.ByCohort = v.ByCohort[v.Earlier:]
+	}
 	for _, r := range byProvider {
 		v.ByProvider = append(v.ByProvider, *r)
 	}
@@ -159,6 +171,10 @@ func buildOutcomes(cs []projections.CohortOutcome, cohort string) (OutcomesView,
 	}
 	return v, nil
 }
+
+// ProviderName is the provider as people know it ("NPS Yorkshire and the
+// Humber", "Northumbria CRC"), its code for one the ledger has no name for.
+func (r OutcomeRow) ProviderName() string { return aggregates.Org(r.Provider).Name() }
 
 // BinaryPercent is the binary rate as the pages show it: "12.5%".
 func (r OutcomeRow) BinaryPercent() string { return Percent(r.BinaryRate) }

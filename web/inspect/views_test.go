@@ -3,6 +3,7 @@ package inspect
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -290,5 +291,32 @@ func TestDetails(t *testing.T) {
 	got = Details(aggregates.PrisonerReleased{Kind: aggregates.ReleaseOnLicence, Prison: "MDI", At: at})
 	if len(got) < 2 || got[0] != (Detail{Name: "Release kind", Value: "On licence"}) {
 		t.Errorf("release details %+v", got)
+	}
+}
+
+// With no cohort chosen, the page shows the most recent cohorts' tables and
+// says how many earlier ones the chooser and the CSV reach; the providers'
+// totals still cover every cohort.
+func TestOutcomesPageStaysAPage(t *testing.T) {
+	var cs []projections.CohortOutcome
+	for y := 2022; y <= 2024; y++ {
+		for q := 1; q <= 4; q++ {
+			for _, p := range []aggregates.Org{"NPS-A", "NPS-C"} {
+				cs = append(cs, projections.CohortOutcome{Provider: p, Cohort: fmt.Sprintf("%d-Q%d", y, q), Size: 10, Reoffenders: 1, Reoffences: 1})
+			}
+		}
+	}
+	v, err := buildOutcomes(cs, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.ByCohort) != RecentCohorts || v.Earlier != 12-RecentCohorts || v.ByCohort[0].Cohort != "2024-Q1" || len(v.Cohorts) != 12 {
+		t.Fatalf("tables %d, earlier %d, first %s, chooser %d", len(v.ByCohort), v.Earlier, v.ByCohort[0].Cohort, len(v.Cohorts))
+	}
+	if len(v.ByProvider) != 2 || v.ByProvider[0].Size != 120 || v.ByProvider[1].ProviderName() != "NPS Yorkshire and the Humber" {
+		t.Fatalf("providers over every cohort: %+v", v.ByProvider)
+	}
+	if one, err := buildOutcomes(cs, "2022-Q2"); err != nil || len(one.ByCohort) != 1 || one.Earlier != 0 {
+		t.Fatalf("one cohort: %d tables, earlier %d, %v", len(one.ByCohort), one.Earlier, err)
 	}
 }
