@@ -118,6 +118,7 @@ var doneNotices = map[string]string{
 	"release-dates": "Release dates recorded",
 	"transfer":      "Transfer out recorded",
 	"release":       "Release recorded",
+	"custody-end":   "Recorded: custody ended without a release",
 	"accepted":      "Handover accepted",
 	"rejected":      "Handover rejected",
 	"need":          "Need recorded",
@@ -299,12 +300,24 @@ type prisonStep struct {
 	build func(f *form, p *problems, org string, now time.Time) commandForm
 }
 
+// releaseKinds are the releases into the community. A move to a secure
+// hospital is not one: it is recorded under "custody ended without a
+// release" (custodyEndKinds).
 var releaseKinds = []option{
 	{Value: string(aggregates.ReleaseOnLicence), Label: "On licence"},
 	{Value: string(aggregates.ReleaseHDC), Label: "On home detention curfew"},
+	{Value: string(aggregates.ReleaseECSL), Label: "On an end of custody supervised licence (ECSL)"},
 	{Value: string(aggregates.ReleaseSentenceEnd), Label: "At the end of the sentence", Hint: "No licence"},
-	{Value: string(aggregates.ReleaseToHospital), Label: "To hospital"},
-	{Value: string(aggregates.ReleaseDischarged), Label: "Discharged", Hint: "For example, from remand"},
+	{Value: string(aggregates.ReleaseDischarged), Label: "Discharged", Hint: "For example, from remand: no supervision follows"},
+}
+
+// custodyEndKinds are the ways custody ends, or moves out of the prison, that
+// are not a release into the community (aggregates.EndCustody).
+var custodyEndKinds = []option{
+	{Value: string(aggregates.EndUnlawfullyAtLarge), Label: "Unlawfully at large", Hint: "Absconded, escaped or failed to return. A recall or return is expected"},
+	{Value: string(aggregates.EndSecureHospital), Label: "Moved to a secure hospital", Hint: "Detention continues under mental health law"},
+	{Value: string(aggregates.EndRemovalCentre), Label: "Moved to an immigration removal centre", Hint: "Detention continues"},
+	{Value: string(aggregates.EndDied), Label: "Died in custody", Hint: "This closes the person's record"},
 }
 
 // releaseDateFields are the release dates a calculation gives, by their API
@@ -360,6 +373,18 @@ var prisonSteps = []prisonStep{
 			}
 			at := f.when(p, "at", "the date of release")
 			return commandForm{Name: "ReleasePrisoner", Body: map[string]any{"kind": kind, "prison": org, "at": at},
+				Fields: map[string][2]string{"at": {"at", "at-day"}}}
+		}},
+	{Slug: "custody-end", Title: "Record that custody ended without a release", Template: "prison-custody-end", Done: "custody-end",
+		Options: custodyEndKinds,
+		prefill: func(f *form, now time.Time) { f.setNow("at", now) },
+		build: func(f *form, p *problems, org string, _ time.Time) commandForm {
+			kind := f.V("kind")
+			if kind == "" {
+				p.add("kind", "", "Select what happened")
+			}
+			at := f.when(p, "at", "the date it happened")
+			return commandForm{Name: "EndCustody", Body: map[string]any{"kind": kind, "prison": org, "at": at},
 				Fields: map[string][2]string{"at": {"at", "at-day"}}}
 		}},
 }

@@ -151,3 +151,39 @@ func TestFormIdempotency(t *testing.T) {
 		t.Errorf("another prison's person page: %d, want 404", r.status)
 	}
 }
+
+// TestCustodyEndForm: a prison records that custody ended without a release
+// (here, unlawfully at large); the person page then says where the person
+// stands, in words, and the prison keeps sight of the case.
+func TestCustodyEndForm(t *testing.T) {
+	l := startLedger(t)
+	l.receive("A1234BC", "MDI")
+	c := newClient(t, l)
+	c.signIn(l.token(auth.RolePrison, "MDI"))
+	form := c.do("GET", "/prison/people/A1234BC/custody-end", nil)
+	if form.status != http.StatusOK || !strings.Contains(form.body, "Unlawfully at large") {
+		t.Fatalf("custody end form: %d", form.status)
+	}
+	now := time.Now().In(aggregates.UK).Add(-time.Hour)
+	vals := url.Values{"csrf": {csrf(t, form)}, "idem": {"end-1"}, "at-day": {now.Format("2")}, "at-month": {now.Format("1")},
+		"at-year": {now.Format("2006")}, "at-time": {now.Format("15:04")}}
+	// Nothing chosen: the error says what to do, and nothing is recorded.
+	if r := c.do("POST", "/prison/people/A1234BC/custody-end", vals); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Select what happened") {
+		t.Fatalf("no kind: %d", r.status)
+	}
+	vals.Set("kind", string(aggregates.EndUnlawfullyAtLarge))
+	if r := c.do("POST", "/prison/people/A1234BC/custody-end", vals); r.status != http.StatusSeeOther {
+		t.Fatalf("send: %d\n%s", r.status, r.body)
+	}
+	st, err := l.svc.LoadStream(context.Background(), "A1234BC")
+	if err != nil || st.Journey.Custody != aggregates.UnlawfullyAtLarge {
+		t.Fatalf("journey after the form: %v %v", st.Journey.Custody, err)
+	}
+	person := c.do("GET", "/prison/people/A1234BC", nil)
+	if person.status != http.StatusOK || !strings.Contains(person.body, "Unlawfully at large since") {
+		t.Fatalf("person page after the form: %d", person.status)
+	}
+	for _, f := range wordFaults(pageText(person.body)) {
+		t.Errorf("person page: %s", f)
+	}
+}

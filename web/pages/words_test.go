@@ -132,6 +132,7 @@ func TestEveryPageInWords(t *testing.T) {
 		{auth.RolePrison, "MDI", "/prison/people/" + other + "/release-dates"},
 		{auth.RolePrison, "MDI", "/prison/people/" + other + "/release"},
 		{auth.RolePrison, "MDI", "/prison/people/" + other + "/transfer"},
+		{auth.RolePrison, "MDI", "/prison/people/" + other + "/custody-end"},
 		{auth.RolePrison, "MDI", "/prison/people/Z9999ZZ"},
 		{auth.RoleProvider, "NPS-C", "/provider/caseload"},
 		{auth.RoleProvider, "NPS-C", "/provider/handovers"},
