@@ -169,6 +169,8 @@ type formBody struct {
 	Journey *aggregates.Journey
 	// Dates are the release-date inputs (release dates form).
 	Dates []option
+	// Step is the step a person's form records.
+	Step *prisonStep
 }
 
 func (s *server) arrivalForm(w http.ResponseWriter, r *http.Request, sess *session) error {
@@ -294,6 +296,9 @@ func (s *server) prisonPerson(w http.ResponseWriter, r *http.Request, sess *sess
 type prisonStep struct {
 	Slug, Title, Template, Done string
 	Options                     []option
+	// Legend, When and Button word a step that asks what kind of thing
+	// happened and when (template prison-kind).
+	Legend, When, Button string
 	// prefill sets the form's first values.
 	prefill func(f *form, now time.Time)
 	// build reads the form into a command, or adds problems.
@@ -364,7 +369,8 @@ var prisonSteps = []prisonStep{
 			return commandForm{Name: "RecordMovement", Body: map[string]any{"kind": string(aggregates.MovementTransferOut), "prison": org, "at": at},
 				Fields: map[string][2]string{"at": {"at", "at-day"}}}
 		}},
-	{Slug: "release", Title: "Record a release", Template: "prison-release", Done: "release", Options: releaseKinds,
+	{Slug: "release", Title: "Record a release", Template: "prison-kind", Done: "release", Options: releaseKinds,
+		Legend: "How were they released?", When: "When were they released?", Button: "Record release",
 		prefill: func(f *form, now time.Time) { f.setNow("at", now) },
 		build: func(f *form, p *problems, org string, _ time.Time) commandForm {
 			kind := f.V("kind")
@@ -375,8 +381,8 @@ var prisonSteps = []prisonStep{
 			return commandForm{Name: "ReleasePrisoner", Body: map[string]any{"kind": kind, "prison": org, "at": at},
 				Fields: map[string][2]string{"at": {"at", "at-day"}}}
 		}},
-	{Slug: "custody-end", Title: "Record that custody ended without a release", Template: "prison-custody-end", Done: "custody-end",
-		Options: custodyEndKinds,
+	{Slug: "custody-end", Title: "Record that custody ended without a release", Template: "prison-kind", Done: "custody-end",
+		Options: custodyEndKinds, Legend: "What happened?", When: "When did it happen?", Button: "Record it",
 		prefill: func(f *form, now time.Time) { f.setNow("at", now) },
 		build: func(f *form, p *problems, org string, _ time.Time) commandForm {
 			kind := f.V("kind")
@@ -415,7 +421,7 @@ func (s *server) prisonStepForm(st prisonStep) pageFunc {
 // renderPrisonStep shows a step's form for person j, with errs when it was refused.
 func (s *server) renderPrisonStep(w http.ResponseWriter, r *http.Request, sess *session, status int, st prisonStep, j aggregates.Journey, f *form, errs []fieldError) {
 	s.render(w, r, sess, status, st.Template, page{Title: st.Title, Errors: errs, Back: &link{Href: "/prison/people/" + j.NOMS, Text: "Back to " + j.NOMS},
-		Body: formBody{NOMS: j.NOMS, Form: f, Options: st.Options, Journey: &j, Dates: releaseDateFields}})
+		Body: formBody{NOMS: j.NOMS, Form: f, Options: st.Options, Journey: &j, Dates: releaseDateFields, Step: &st}})
 }
 
 // prisonStepSend records a step and returns to the person's page (or to
