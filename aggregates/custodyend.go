@@ -197,9 +197,9 @@ func (j Journey) requireDetained(elsewhereToo bool) error {
 			return nil
 		}
 		return rule("not-in-prison", ErrNotInCustody, "", "detained in %s since %s; a return to prison must be recorded first",
-			j.DetainedIn.place(), ukTime(j.LastMovementAt))
+			j.DetainedIn.place(), ukTime(j.CustodyEndedAt))
 	case UnlawfullyAtLarge:
-		return rule("not-in-custody", ErrNotInCustody, "", "unlawfully at large since %s; a reception (recall or return) must be recorded first", ukTime(j.LastMovementAt))
+		return rule("not-in-custody", ErrNotInCustody, "", "unlawfully at large since %s; a reception (recall or return) must be recorded first", ukTime(j.CustodyEndedAt))
 	case Released:
 		return rule("no-custody-events-after-release", ErrReleased, "", "released on %s; a new reception or recall must come first", ukTime(j.ReleasedAt))
 	}
