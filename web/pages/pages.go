@@ -21,10 +21,6 @@ import (
 	"github.com/gateledger/gateledger/web/inspect"
 )
 
-// DefaultWaitTimeout bounds how long a page waits for the read models to
-// reach a position it needs (after a command, so that the page shows it).
-const DefaultWaitTimeout = 5 * time.Second
-
 // Config is what the pages need. API, Ledger, Runner, Auth and Sessions are
 // required.
 type Config struct {
@@ -62,9 +58,6 @@ type Config struct {
 	// Feed holds the dead-letter queue (package ingest) that admins and
 	// inspectors read and admins work; nil leaves its pages out.
 	Feed *ingest.Feed
-	// WaitTimeout bounds a page's wait for the read models
-	// (DefaultWaitTimeout).
-	WaitTimeout time.Duration
 	// Throttle limits page loads per principal (each read of a person
 	// writes an access-log event), pages without a session per address,
 	// and refused sign-ins per address and per token. Share the API's so
@@ -123,9 +116,6 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
-	}
-	if cfg.WaitTimeout <= 0 {
-		cfg.WaitTimeout = DefaultWaitTimeout
 	}
 	t, err := parseTemplates()
 	if err != nil {
