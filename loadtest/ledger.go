@@ -15,6 +15,7 @@ import (
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
+	appledger "github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web"
 	"github.com/gateledger/gateledger/web/live"
@@ -66,7 +67,11 @@ func startLedger(ctx context.Context, dir string, pol aggregates.Policy, log *sl
 	l.addr = ln.Addr().String()
 	l.feed = live.New(live.Config{Client: store.Client, Auth: authn, AllowedOrigins: []string{"http://" + l.addr},
 		AccessLog: l.access, Logger: log, Metrics: liveMetrics{metrics}, CheckpointInterval: checkpoint})
-	h, err := web.New(web.Config{Store: store, Journeys: svc, Feed: &ingest.Feed{Journeys: svc, Logger: log}, Runner: l.runner,
+	app, err := appledger.New(appledger.Config{Journeys: svc, Runner: l.runner, AccessLog: l.access, Logger: log})
+	if err != nil {
+		return nil, errors.Join(err, ln.Close(), l.close(context.WithoutCancel(ctx)))
+	}
+	h, err := web.New(web.Config{Store: store, Ledger: app, Feed: &ingest.Feed{Journeys: svc, Logger: log}, Runner: l.runner,
 		Policy: pol, Auth: authn, Tokens: l.tokens, AccessLog: l.access, Live: l.feed, Metrics: metrics, Logger: log,
 		RateLimit: web.RateLimit{PerSecond: -1}})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
+	appledger "github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/seal"
 	"github.com/gateledger/gateledger/throttle"
@@ -191,7 +192,11 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 		Logger: log, Metrics: liveMetrics{metrics}, Throttle: thr})
 
 	ingestFeed := &ingest.Feed{Journeys: svc, Logger: log}
-	h, err := web.New(web.Config{Store: store, Journeys: svc, Feed: ingestFeed, Runner: runner,
+	app, err := appledger.New(appledger.Config{Journeys: svc, Runner: runner, AccessLog: access, Logger: log})
+	if err != nil {
+		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
+	}
+	h, err := web.New(web.Config{Store: store, Ledger: app, Feed: ingestFeed, Runner: runner,
 		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, Throttle: thr, Seals: sealer,
 		History: c.history, Names: names.Name, RequestLog: c.requestLogger})
 	if err != nil {
@@ -217,11 +222,11 @@ func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("load Europe/London: %w", err), ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}
-	insp, err := inspect.New(inspect.Config{Store: store, Journeys: svc, Runner: runner, AccessLog: access, Policy: pol, Location: london, Names: names.Name})
+	insp, err := inspect.New(inspect.Config{Store: store, Ledger: app, Journeys: svc, Runner: runner, Policy: pol, Location: london, Names: names.Name})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
 	}
-	h, err = pages.New(pages.Config{API: h, Journeys: svc, Runner: runner, Policy: pol, Auth: authn, AccessLog: access,
+	h, err = pages.New(pages.Config{API: h, Ledger: app, Runner: runner, Policy: pol, Auth: authn,
 		Sessions: sessions, AllowedOrigins: origins, OIDC: oidcLogin, Logger: log, Inspector: insp, Feed: ingestFeed, Throttle: thr})
 	if err != nil {
 		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))

@@ -40,6 +40,7 @@ import (
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web"
@@ -47,8 +48,8 @@ import (
 	"github.com/gateledger/gateledger/web/live"
 )
 
-// ledger is a running Gateledger on loopback.
-type ledger struct {
+// stack is a running Gateledger on loopback.
+type stack struct {
 	t        *testing.T
 	URL      string
 	store    *eventlog.Store
@@ -74,7 +75,7 @@ type ledgerOptions struct {
 
 // startLedger starts the whole server stack on 127.0.0.1 with the embedded
 // event store, as cmd/gateledger's startHTTP does.
-func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
+func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *stack {
 	t.Helper()
 	var o ledgerOptions
 	for _, f := range opts {
@@ -115,7 +116,11 @@ func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
 	feed := live.New(live.Config{Client: store.Client, Auth: &liveAuthn, AllowedOrigins: []string{origin}, AccessLog: access, Logger: log,
 		Throttle: o.throttle})
 	ingestFeed := &ingest.Feed{Journeys: svc, Logger: log}
-	api, err := web.New(web.Config{Store: store, Journeys: svc, Feed: ingestFeed, Runner: runner,
+	app, err := ledger.New(ledger.Config{Journeys: svc, Runner: runner, AccessLog: access, WaitTimeout: 10 * time.Second, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := web.New(web.Config{Store: store, Ledger: app, Feed: ingestFeed, Runner: runner,
 		Policy: policy, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Logger: log,
 		RateLimit: web.RateLimit{PerSecond: -1}, Throttle: o.throttle, WaitTimeout: 10 * time.Second, Names: names.Name})
 	if err != nil {
@@ -129,14 +134,14 @@ func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
 			t.Fatal(err)
 		}
 	}
-	insp, err := inspect.New(inspect.Config{Store: store, Journeys: svc, Runner: runner, AccessLog: access, Policy: policy,
-		Location: aggregates.UK, WaitTimeout: 10 * time.Second, Names: names.Name})
+	insp, err := inspect.New(inspect.Config{Store: store, Ledger: app, Journeys: svc, Runner: runner, Policy: policy,
+		Location: aggregates.UK, Names: names.Name})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{API: api, Journeys: svc, Runner: runner, Policy: policy, Auth: authn, AccessLog: access,
+	h, err := New(Config{API: api, Ledger: app, Runner: runner, Policy: policy, Auth: authn,
 		Sessions: sessions, AllowedOrigins: []string{origin}, OIDC: login, Logger: log, Inspector: insp, Feed: ingestFeed,
-		WaitTimeout: 10 * time.Second, Throttle: o.throttle})
+		Throttle: o.throttle})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +149,7 @@ func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
 	_ = srv.Listener.Close()
 	srv.Listener = ln
 	srv.Start()
-	l := &ledger{t: t, URL: srv.URL, store: store, svc: svc, runner: runner, tokens: tokens, access: access, sessions: sessions,
+	l := &stack{t: t, URL: srv.URL, store: store, svc: svc, runner: runner, tokens: tokens, access: access, sessions: sessions,
 		live: feed, tok: map[string]string{}}
 	t.Cleanup(func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -160,7 +165,7 @@ func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
 }
 
 // token returns a bearer token for role and org (one per pair).
-func (l *ledger) token(role auth.Role, org string) string {
+func (l *stack) token(role auth.Role, org string) string {
 	l.t.Helper()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -183,7 +188,7 @@ func (l *ledger) token(role auth.Role, org string) string {
 // command sends a command through the API as role/org and fails the test
 // unless it is recorded (201). It returns once every read model has applied
 // it, with its $all position.
-func (l *ledger) command(role auth.Role, org, noms, path string, body any) uint64 {
+func (l *stack) command(role auth.Role, org, noms, path string, body any) uint64 {
 	l.t.Helper()
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -213,7 +218,7 @@ func (l *ledger) command(role auth.Role, org, noms, path string, body any) uint6
 }
 
 // caughtUp waits until every read model has applied pos.
-func (l *ledger) caughtUp(pos uint64) {
+func (l *stack) caughtUp(pos uint64) {
 	l.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -226,7 +231,7 @@ func (l *ledger) caughtUp(pos uint64) {
 }
 
 // receive records a sentence reception of noms into prison, two days ago.
-func (l *ledger) receive(noms, prison string) {
+func (l *stack) receive(noms, prison string) {
 	l.t.Helper()
 	l.command(auth.RolePrison, prison, noms, "/receptions", map[string]any{"kind": "SENTENCE", "prison": prison,
 		"at": time.Now().Add(-48 * time.Hour).UTC().Format(time.RFC3339)})
@@ -267,7 +272,7 @@ var (
 // browser is one browser session (its own Chromium, profile and cookies).
 type browser struct {
 	t    *testing.T
-	l    *ledger
+	l    *stack
 	ctx  context.Context
 	name string
 	dir  string
@@ -282,7 +287,7 @@ type browser struct {
 
 // newBrowser starts a headless Chromium with a temporary profile that
 // reaches only loopback. name tells its screenshots apart.
-func newBrowser(t *testing.T, l *ledger, name string) *browser {
+func newBrowser(t *testing.T, l *stack, name string) *browser {
 	t.Helper()
 	chromium, axePath := browserNeeds(t)
 	axeOnce.Do(func() {
