@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // TestJourneyThroughTheAPI is the through-the-gate story over HTTP: a prison
@@ -33,7 +34,7 @@ func TestJourneyThroughTheAPI(t *testing.T) {
 	}
 	// A prison may not draft the plan (that is case work for providers)...
 	w.do(req{method: "POST", path: j + "/plan", as: "mdi", body: map[string]any{"summary": "x", "at": ago(46 * time.Hour)}}).
-		problem(t, ProblemForbidden)
+		problem(t, problem.Forbidden)
 	// ...but may hand the case to a provider.
 	ho := w.do(req{method: "POST", path: j + "/handovers", as: "mdi",
 		body: map[string]any{"to": "NPS-C", "reason": "release planning", "at": ago(45 * time.Hour)}}).ok(t, http.StatusCreated)
@@ -73,16 +74,16 @@ func TestJourneyThroughTheAPI(t *testing.T) {
 	// Another provider and another prison: the person does not exist for them.
 	for _, as := range []string{"c17", "lei"} {
 		for _, path := range []string{j, j + "/plan", j + "/trail", j + "/verification"} {
-			w.do(req{method: "GET", path: path, as: as}).problem(t, ProblemNotFound)
+			w.do(req{method: "GET", path: path, as: as}).problem(t, problem.NotFound)
 		}
 		w.do(req{method: "POST", path: j + "/risk", as: as, body: map[string]any{"level": "HIGH", "at": ago(time.Hour)}}).
-			problem(t, ProblemNotFound)
+			problem(t, problem.NotFound)
 	}
 	// Unknown person: the same answer.
-	w.do(req{method: "GET", path: "/v1/journeys/Z9999ZZ/plan", as: "c05"}).problem(t, ProblemNotFound)
+	w.do(req{method: "GET", path: "/v1/journeys/Z9999ZZ/plan", as: "c05"}).problem(t, problem.NotFound)
 	// Another organisation's queues are refused.
-	w.do(req{method: "GET", path: "/v1/organisations/NPS-C/caseload", as: "c17"}).problem(t, ProblemForbidden)
-	w.do(req{method: "GET", path: "/v1/organisations/NPS-C/handovers", as: "mdi"}).problem(t, ProblemForbidden)
+	w.do(req{method: "GET", path: "/v1/organisations/NPS-C/caseload", as: "c17"}).problem(t, problem.Forbidden)
+	w.do(req{method: "GET", path: "/v1/organisations/NPS-C/handovers", as: "mdi"}).problem(t, problem.Forbidden)
 
 	// The inspector reads everything and writes nothing.
 	for _, path := range []string{j, j + "/plan", j + "/trail", j + "/verification", "/v1/organisations/NPS-C/caseload",
@@ -90,7 +91,7 @@ func TestJourneyThroughTheAPI(t *testing.T) {
 		w.do(req{method: "GET", path: path, as: "inspector"}).ok(t, http.StatusOK)
 	}
 	w.do(req{method: "POST", path: j + "/risk", as: "inspector", body: map[string]any{"level": "HIGH", "at": ago(time.Hour)}}).
-		problem(t, ProblemForbidden)
+		problem(t, problem.Forbidden)
 	ver := w.do(req{method: "GET", path: j + "/verification", as: "inspector"}).ok(t, http.StatusOK).json(t)
 	if ver["ok"] != true || ver["checked"].(float64) != 5 {
 		t.Fatalf("verification: %v", ver)
@@ -132,7 +133,7 @@ func TestJourneyThroughTheAPI(t *testing.T) {
 			t.Errorf("a refused read was recorded: %s", k)
 		}
 	}
-	w.do(req{method: "GET", path: "/v1/access-log", as: "c05"}).problem(t, ProblemForbidden)
+	w.do(req{method: "GET", path: "/v1/access-log", as: "c05"}).problem(t, problem.Forbidden)
 }
 
 func principalID(t *testing.T, w *world, name string) string {
@@ -174,9 +175,9 @@ func TestIdempotentRetry(t *testing.T) {
 	}
 	// Same key, different command.
 	w.do(req{method: "POST", path: j + "/risk", as: "c05", body: map[string]any{"level": "LOW", "at": ago(time.Hour)}, header: key}).
-		problem(t, ProblemKeyReused)
+		problem(t, problem.KeyReused)
 	// Another principal's identical key is its own.
-	w.do(req{method: "POST", path: j + "/handovers/current/acceptance", as: "c17", body: body, header: key}).problem(t, ProblemNotFound)
+	w.do(req{method: "POST", path: j + "/handovers/current/acceptance", as: "c17", body: body, header: key}).problem(t, problem.NotFound)
 }
 
 // TestIfMatch: a command sent against a revision the journey has left answers
@@ -193,7 +194,7 @@ func TestIfMatch(t *testing.T) {
 	w.do(req{method: "POST", path: j + "/screenings", as: "mdi", body: map[string]any{"at": ago(47 * time.Hour)}, header: map[string]string{"If-Match": etag}}).
 		ok(t, http.StatusCreated)
 	p := w.do(req{method: "POST", path: j + "/release-dates", as: "mdi", header: map[string]string{"If-Match": etag},
-		body: map[string]any{"dates": map[string]any{"conditionalReleaseDate": "2030-01-01"}, "at": ago(time.Hour)}}).problem(t, ProblemRevisionMismatch)
+		body: map[string]any{"dates": map[string]any{"conditionalReleaseDate": "2030-01-01"}, "at": ago(time.Hour)}}).problem(t, problem.RevisionMismatch)
 	if p.CurrentRevision == nil || *p.CurrentRevision != 1 {
 		t.Fatalf("problem %+v", p)
 	}
@@ -202,7 +203,7 @@ func TestIfMatch(t *testing.T) {
 		t.Fatalf("journey ETag %q after a refused command", got.header.Get("ETag"))
 	}
 	w.do(req{method: "POST", path: j + "/release-dates", as: "mdi", header: map[string]string{"If-Match": `W/"1"`},
-		body: map[string]any{"dates": map[string]any{"conditionalReleaseDate": "2030-01-01"}, "at": ago(time.Hour)}}).problem(t, ProblemValidation)
+		body: map[string]any{"dates": map[string]any{"conditionalReleaseDate": "2030-01-01"}, "at": ago(time.Hour)}}).problem(t, problem.Validation)
 	w.do(req{method: "POST", path: j + "/release-dates", as: "mdi", header: map[string]string{"If-Match": `"1"`},
 		body: map[string]any{"dates": map[string]any{"conditionalReleaseDate": "2030-01-01"}, "at": ago(time.Hour)}}).ok(t, http.StatusCreated)
 }
@@ -218,31 +219,31 @@ func TestRequestValidation(t *testing.T) {
 		path   string
 		body   any
 		header map[string]string
-		kind   ProblemKind
+		kind   problem.Kind
 		fields []string
 	}{
-		{"unknown field", j + "/risk", `{"level":"HIGH","at":"2026-01-01T00:00:00Z","extra":1}`, nil, ProblemMalformedRequest, []string{"extra"}},
-		{"wrong type", j + "/mappa", `{"level":"two","at":"2026-01-01T00:00:00Z"}`, nil, ProblemMalformedRequest, []string{"level"}},
-		{"two values", j + "/screenings", `{"at":"2026-01-01T00:00:00Z"}{"at":"2026-01-01T00:00:00Z"}`, nil, ProblemMalformedRequest, nil},
-		{"not JSON", j + "/screenings", `at=now`, nil, ProblemMalformedRequest, nil},
-		{"empty", j + "/screenings", ``, nil, ProblemMalformedRequest, nil},
-		{"array", j + "/screenings", `[]`, nil, ProblemMalformedRequest, nil},
-		{"missing fields", j + "/receptions", `{}`, nil, ProblemValidation, []string{"kind", "prison", "at"}},
-		{"bad enum and time", j + "/releases", `{"kind":"ESCAPED","prison":"MDI","at":"yesterday"}`, nil, ProblemValidation, []string{"kind", "at"}},
-		{"bad prison", j + "/movements", `{"kind":"COURT_OUT","prison":"mdi","at":"2026-01-01T00:00:00Z"}`, nil, ProblemValidation, []string{"prison"}},
-		{"bad NOMS", "/v1/journeys/A123/screenings", `{"at":"2026-01-01T00:00:00Z"}`, nil, ProblemValidation, []string{"noms"}},
-		{"lower-case NOMS", "/v1/journeys/a1234bc/plan", `{"summary":"s","at":"2026-01-01T00:00:00Z"}`, nil, ProblemValidation, []string{"noms"}},
-		{"bad pathway", j + "/pathways/HOUSING/needs", `{"description":"d","at":"2026-01-01T00:00:00Z"}`, nil, ProblemValidation, []string{"pathway"}},
-		{"bad action id", j + "/actions/-x/completion", `{"outcome":"o","at":"2026-01-01T00:00:00Z"}`, nil, ProblemValidation, []string{"id"}},
-		{"reason required", j + "/pathways/HEALTH/status", `{"status":"SUPPORT_DECLINED","at":"2026-01-01T00:00:00Z"}`, nil, ProblemValidation, []string{"reason"}},
-		{"bad dates", j + "/release-dates", `{"dates":{"hdcActualDate":"2030-02-30"},"at":"2026-01-01T00:00:00Z"}`, nil, ProblemValidation, []string{"dates.hdcActualDate"}},
-		{"no dates", j + "/release-dates", `{"dates":{},"at":"2026-01-01T00:00:00Z"}`, nil, ProblemValidation, []string{"dates"}},
-		{"mappa range", j + "/mappa", `{"level":4,"at":"2026-01-01T00:00:00Z"}`, nil, ProblemValidation, []string{"level"}},
-		{"bad key", j + "/screenings", `{"at":"2026-01-01T00:00:00Z"}`, map[string]string{"Idempotency-Key": "a b"}, ProblemValidation, []string{"Idempotency-Key"}},
-		{"future fact", j + "/screenings", map[string]any{"at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, nil, ProblemRuleViolation, []string{"at"}},
-		{"rule", j + "/screenings", `{"at":"` + ago(72*time.Hour) + `"}`, nil, ProblemRuleViolation, nil},
-		{"media type", j + "/screenings", `{"at":"2026-01-01T00:00:00Z"}`, map[string]string{"Content-Type": "text/plain"}, ProblemMediaType, nil},
-		{"too large", j + "/plan", `{"summary":"` + strings.Repeat("x", 5000) + `","at":"2026-01-01T00:00:00Z"}`, nil, ProblemTooLarge, nil},
+		{"unknown field", j + "/risk", `{"level":"HIGH","at":"2026-01-01T00:00:00Z","extra":1}`, nil, problem.MalformedRequest, []string{"extra"}},
+		{"wrong type", j + "/mappa", `{"level":"two","at":"2026-01-01T00:00:00Z"}`, nil, problem.MalformedRequest, []string{"level"}},
+		{"two values", j + "/screenings", `{"at":"2026-01-01T00:00:00Z"}{"at":"2026-01-01T00:00:00Z"}`, nil, problem.MalformedRequest, nil},
+		{"not JSON", j + "/screenings", `at=now`, nil, problem.MalformedRequest, nil},
+		{"empty", j + "/screenings", ``, nil, problem.MalformedRequest, nil},
+		{"array", j + "/screenings", `[]`, nil, problem.MalformedRequest, nil},
+		{"missing fields", j + "/receptions", `{}`, nil, problem.Validation, []string{"kind", "prison", "at"}},
+		{"bad enum and time", j + "/releases", `{"kind":"ESCAPED","prison":"MDI","at":"yesterday"}`, nil, problem.Validation, []string{"kind", "at"}},
+		{"bad prison", j + "/movements", `{"kind":"COURT_OUT","prison":"mdi","at":"2026-01-01T00:00:00Z"}`, nil, problem.Validation, []string{"prison"}},
+		{"bad NOMS", "/v1/journeys/A123/screenings", `{"at":"2026-01-01T00:00:00Z"}`, nil, problem.Validation, []string{"noms"}},
+		{"lower-case NOMS", "/v1/journeys/a1234bc/plan", `{"summary":"s","at":"2026-01-01T00:00:00Z"}`, nil, problem.Validation, []string{"noms"}},
+		{"bad pathway", j + "/pathways/HOUSING/needs", `{"description":"d","at":"2026-01-01T00:00:00Z"}`, nil, problem.Validation, []string{"pathway"}},
+		{"bad action id", j + "/actions/-x/completion", `{"outcome":"o","at":"2026-01-01T00:00:00Z"}`, nil, problem.Validation, []string{"id"}},
+		{"reason required", j + "/pathways/HEALTH/status", `{"status":"SUPPORT_DECLINED","at":"2026-01-01T00:00:00Z"}`, nil, problem.Validation, []string{"reason"}},
+		{"bad dates", j + "/release-dates", `{"dates":{"hdcActualDate":"2030-02-30"},"at":"2026-01-01T00:00:00Z"}`, nil, problem.Validation, []string{"dates.hdcActualDate"}},
+		{"no dates", j + "/release-dates", `{"dates":{},"at":"2026-01-01T00:00:00Z"}`, nil, problem.Validation, []string{"dates"}},
+		{"mappa range", j + "/mappa", `{"level":4,"at":"2026-01-01T00:00:00Z"}`, nil, problem.Validation, []string{"level"}},
+		{"bad key", j + "/screenings", `{"at":"2026-01-01T00:00:00Z"}`, map[string]string{"Idempotency-Key": "a b"}, problem.Validation, []string{"Idempotency-Key"}},
+		{"future fact", j + "/screenings", map[string]any{"at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, nil, problem.RuleViolation, []string{"at"}},
+		{"rule", j + "/screenings", `{"at":"` + ago(72*time.Hour) + `"}`, nil, problem.RuleViolation, nil},
+		{"media type", j + "/screenings", `{"at":"2026-01-01T00:00:00Z"}`, map[string]string{"Content-Type": "text/plain"}, problem.MediaType, nil},
+		{"too large", j + "/plan", `{"summary":"` + strings.Repeat("x", 5000) + `","at":"2026-01-01T00:00:00Z"}`, nil, problem.TooLarge, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -267,19 +268,19 @@ func TestRequestValidation(t *testing.T) {
 // are problems too.
 func TestRoutingProblems(t *testing.T) {
 	w := newWorld(t, nil)
-	w.do(req{method: "GET", path: "/v1/nothing", as: "mdi"}).problem(t, ProblemNotFound)
+	w.do(req{method: "GET", path: "/v1/nothing", as: "mdi"}).problem(t, problem.NotFound)
 	a := w.do(req{method: "DELETE", path: "/v1/journeys/A1234BC/plan", as: "mdi"})
-	a.problem(t, ProblemMethodNotAllowed)
+	a.problem(t, problem.MethodNotAllowed)
 	if !strings.Contains(a.header.Get("Allow"), "GET") || !strings.Contains(a.header.Get("Allow"), "POST") {
 		t.Fatalf("Allow %q", a.header.Get("Allow"))
 	}
 	u := w.do(req{method: "GET", path: "/v1/journeys/A1234BC"})
-	u.problem(t, ProblemUnauthenticated)
+	u.problem(t, problem.Unauthenticated)
 	if !strings.HasPrefix(u.header.Get("WWW-Authenticate"), "Bearer") {
 		t.Fatalf("WWW-Authenticate %q", u.header.Get("WWW-Authenticate"))
 	}
-	w.do(req{method: "GET", path: "/v1/journeys/A1234BC", as: "glt_nope_nope"}).problem(t, ProblemUnauthenticated)
-	w.do(req{method: "GET", path: "/v1/live", as: "mdi"}).problem(t, ProblemNotFound)
+	w.do(req{method: "GET", path: "/v1/journeys/A1234BC", as: "glt_nope_nope"}).problem(t, problem.Unauthenticated)
+	w.do(req{method: "GET", path: "/v1/live", as: "mdi"}).problem(t, problem.NotFound)
 }
 
 // TestRateLimit: a principal over its burst gets 429 with Retry-After, and
@@ -290,7 +291,7 @@ func TestRateLimit(t *testing.T) {
 		w.do(req{method: "GET", path: "/v1/outcomes", as: "c05"}).ok(t, http.StatusOK)
 	}
 	a := w.do(req{method: "GET", path: "/v1/outcomes", as: "c05"})
-	a.problem(t, ProblemRateLimited)
+	a.problem(t, problem.RateLimited)
 	if s, err := strconv.Atoi(a.header.Get("Retry-After")); err != nil || s < 1 || s > 10 {
 		t.Fatalf("Retry-After %q", a.header.Get("Retry-After"))
 	}
@@ -310,7 +311,7 @@ func TestFeedEndpoint(t *testing.T) {
 		return b
 	}
 	for _, as := range []string{"mdi", "c05", "inspector", "admin"} {
-		w.do(req{method: "POST", path: "/v1/feeds/hmpps", as: as, body: sample("intake-event.json")}).problem(t, ProblemForbidden)
+		w.do(req{method: "POST", path: "/v1/feeds/hmpps", as: as, body: sample("intake-event.json")}).problem(t, problem.Forbidden)
 	}
 	want := map[string]string{"intake-event.json": "apply", "release-event.json": "", "recall-event.json": ""}
 	for _, name := range []string{"intake-event.json", "release-event.json", "recall-event.json"} {
@@ -414,21 +415,21 @@ func TestReadyzFlips(t *testing.T) {
 // token stops working; nobody else may.
 func TestTokenAdministration(t *testing.T) {
 	w := newWorld(t, nil)
-	w.do(req{method: "GET", path: "/v1/tokens", as: "inspector"}).problem(t, ProblemForbidden)
+	w.do(req{method: "GET", path: "/v1/tokens", as: "inspector"}).problem(t, problem.Forbidden)
 	c := w.do(req{method: "POST", path: "/v1/tokens", as: "admin", body: map[string]any{"role": "provider", "org": "C09", "name": "C09 desk"}}).
 		ok(t, http.StatusCreated).json(t)
 	tok := c["token"].(string)
 	id := c["info"].(map[string]any)["id"].(string)
 	w.do(req{method: "GET", path: "/v1/outcomes", as: tok}).ok(t, http.StatusOK)
 	w.do(req{method: "POST", path: "/v1/tokens", as: "admin", body: map[string]any{"role": "provider", "org": "MDI", "name": "x"}}).
-		problem(t, ProblemValidation)
+		problem(t, problem.Validation)
 	list := w.do(req{method: "GET", path: "/v1/tokens", as: "admin"}).ok(t, http.StatusOK).json(t)
 	if n := len(list["tokens"].([]any)); n != len(testPrincipals)+1 {
 		t.Fatalf("%d tokens listed", n)
 	}
 	w.do(req{method: "DELETE", path: "/v1/tokens/" + id, as: "admin", body: map[string]any{"reason": "left"}}).ok(t, http.StatusOK)
-	w.do(req{method: "GET", path: "/v1/outcomes", as: tok}).problem(t, ProblemUnauthenticated)
-	w.do(req{method: "DELETE", path: "/v1/tokens/nosuchid", as: "admin"}).problem(t, ProblemNotFound)
+	w.do(req{method: "GET", path: "/v1/outcomes", as: tok}).problem(t, problem.Unauthenticated)
+	w.do(req{method: "DELETE", path: "/v1/tokens/nosuchid", as: "admin"}).problem(t, problem.NotFound)
 	_ = auth.RoleAdmin
 }
 
@@ -458,7 +459,7 @@ func TestTokenExpiryDefault(t *testing.T) {
 		t.Fatalf("expiresAt %q, want %s", e, at.Format(time.RFC3339))
 	}
 	p := w.do(req{method: "POST", path: "/v1/tokens", as: "admin",
-		body: map[string]any{"role": "inspector", "name": "both", "neverExpires": true, "expiresAt": at.Format(time.RFC3339)}}).problem(t, ProblemValidation)
+		body: map[string]any{"role": "inspector", "name": "both", "neverExpires": true, "expiresAt": at.Format(time.RFC3339)}}).problem(t, problem.Validation)
 	if len(p.Errors) != 1 || p.Errors[0].Field != "neverExpires" {
 		t.Fatalf("errors %+v", p.Errors)
 	}
@@ -478,12 +479,12 @@ func TestUnrecordedReadIsRefused(t *testing.T) {
 	}
 	for _, path := range []string{"", "/plan", "/trail", "/trail.csv", "/verification"} {
 		a := w.do(req{method: "GET", path: "/v1/journeys/" + noms + path, as: "mdi"})
-		a.problem(t, ProblemUnavailable)
+		a.problem(t, problem.Unavailable)
 		if bytes.Contains(a.body, []byte("MDI")) {
 			t.Fatalf("a refused read leaked the case: %s", a.body)
 		}
 	}
-	w.do(req{method: "GET", path: "/v1/organisations/MDI/caseload", as: "mdi"}).problem(t, ProblemUnavailable)
+	w.do(req{method: "GET", path: "/v1/organisations/MDI/caseload", as: "mdi"}).problem(t, problem.Unavailable)
 }
 
 // TestLiveMount: the live feed's handler is reached at GET /v1/live through

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/closure"
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // The scenarios of issue 13 about responsibility, attention, sentence facts,
@@ -58,7 +59,7 @@ func TestNPSCannotHandACaseToAPrisonNotHoldingThePerson(t *testing.T) {
 	w.post(t, "mdi", j+"/release-area", map[string]any{"area": "C05", "at": ago(47 * time.Hour)}, http.StatusCreated)
 	w.post(t, "c05", j+"/handovers/current/acceptance", map[string]any{"at": ago(46 * time.Hour)}, http.StatusCreated)
 	p := w.do(req{method: "POST", path: j + "/handovers", as: "c05",
-		body: map[string]any{"to": "LEI", "reason": "custody", "at": ago(45 * time.Hour)}}).problem(t, ProblemRuleViolation)
+		body: map[string]any{"to": "LEI", "reason": "custody", "at": ago(45 * time.Hour)}}).problem(t, problem.RuleViolation)
 	if p.Rule != "prison-must-hold-person" {
 		t.Fatalf("handover to LEI: %+v", p)
 	}
@@ -112,7 +113,7 @@ func TestEscalationWhileAHandoverIsOpenShowsOnBothCaseloads(t *testing.T) {
 		t.Fatalf("NPS-J row: %v", r)
 	}
 	// Being told is not sight: NPS-J reads the journey once it is asked.
-	w.do(req{method: "GET", path: j, as: "c17"}).problem(t, ProblemNotFound)
+	w.do(req{method: "GET", path: j, as: "c17"}).problem(t, problem.NotFound)
 	asked := w.post(t, "c05", j+"/handovers", map[string]any{"to": "NPS-J", "reason": "moved to London", "at": ago(43 * time.Hour)}, http.StatusCreated)
 	if r := w.caseRow(t, "c05", "NPS-C", noms, asked); r == nil || slices.Contains(strs(r["attention"]), "HANDOVER_NEEDED") {
 		t.Fatalf("NPS-C row after the request: %v", r)
@@ -161,7 +162,7 @@ func TestRemandPrisonerSentenceFacts(t *testing.T) {
 		t.Fatalf("remand plan deadline: %v", plan["deadlines"])
 	}
 	p := w.do(req{method: "POST", path: j + "/release-dates", as: "mdi",
-		body: map[string]any{"dates": map[string]any{"conditionalReleaseDate": "2030-01-01"}, "at": ago(298 * time.Hour)}}).problem(t, ProblemRuleViolation)
+		body: map[string]any{"dates": map[string]any{"conditionalReleaseDate": "2030-01-01"}, "at": ago(298 * time.Hour)}}).problem(t, problem.RuleViolation)
 	if p.Rule != "release-dates-need-sentence" {
 		t.Fatalf("release dates on remand: %+v", p)
 	}
@@ -173,7 +174,7 @@ func TestRemandPrisonerSentenceFacts(t *testing.T) {
 	if d := plan["deadlines"].(map[string]any)["supervisionEnds"].(map[string]any); d["due"] != nil {
 		t.Fatalf("supervision after a remand discharge: %v", d)
 	}
-	p = w.do(req{method: "POST", path: j + "/recalls", as: "c05", body: map[string]any{"reason": "r", "at": ago(100 * time.Hour)}}).problem(t, ProblemRuleViolation)
+	p = w.do(req{method: "POST", path: j + "/recalls", as: "c05", body: map[string]any{"reason": "r", "at": ago(100 * time.Hour)}}).problem(t, problem.RuleViolation)
 	if p.Rule != "recall-needs-licence" {
 		t.Fatalf("recall after a remand discharge: %+v", p)
 	}
@@ -196,7 +197,7 @@ func TestRemandPrisonerSentenceFacts(t *testing.T) {
 	}
 	// A provider cannot record a sentence.
 	w.do(req{method: "POST", path: lj + "/sentences", as: "c05", body: map[string]any{"type": "DETERMINATE", "lengthMonths": 6,
-		"sentenceDate": "2026-01-01", "at": ago(time.Hour)}}).problem(t, ProblemNotFound)
+		"sentenceDate": "2026-01-01", "at": ago(time.Hour)}}).problem(t, problem.NotFound)
 }
 
 func TestFactsInOrder(t *testing.T) {
@@ -205,7 +206,7 @@ func TestFactsInOrder(t *testing.T) {
 	j := "/v1/journeys/" + noms
 	w.receive(noms, "mdi", "MDI") // 48 hours ago
 	p := w.do(req{method: "POST", path: j + "/releases", as: "mdi",
-		body: map[string]any{"kind": "ON_LICENCE", "prison": "MDI", "at": ago(100 * time.Hour)}}).problem(t, ProblemRuleViolation)
+		body: map[string]any{"kind": "ON_LICENCE", "prison": "MDI", "at": ago(100 * time.Hour)}}).problem(t, problem.RuleViolation)
 	if p.Rule != "before-first-reception" {
 		t.Fatalf("release before the only reception: %+v", p)
 	}
@@ -213,7 +214,7 @@ func TestFactsInOrder(t *testing.T) {
 		"calculatedAt": ago(10 * time.Hour), "at": ago(9 * time.Hour)}, http.StatusCreated)
 	p = w.do(req{method: "POST", path: j + "/release-dates", as: "mdi",
 		body: map[string]any{"dates": map[string]any{"conditionalReleaseDate": "2032-01-01"}, "calculatedAt": ago(20 * time.Hour), "at": ago(8 * time.Hour)}}).
-		problem(t, ProblemRuleViolation)
+		problem(t, problem.RuleViolation)
 	if p.Rule != "release-dates-by-calculation-time" {
 		t.Fatalf("older calculation: %+v", p)
 	}

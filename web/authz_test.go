@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/gateledger/gateledger/web/problem"
+	"github.com/gateledger/gateledger/web/request"
 )
 
 // validBodies holds a well-formed body for every command, so that a refusal
@@ -55,7 +58,7 @@ func TestCommandAuthorisation(t *testing.T) {
 	w.do(req{method: "POST", path: "/v1/journeys/" + noms + "/handovers", as: "mdi",
 		body: map[string]any{"to": "NPS-C", "reason": "r", "at": ago(47 * time.Hour)}}).ok(t, http.StatusCreated)
 	bodies := validBodies()
-	for _, c := range commandRoutes {
+	for _, c := range request.CommandRoutes() {
 		t.Run(c.Name, func(t *testing.T) {
 			body, ok := bodies[c.Name]
 			if !ok {
@@ -67,10 +70,10 @@ func TestCommandAuthorisation(t *testing.T) {
 				if c.Name == "ReceivePrisoner" && as == "lei" {
 					continue // a prison may always try a reception into its own prison (below)
 				}
-				w.do(req{method: "POST", path: path, as: as, body: body}).problem(t, ProblemNotFound)
+				w.do(req{method: "POST", path: path, as: as, body: body}).problem(t, problem.NotFound)
 			}
 			for _, as := range []string{"inspector", "feed", "admin"} {
-				w.do(req{method: "POST", path: path, as: as, body: body}).problem(t, ProblemForbidden)
+				w.do(req{method: "POST", path: path, as: as, body: body}).problem(t, problem.Forbidden)
 			}
 		})
 	}
@@ -78,17 +81,17 @@ func TestCommandAuthorisation(t *testing.T) {
 	// person gets.
 	for _, as := range []string{"c17", "lei", "feed", "admin"} {
 		for _, sub := range []string{"", "/plan", "/trail", "/trail?as_at_position=1", "/trail.csv", "/verification"} {
-			w.do(req{method: "GET", path: "/v1/journeys/" + noms + sub, as: as}).problem(t, ProblemNotFound)
+			w.do(req{method: "GET", path: "/v1/journeys/" + noms + sub, as: as}).problem(t, problem.NotFound)
 		}
 	}
 	for _, as := range []string{"feed", "admin", "c17"} {
 		for _, path := range []string{"/v1/organisations/NPS-C/caseload", "/v1/organisations/MDI/handovers", "/v1/verification", "/v1/access-log"} {
-			w.do(req{method: "GET", path: path, as: as}).problem(t, ProblemForbidden)
+			w.do(req{method: "GET", path: path, as: as}).problem(t, problem.Forbidden)
 		}
 	}
 	// Another prison receiving a person held in MDI: not found, as if absent.
 	w.do(req{method: "POST", path: "/v1/journeys/" + noms + "/receptions", as: "lei",
-		body: map[string]any{"kind": "SENTENCE", "prison": "LEI", "at": ago(time.Hour)}}).problem(t, ProblemNotFound)
+		body: map[string]any{"kind": "SENTENCE", "prison": "LEI", "at": ago(time.Hour)}}).problem(t, problem.NotFound)
 	st, err := w.svc.LoadStream(context.Background(), noms)
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +113,7 @@ func TestEveryCommandRoute(t *testing.T) {
 	// it is responsible.
 	prison := map[string]bool{"ReceivePrisoner": true, "RecordMovement": true, "ReleasePrisoner": true, "EndCustody": true, "CompleteScreening": true,
 		"SetReleaseDates": true, "NoteSentenceRecalculation": true, "RequestHandover": true, "SentencePrisoner": true}
-	for _, c := range commandRoutes {
+	for _, c := range request.CommandRoutes() {
 		if !prison[c.Name] || c.Name == "ReceivePrisoner" || c.Name == "ReleasePrisoner" || c.Name == "EndCustody" || c.Name == "RequestHandover" || c.Name == "RecordMovement" {
 			continue
 		}
@@ -119,7 +122,7 @@ func TestEveryCommandRoute(t *testing.T) {
 	w.do(req{method: "POST", path: "/v1/journeys/" + noms + "/handovers", as: "mdi", body: bodies["RequestHandover"]}).ok(t, http.StatusCreated)
 	w.do(req{method: "POST", path: "/v1/journeys/" + noms + "/handovers/current/acceptance", as: "c17", body: bodies["AcceptHandover"]}).
 		ok(t, http.StatusCreated)
-	for _, c := range commandRoutes {
+	for _, c := range request.CommandRoutes() {
 		if prison[c.Name] || c.Name == "AcceptHandover" {
 			continue
 		}
@@ -133,7 +136,7 @@ func TestEveryCommandRoute(t *testing.T) {
 			}
 		case http.StatusConflict, http.StatusBadRequest:
 			// The journey's rules (released, no open handover, ...): decided.
-			p := a.problem(t, map[int]ProblemKind{409: ProblemRuleViolation, 400: ProblemValidation}[a.status])
+			p := a.problem(t, map[int]problem.Kind{409: problem.RuleViolation, 400: problem.Validation}[a.status])
 			if a.status == http.StatusBadRequest && p.Errors[0].Field != "correctsEventId" {
 				t.Errorf("%s: %s", c.Name, a.body)
 			}

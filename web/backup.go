@@ -8,6 +8,7 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventdb"
 	"github.com/gateledger/gateledger/ledger"
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // accessBackup is the access-log entry of a backup: a copy of every history.
@@ -23,7 +24,7 @@ func (s *server) backup(w http.ResponseWriter, r *http.Request, p auth.Principal
 	}
 	node := s.cfg.Store.Node
 	if node == nil || node.DB == nil {
-		return newProblem(ProblemNotFound, "this ledger runs on an external event store: back it up with that store's own tools")
+		return problem.New(problem.NotFound, "this ledger runs on an external event store: back it up with that store's own tools")
 	}
 	if _, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Allow: auth.CanManageTokens,
 		Access: accessBackup}, ledger.Nothing); err != nil {

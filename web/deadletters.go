@@ -12,6 +12,8 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/ledger"
+	"github.com/gateledger/gateledger/web/problem"
+	"github.com/gateledger/gateledger/web/request"
 )
 
 // The dead-letter queue (package ingest): admins and inspectors read it,
@@ -24,7 +26,7 @@ func (s *server) deadLetters(p auth.Principal) (*ingest.Feed, error) {
 		return nil, auth.ErrForbidden
 	}
 	if s.cfg.Feed == nil {
-		return nil, newProblem(ProblemUnavailable, "the HMPPS feed is not enabled on this server")
+		return nil, problem.New(problem.Unavailable, "the HMPPS feed is not enabled on this server")
 	}
 	return s.cfg.Feed, nil
 }
@@ -34,7 +36,7 @@ func (s *server) deadLetters(p auth.Principal) (*ingest.Feed, error) {
 func deadLetterID(r *http.Request) (uuid.UUID, error) {
 	id, err := uuid.Parse(r.PathValue("id"))
 	if err != nil {
-		return uuid.UUID{}, newProblem(ProblemNotFound, "no such dead letter")
+		return uuid.UUID{}, problem.New(problem.NotFound, "no such dead letter")
 	}
 	return id, nil
 }
@@ -48,13 +50,13 @@ func actorOf(p auth.Principal) ingest.Actor {
 func deadLetterProblem(err error) error {
 	switch {
 	case errors.Is(err, ingest.ErrDeadLetterNotFound):
-		return newProblem(ProblemNotFound, "no such dead letter")
+		return problem.New(problem.NotFound, "no such dead letter")
 	case errors.Is(err, ingest.ErrDeadLetterClosed):
-		return &problemError{kind: ProblemDeadLetterClosed, detail: err.Error(), err: err}
+		return &problem.Error{Kind: problem.DeadLetterClosed, Detail: err.Error(), Err: err}
 	case errors.Is(err, ingest.ErrDiscardReason):
-		return validationProblem(FieldError{Field: "reason", Message: reasonMessage(err)})
+		return problem.Invalid(problem.FieldError{Field: "reason", Message: reasonMessage(err)})
 	case errors.Is(err, ingest.ErrBadCursor):
-		return validationProblem(FieldError{Field: "cursor", Message: "is not a cursor from a previous page; start again without it"})
+		return problem.Invalid(problem.FieldError{Field: "cursor", Message: "is not a cursor from a previous page; start again without it"})
 	}
 	return err
 }
@@ -76,23 +78,23 @@ func (s *server) listDeadLetters(w http.ResponseWriter, r *http.Request, p auth.
 		return err
 	}
 	q := r.URL.Query()
-	var v validator
+	var v request.Validator
 	query := ingest.DeadLetterQuery{State: ingest.DeadLetterState(q.Get("state")), Reason: q.Get("reason"), After: q.Get("cursor")}
 	if query.State != "" {
-		v.enum("state", string(query.State), query.State.Valid(), "open, resolved, discarded")
+		v.Enum("state", string(query.State), query.State.Valid(), "open, resolved, discarded")
 	}
 	if query.Reason != "" {
-		v.enum("reason", query.Reason, ingest.ValidReason(query.Reason), "malformed, unmappable, rejected, unreadable-journey")
+		v.Enum("reason", query.Reason, ingest.ValidReason(query.Reason), "malformed, unmappable, rejected, unreadable-journey")
 	}
-	query.NOMS = v.ident("noms", "noms", q.Get("noms"), false)
+	query.NOMS = v.Ident("noms", "noms", q.Get("noms"), false)
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > ingest.MaxPageSize {
-			v.add("limit", "must be a whole number from 1 to %d", ingest.MaxPageSize)
+			v.Add("limit", "must be a whole number from 1 to %d", ingest.MaxPageSize)
 		}
 		query.Limit = n
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return err
 	}
 	page, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Allow: auth.CanReadDeadLetters,
@@ -151,7 +153,7 @@ func (s *server) workable(p auth.Principal) (*ingest.Feed, error) {
 		return nil, auth.ErrForbidden
 	}
 	if s.cfg.Feed == nil {
-		return nil, newProblem(ProblemUnavailable, "the HMPPS feed is not enabled on this server")
+		return nil, problem.New(problem.Unavailable, "the HMPPS feed is not enabled on this server")
 	}
 	return s.cfg.Feed, nil
 }
@@ -164,16 +166,16 @@ func (s *server) redriveDeadLetters(w http.ResponseWriter, r *http.Request, p au
 	}
 	var b redriveBody
 	if r.ContentLength != 0 {
-		if err := checkJSONContentType(r); err != nil {
+		if err := request.CheckJSONContentType(r); err != nil {
 			return err
 		}
-		if err := decodeJSON(r.Body, &b); err != nil {
+		if err := request.DecodeJSON(r.Body, &b); err != nil {
 			return err
 		}
 	}
-	var v validator
-	v.ident("noms", "noms", b.NOMS, false)
-	if err := v.err(); err != nil {
+	var v request.Validator
+	v.Ident("noms", "noms", b.NOMS, false)
+	if err := v.Err(); err != nil {
 		return err
 	}
 	rep, err := feed.RedriveWith(r.Context(), ingest.RedriveRequest{NOMS: b.NOMS, By: actorOf(p)})
@@ -210,11 +212,11 @@ func (s *server) discardDeadLetter(w http.ResponseWriter, r *http.Request, p aut
 	if err != nil {
 		return err
 	}
-	if err := checkJSONContentType(r); err != nil {
+	if err := request.CheckJSONContentType(r); err != nil {
 		return err
 	}
 	var b discardBody
-	if err := decodeJSON(r.Body, &b); err != nil {
+	if err := request.DecodeJSON(r.Body, &b); err != nil {
 		return err
 	}
 	if _, err := ingest.CheckDiscardReason(b.Reason); err != nil {

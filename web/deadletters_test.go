@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // feedRelease is a bare release of noms, a movement the ledger maps.
@@ -75,7 +76,7 @@ func TestDeadLettersAPI(t *testing.T) {
 		}
 		for _, r := range paths[:2] {
 			r.as = ""
-			w.do(r).problem(t, ProblemUnauthenticated)
+			w.do(r).problem(t, problem.Unauthenticated)
 		}
 		// Nothing was redriven or discarded by them.
 		if l := w.do(req{method: "GET", path: "/v1/dead-letters/" + relA, as: "admin"}).ok(t, http.StatusOK).json(t); l["state"] != "open" {
@@ -130,7 +131,7 @@ func TestDeadLettersAPI(t *testing.T) {
 			{"?state=closed", "state"}, {"?reason=bad", "reason"}, {"?noms=nope", "noms"}, {"?limit=0", "limit"},
 			{"?limit=201", "limit"}, {"?cursor=xyz", "cursor"},
 		} {
-			p := w.do(req{method: "GET", path: "/v1/dead-letters" + bad.query, as: "admin"}).problem(t, ProblemValidation)
+			p := w.do(req{method: "GET", path: "/v1/dead-letters" + bad.query, as: "admin"}).problem(t, problem.Validation)
 			if len(p.Errors) != 1 || p.Errors[0].Field != bad.field {
 				t.Errorf("%s: %+v", bad.query, p)
 			}
@@ -147,8 +148,8 @@ func TestDeadLettersAPI(t *testing.T) {
 		if d["attempts"].(float64) != 2 || len(d["steps"].([]any)) != 2 || d["rule"] != "requires-reception" {
 			t.Fatalf("letter %v", d)
 		}
-		w.do(req{method: "GET", path: "/v1/dead-letters/00000000-0000-4000-8000-000000000000", as: "admin"}).problem(t, ProblemNotFound)
-		w.do(req{method: "GET", path: "/v1/dead-letters/not-an-id", as: "admin"}).problem(t, ProblemNotFound)
+		w.do(req{method: "GET", path: "/v1/dead-letters/00000000-0000-4000-8000-000000000000", as: "admin"}).problem(t, problem.NotFound)
+		w.do(req{method: "GET", path: "/v1/dead-letters/not-an-id", as: "admin"}).problem(t, problem.NotFound)
 	})
 
 	t.Run("redrive and discard", func(t *testing.T) {
@@ -168,15 +169,15 @@ func TestDeadLettersAPI(t *testing.T) {
 		if d["state"] != "resolved" || d["trigger"] != "manual" || !strings.HasPrefix(d["resolvedBy"].(string), "token:") {
 			t.Fatalf("letter %v", d)
 		}
-		w.do(req{method: "POST", path: "/v1/dead-letters/" + relA + "/redrive", as: "admin"}).problem(t, ProblemDeadLetterClosed)
-		w.do(req{method: "POST", path: "/v1/dead-letters/" + relA + "/discard", as: "admin", body: map[string]any{"reason": "late"}}).problem(t, ProblemDeadLetterClosed)
+		w.do(req{method: "POST", path: "/v1/dead-letters/" + relA + "/redrive", as: "admin"}).problem(t, problem.DeadLetterClosed)
+		w.do(req{method: "POST", path: "/v1/dead-letters/" + relA + "/discard", as: "admin", body: map[string]any{"reason": "late"}}).problem(t, problem.DeadLetterClosed)
 
 		// A discard needs a reason, and records it with who gave it.
-		p := w.do(req{method: "POST", path: "/v1/dead-letters/" + unknown + "/discard", as: "admin", body: map[string]any{"reason": " "}}).problem(t, ProblemValidation)
+		p := w.do(req{method: "POST", path: "/v1/dead-letters/" + unknown + "/discard", as: "admin", body: map[string]any{"reason": " "}}).problem(t, problem.Validation)
 		if len(p.Errors) != 1 || p.Errors[0].Field != "reason" || !strings.Contains(p.Errors[0].Message, "Enter why") && !strings.Contains(p.Errors[0].Message, "enter why") {
 			t.Fatalf("problem %+v", p)
 		}
-		w.do(req{method: "POST", path: "/v1/dead-letters/" + unknown + "/discard", as: "admin", body: map[string]any{}}).problem(t, ProblemValidation)
+		w.do(req{method: "POST", path: "/v1/dead-letters/" + unknown + "/discard", as: "admin", body: map[string]any{}}).problem(t, problem.Validation)
 		d = w.do(req{method: "POST", path: "/v1/dead-letters/" + unknown + "/discard", as: "admin",
 			body: map[string]any{"reason": "An administrative merge; checked with MDI"}}).ok(t, http.StatusOK).json(t)
 		if d["state"] != "discarded" || d["discardReason"] != "An administrative merge; checked with MDI" || d["discardedBy"] == "" {

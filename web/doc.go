@@ -1,12 +1,19 @@
-// Package web is Gateledger's HTTP API: commands for every step of a journey,
-// reads of every read model, the HMPPS feed endpoint, token administration,
-// health, readiness and metrics. The WebSocket live feed is package web/live,
-// mounted at GET /v1/live through Config.Live.
+// Package web is Gateledger's HTTP API, as transport: routes, handlers and
+// the answers they write (JSON, and RFC 9457 problem details), for commands
+// for every step of a journey, reads of every read model, the HMPPS feed
+// endpoint, token administration, health, readiness and metrics. What a
+// request means is decided elsewhere, the same for the web pages: decoding
+// and validation in package web/request, the classification of errors into
+// problems in package web/problem, authorisation, decision and the read
+// pipeline in package ledger. It may import those and the application
+// packages it serves; never web/pages (the pages hand API paths to it as an
+// http.Handler, Config.API, without importing it). The WebSocket live feed
+// is package web/live, mounted at GET /v1/live through Config.Live.
 //
 // New builds the handler from Config; NewServer wraps it in an http.Server
 // with header, read, write and idle timeouts. openapi.json (embedded, served
 // at GET /v1/openapi.json) documents every route; a test checks it against
-// the route table (routeTable and commandRoutes, the one list the mux is
+// the route table (routeTable and request.CommandRoutes, the one list the mux is
 // built from), the command bodies and the problem types.
 //
 // # Routes
@@ -36,7 +43,7 @@
 //	POST   /v1/dead-letters/{id}/redrive             redrive one letter (admins)
 //	POST   /v1/dead-letters/{id}/discard             discard one letter with a reason (admins)
 //	GET    /v1/tokens, POST /v1/tokens, DELETE /v1/tokens/{id}   built-in tokens (admins)
-//	POST   /v1/journeys/{noms}/<command>             one route per command (commandRoutes):
+//	POST   /v1/journeys/{noms}/<command>             one route per command (request.CommandRoutes):
 //	       receptions, movements, releases, screenings, plan, plan/revisions,
 //	       pathways/{pathway}/needs, pathways/{pathway}/status, actions,
 //	       actions/{id}/assignment, actions/{id}/completion, release-dates,
@@ -69,7 +76,7 @@
 // Bodies are JSON objects decoded strictly: unknown fields, trailing data,
 // wrong types, a member name sent twice, a name that matches a field only
 // when case is ignored, and invalid UTF-8 are malformed-request naming the
-// field (checkStrict runs before encoding/json, which accepts the last three); each field is then validated (formats
+// field (request.DecodeJSON checks these before encoding/json, which accepts the last three); each field is then validated (formats
 // of NOMS, prison, CRN, PNC, booking and organisation codes, enums, RFC 3339
 // times, YYYY-MM-DD dates, text length and control characters) and every
 // invalid field reported at once as a validation problem. Every command
@@ -161,9 +168,9 @@
 // # Other front ends
 //
 // The web pages (package web/pages) send journey commands through the same
-// path as the command routes: DecodeCommand decodes and validates a route's
-// JSON body, ledger.Command authorises and decides it at the revision it
-// was authorised on (with the caller's own idempotency-key scope and
-// source), and FieldErrors says what the API would answer an error with, field by
-// field.
+// path as the command routes: request.DecodeCommand decodes and validates a
+// route's JSON body, ledger.Command authorises and decides it at the
+// revision it was authorised on (with the caller's own idempotency-key scope
+// and source), and problem.Of says what the API would answer an error with,
+// field by field. Neither front end imports the other.
 package web

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventdb"
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // readiness polls /readyz until it answers want, and returns its checks.
@@ -47,7 +48,7 @@ func TestAFullDiskAnswers503AndResumesByItself(t *testing.T) {
 	second := req{method: "POST", path: "/v1/journeys/A2345BC/receptions", as: "lei",
 		body: map[string]any{"kind": "SENTENCE", "prison": "LEI", "at": ago(24 * time.Hour)}, header: map[string]string{"Idempotency-Key": "second-1"}}
 	a := w.do(second)
-	p := a.problem(t, ProblemStorageFull)
+	p := a.problem(t, problem.StorageFull)
 	if a.header.Get("Retry-After") == "" || p.Detail == "" {
 		t.Fatalf("no Retry-After or detail: %v %+v", a.header, p)
 	}
@@ -83,8 +84,8 @@ func TestATombstonedJourneyIsGone(t *testing.T) {
 	if _, err := w.store.Node.DB.Tombstone(context.Background(), aggregates.StreamName("A1234BC"), eventdb.Any); err != nil {
 		t.Fatal(err)
 	}
-	w.do(req{method: "GET", path: "/v1/journeys/A1234BC", as: "inspector"}).problem(t, ProblemGone)
-	w.do(req{method: "GET", path: "/v1/journeys/A1234BC/plan", as: "mdi"}).problem(t, ProblemGone)
+	w.do(req{method: "GET", path: "/v1/journeys/A1234BC", as: "inspector"}).problem(t, problem.Gone)
+	w.do(req{method: "GET", path: "/v1/journeys/A1234BC/plan", as: "mdi"}).problem(t, problem.Gone)
 	w.do(req{method: "POST", path: "/v1/journeys/A1234BC/movements", as: "mdi",
-		body: map[string]any{"kind": "COURT_OUT", "prison": "MDI", "at": ago(time.Hour)}}).problem(t, ProblemGone)
+		body: map[string]any{"kind": "COURT_OUT", "prison": "MDI", "at": ago(time.Hour)}}).problem(t, problem.Gone)
 }

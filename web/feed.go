@@ -7,6 +7,7 @@ import (
 
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/hmpps"
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // ingestHMPPS takes one HMPPS domain event, bare or in its SNS envelope, from
@@ -19,7 +20,7 @@ func (s *server) ingestHMPPS(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return auth.ErrForbidden
 	}
 	if s.cfg.Feed == nil {
-		return newProblem(ProblemUnavailable, "the HMPPS feed is not enabled on this server")
+		return problem.New(problem.Unavailable, "the HMPPS feed is not enabled on this server")
 	}
 	// SNS posts with Content-Type text/plain, so any content type is taken;
 	// the parser decides what the bytes are.
@@ -29,13 +30,13 @@ func (s *server) ingestHMPPS(w http.ResponseWriter, r *http.Request, p auth.Prin
 		if errors.As(err, &tooBig) {
 			return err
 		}
-		return newProblem(ProblemMalformedRequest, "the body could not be read")
+		return problem.New(problem.MalformedRequest, "the body could not be read")
 	}
 	out, err := s.cfg.Feed.Ingest(r.Context(), body)
 	if err != nil {
 		s.metrics.feed.WithLabelValues("error").Inc()
-		return &problemError{kind: ProblemUnavailable, detail: "the message could not be stored; redeliver it", err: err,
-			header: map[string]string{"Retry-After": "5"}}
+		return &problem.Error{Kind: problem.Unavailable, Detail: "the message could not be stored; redeliver it", Err: err,
+			Header: map[string]string{"Retry-After": "5"}}
 	}
 	s.metrics.feed.WithLabelValues(out.Disposition.String()).Inc()
 	events := 0

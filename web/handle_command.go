@@ -10,6 +10,8 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/ledger"
+	"github.com/gateledger/gateledger/web/problem"
+	"github.com/gateledger/gateledger/web/request"
 )
 
 // Headers of the API.
@@ -50,9 +52,10 @@ type commandAnswer struct {
 }
 
 // command is the handler of one command route.
-func (s *server) command(c commandRoute) authedFunc {
+func (s *server) command(c request.CommandRoute) authedFunc {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-		params, err := commandParams(r)
+		params, err := c.CheckTarget(request.CommandTarget{NOMS: r.PathValue("noms"),
+			Pathway: aggregates.Pathway(r.PathValue("pathway")), ActionID: r.PathValue("id")})
 		if err != nil {
 			return err
 		}
@@ -68,14 +71,14 @@ func (s *server) command(c commandRoute) authedFunc {
 		if err != nil {
 			return err
 		}
-		if err := checkJSONContentType(r); err != nil {
+		if err := request.CheckJSONContentType(r); err != nil {
 			return err
 		}
 		body := c.New()
-		if err := decodeJSON(r.Body, body); err != nil {
+		if err := request.DecodeJSON(r.Body, body); err != nil {
 			return err
 		}
-		cmd, err := body.command(params)
+		cmd, err := body.Command(params)
 		if err != nil {
 			s.metrics.command(c.Name, "refused", 0)
 			return err
@@ -83,7 +86,7 @@ func (s *server) command(c commandRoute) authedFunc {
 		res, err := s.run(r.Context(), p, params.NOMS, cmd, key, ifRev, infoOf(r.Context()).id)
 		if err != nil {
 			outcome := "refused"
-			if classify(err).kind.Status >= 500 {
+			if problem.Of(err).Kind.Status >= 500 {
 				outcome = "failed"
 			}
 			s.metrics.command(c.Name, outcome, 0)
@@ -148,22 +151,6 @@ func (s *server) waitAll(ctx context.Context, pos uint64) string {
 	return "caught-up"
 }
 
-// commandParams reads and checks the path parameters of a command route.
-func commandParams(r *http.Request) (pathParams, error) {
-	var v validator
-	p := pathParams{NOMS: v.ident("noms", "noms", r.PathValue("noms"), true)}
-	if pw := r.PathValue("pathway"); r.Pattern != "" && strings.Contains(r.Pattern, "{pathway}") {
-		if !aggregates.Pathway(pw).Valid() {
-			v.add("pathway", "must be one of %s", pathwayNames)
-		}
-		p.Pathway = aggregates.Pathway(pw)
-	}
-	if strings.Contains(r.Pattern, "{id}") {
-		p.ActionID = v.ident("id", "actionId", r.PathValue("id"), true)
-	}
-	return p, v.err()
-}
-
 // idempotencyKey reads the Idempotency-Key header: optional, 1-128 printable
 // ASCII characters.
 func idempotencyKey(r *http.Request) (string, error) {
@@ -173,11 +160,11 @@ func idempotencyKey(r *http.Request) (string, error) {
 	}
 	k := vals[0]
 	if len(vals) > 1 || k == "" || len(k) > maxKeyLen {
-		return "", validationProblem(FieldError{Field: "Idempotency-Key", Message: "send one key of 1-128 printable ASCII characters"})
+		return "", problem.Invalid(problem.FieldError{Field: "Idempotency-Key", Message: "send one key of 1-128 printable ASCII characters"})
 	}
 	for i := 0; i < len(k); i++ {
 		if k[i] < 0x21 || k[i] > 0x7e {
-			return "", validationProblem(FieldError{Field: "Idempotency-Key", Message: "send one key of 1-128 printable ASCII characters"})
+			return "", problem.Invalid(problem.FieldError{Field: "Idempotency-Key", Message: "send one key of 1-128 printable ASCII characters"})
 		}
 	}
 	return k, nil
@@ -193,7 +180,7 @@ func parseIfMatch(v string) (*int64, error) {
 	if v == "" {
 		return nil, nil
 	}
-	bad := validationProblem(FieldError{Field: "If-Match", Message: `send the ETag of the journey, a quoted revision such as "3"`})
+	bad := problem.Invalid(problem.FieldError{Field: "If-Match", Message: `send the ETag of the journey, a quoted revision such as "3"`})
 	v = strings.TrimSpace(v)
 	if len(v) < 3 || v[0] != '"' || v[len(v)-1] != '"' {
 		return nil, bad
@@ -213,7 +200,7 @@ func boolQuery(r *http.Request, name string) (bool, error) {
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, validationProblem(FieldError{Field: name, Message: "must be true or false"})
+		return false, problem.Invalid(problem.FieldError{Field: name, Message: "must be true or false"})
 	}
 	return b, nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // world is the ledger behind a real HTTP server on loopback: the embedded
@@ -123,7 +124,7 @@ func (a answer) json(t *testing.T) map[string]any {
 }
 
 // problem checks the answer is a problem of kind k and returns it.
-func (a answer) problem(t *testing.T, k ProblemKind) Problem {
+func (a answer) problem(t *testing.T, k problem.Kind) Problem {
 	t.Helper()
 	if a.status != k.Status {
 		t.Fatalf("status %d, want %d (%s); body:\n%s", a.status, k.Status, k.Slug, a.body)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // TestCaseloadPagesThroughTheAPI: a prison's caseload read page by page through the
@@ -84,7 +86,7 @@ func TestCaseloadPagesThroughTheAPI(t *testing.T) {
 		{"attention=BORED", "attention"}, {"deadline=soon", "deadline"}, {"deadline=400", "deadline"},
 		{"q=A1234%25", "q"}, {"closed=yes", "closed"}, {"cursor=zzz", "cursor"}, {"cursor=n.zzz", "cursor"},
 	} {
-		p := w.do(req{method: "GET", path: base + "?" + tc.query, as: "mdi"}).problem(t, ProblemValidation)
+		p := w.do(req{method: "GET", path: base + "?" + tc.query, as: "mdi"}).problem(t, problem.Validation)
 		if len(p.Errors) != 1 || p.Errors[0].Field != tc.field {
 			t.Errorf("%s: errors %+v, want one about %s", tc.query, p.Errors, tc.field)
 		}
@@ -92,7 +94,7 @@ func TestCaseloadPagesThroughTheAPI(t *testing.T) {
 	// A cursor of one order is refused in another.
 	next := w.do(req{method: "GET", path: base + "?limit=2", as: "mdi"}).json(t)["next"].(string)
 	cursor := next[strings.Index(next, "cursor=")+len("cursor="):]
-	if p := w.do(req{method: "GET", path: base + "?sort=releaseDate&cursor=" + cursor, as: "mdi"}).problem(t, ProblemValidation); p.Errors[0].Field != "cursor" {
+	if p := w.do(req{method: "GET", path: base + "?sort=releaseDate&cursor=" + cursor, as: "mdi"}).problem(t, problem.Validation); p.Errors[0].Field != "cursor" {
 		t.Fatalf("%+v", p)
 	}
 }
@@ -169,7 +171,7 @@ func TestHandoversAndOutcomesPageThroughTheAPI(t *testing.T) {
 		{"limit=0", "limit"}, {"limit=501", "limit"}, {"direction=sideways", "direction"}, {"status=pending", "status"},
 		{"overdue=yes", "overdue"}, {"q=A1%25", "q"}, {"cursor=zzz", "cursor"}, {"cursor=n.zzz", "cursor"},
 	} {
-		p := w.do(req{method: "GET", path: base + "?" + tc.query, as: "c05"}).problem(t, ProblemValidation)
+		p := w.do(req{method: "GET", path: base + "?" + tc.query, as: "c05"}).problem(t, problem.Validation)
 		if len(p.Errors) != 1 || p.Errors[0].Field != tc.field {
 			t.Errorf("%s: errors %+v, want one about %s", tc.query, p.Errors, tc.field)
 		}
@@ -177,7 +179,7 @@ func TestHandoversAndOutcomesPageThroughTheAPI(t *testing.T) {
 	// A caseload cursor is not a handover cursor.
 	cl := w.do(req{method: "GET", path: "/v1/organisations/MDI/caseload?limit=1", as: "mdi"}).json(t)["next"].(string)
 	cursor := cl[strings.Index(cl, "cursor=")+len("cursor="):]
-	if p := w.do(req{method: "GET", path: "/v1/organisations/MDI/handovers?cursor=" + cursor, as: "mdi"}).problem(t, ProblemValidation); p.Errors[0].Field != "cursor" {
+	if p := w.do(req{method: "GET", path: "/v1/organisations/MDI/handovers?cursor=" + cursor, as: "mdi"}).problem(t, problem.Validation); p.Errors[0].Field != "cursor" {
 		t.Fatalf("%+v", p)
 	}
 
@@ -206,12 +208,12 @@ func TestHandoversAndOutcomesPageThroughTheAPI(t *testing.T) {
 	if got, _ := walk("inspector", "/v1/outcomes?to=2014-Q2", "cohorts"); len(got) != 0 {
 		t.Fatalf("before 2014-Q3: %v", got)
 	}
-	w.do(req{method: "GET", path: "/v1/outcomes?provider=NPS-J", as: "c05"}).problem(t, ProblemForbidden)
+	w.do(req{method: "GET", path: "/v1/outcomes?provider=NPS-J", as: "c05"}).problem(t, problem.Forbidden)
 	for _, tc := range []struct{ query, field string }{
 		{"from=2021", "from"}, {"to=2021-Q5", "to"}, {"from=2022-Q1&to=2021-Q4", "to"}, {"provider=nobody", "provider"},
 		{"limit=x", "limit"}, {"cursor=p.zzz", "cursor"},
 	} {
-		p := w.do(req{method: "GET", path: "/v1/outcomes?" + tc.query, as: "inspector"}).problem(t, ProblemValidation)
+		p := w.do(req{method: "GET", path: "/v1/outcomes?" + tc.query, as: "inspector"}).problem(t, problem.Validation)
 		if len(p.Errors) != 1 || p.Errors[0].Field != tc.field {
 			t.Errorf("%s: errors %+v, want one about %s", tc.query, p.Errors, tc.field)
 		}

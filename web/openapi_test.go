@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gateledger/gateledger/web/problem"
+	"github.com/gateledger/gateledger/web/request"
 )
 
 type oasDoc struct {
@@ -107,7 +110,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // requires.
 func TestOpenAPICommandSchemas(t *testing.T) {
 	doc := loadOpenAPI(t)
-	for _, c := range commandRoutes {
+	for _, c := range request.CommandRoutes() {
 		t.Run(c.Name, func(t *testing.T) {
 			var op oasOperation
 			if err := json.Unmarshal(doc.Paths["/v1/journeys/{noms}"+c.Path]["post"], &op); err != nil || op.RequestBody == nil {
@@ -141,14 +144,14 @@ func TestOpenAPICommandSchemas(t *testing.T) {
 			}
 			// What an empty body is refused for is what the schema requires.
 			body := c.New()
-			_, err := body.command(pathParams{NOMS: "A1234BC", Pathway: "HEALTH", ActionID: "a1"})
-			var pe *problemError
+			_, err := body.Command(request.CommandTarget{NOMS: "A1234BC", Pathway: "HEALTH", ActionID: "a1"})
+			var pe *problem.Error
 			var required []string
 			if err != nil {
 				if !errors.As(err, &pe) {
 					t.Fatalf("%v", err)
 				}
-				for _, e := range pe.errs {
+				for _, e := range pe.Fields {
 					if strings.Contains(e.Message, "required") {
 						required = append(required, e.Field)
 					}
@@ -184,7 +187,7 @@ func TestOpenAPIProblemTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want []string
-	for _, k := range ProblemKinds() {
+	for _, k := range problem.Kinds() {
 		want = append(want, k.Type())
 	}
 	got := doc.Components.Schemas.Problem.Properties.Type.Enum

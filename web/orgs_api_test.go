@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // The scenarios of issue 13 about organisations, dates and CRNs, through the HTTP
@@ -26,7 +28,7 @@ func TestOrganisationAndDateRulesThroughTheAPI(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := w.do(req{method: "POST", path: j + "/handovers", as: "mdi",
-				body: map[string]any{"to": tc.to, "reason": "r", "at": ago(40 * time.Hour)}}).problem(t, ProblemRuleViolation)
+				body: map[string]any{"to": tc.to, "reason": "r", "at": ago(40 * time.Hour)}}).problem(t, problem.RuleViolation)
 			if p.Rule != tc.rule {
 				t.Fatalf("rule %q, want %q: %+v", p.Rule, tc.rule, p)
 			}
@@ -34,11 +36,11 @@ func TestOrganisationAndDateRulesThroughTheAPI(t *testing.T) {
 	}
 	// A reception in 1901 is refused and makes no journey (nor a 1901 cohort).
 	p := w.do(req{method: "POST", path: "/v1/journeys/A6666AA/receptions", as: "mdi",
-		body: map[string]any{"kind": "SENTENCE", "prison": "MDI", "at": "1901-03-01T10:00:00Z"}}).problem(t, ProblemRuleViolation)
+		body: map[string]any{"kind": "SENTENCE", "prison": "MDI", "at": "1901-03-01T10:00:00Z"}}).problem(t, problem.RuleViolation)
 	if p.Rule != "plausible-dates" {
 		t.Fatalf("1901 reception: %+v", p)
 	}
-	w.do(req{method: "GET", path: "/v1/journeys/A6666AA", as: "inspector"}).problem(t, ProblemNotFound)
+	w.do(req{method: "GET", path: "/v1/journeys/A6666AA", as: "inspector"}).problem(t, problem.NotFound)
 
 	// A release area recorded at 23:30 UTC on 25 June 2021 (26 June in the UK) is
 	// handed to the NPS region, not the CRC: effective dates are UK dates.
@@ -74,13 +76,13 @@ func TestCRNBelongsToOnePersonThroughTheAPI(t *testing.T) {
 		ok(t, http.StatusCreated)
 	// NPS-C holds both people: it is told whose the CRN is.
 	p := w.do(req{method: "POST", path: "/v1/journeys/A2000AA/crn", as: "c05", body: map[string]any{"crn": "X373878", "at": ago(39 * time.Hour)}}).
-		problem(t, ProblemRuleViolation)
+		problem(t, problem.RuleViolation)
 	if p.Rule != "crn-belongs-to-one-person" || !strings.Contains(p.Detail, "A1000AA") {
 		t.Fatalf("to a caller who may read the other journey: %+v", p)
 	}
 	// NPS-J may not read A1000AA: it learns the CRN is taken, not by whom.
 	p = w.do(req{method: "POST", path: "/v1/journeys/A3000AA/crn", as: "c17", body: map[string]any{"crn": "X373878", "at": ago(39 * time.Hour)}}).
-		problem(t, ProblemRuleViolation)
+		problem(t, problem.RuleViolation)
 	if p.Rule != "crn-belongs-to-one-person" || strings.Contains(string(w.do(req{method: "POST", path: "/v1/journeys/A3000AA/crn", as: "c17",
 		body: map[string]any{"crn": "X373878", "at": ago(38 * time.Hour)}}).body), "A1000AA") {
 		t.Fatalf("to a caller who may not read the other journey: %+v", p)

@@ -15,6 +15,8 @@ import (
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web/export"
+	"github.com/gateledger/gateledger/web/problem"
+	"github.com/gateledger/gateledger/web/request"
 )
 
 // What the access log says was read.
@@ -34,9 +36,9 @@ const maxAccessLogSpan = 366 * 24 * time.Hour
 
 // nomsParam reads and checks the {noms} path parameter.
 func nomsParam(r *http.Request) (string, error) {
-	var v validator
-	noms := v.ident("noms", "noms", r.PathValue("noms"), true)
-	return noms, v.err()
+	var v request.Validator
+	noms := v.Ident("noms", "noms", r.PathValue("noms"), true)
+	return noms, v.Err()
 }
 
 // personTrail is the audit trail of the person whose journey st is: its own
@@ -74,7 +76,7 @@ func minPosition(r *http.Request) (uint64, error) {
 	}
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		return 0, validationProblem(FieldError{Field: HeaderMinPosition, Message: "must be a $all position (a non-negative integer) from Gateledger-Position"})
+		return 0, problem.Invalid(problem.FieldError{Field: HeaderMinPosition, Message: "must be a $all position (a non-negative integer) from Gateledger-Position"})
 	}
 	return n, nil
 }
@@ -141,20 +143,20 @@ func (s *server) getTrail(w http.ResponseWriter, r *http.Request, p auth.Princip
 		return err
 	}
 	q := r.URL.Query()
-	var v validator
-	asAt := v.time("as_at", q.Get("as_at"), false)
+	var v request.Validator
+	asAt := v.Time("as_at", q.Get("as_at"), false)
 	var asAtPos uint64
 	if s := q.Get("as_at_position"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			v.add("as_at_position", "must be a $all position (a non-negative integer)")
+			v.Add("as_at_position", "must be a $all position (a non-negative integer)")
 		}
 		asAtPos = n
 	}
 	if !asAt.IsZero() && asAtPos != 0 {
-		v.add("as_at", "give as_at or as_at_position, not both")
+		v.Add("as_at", "give as_at or as_at_position, not both")
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return err
 	}
 	o, err := s.personRead(r, accessTrail, projections.AuditName)
@@ -293,9 +295,9 @@ func (s *server) verifyAll(w http.ResponseWriter, r *http.Request, p auth.Princi
 // orgParam reads {org}. Who may read that organisation's lists is the
 // ledger's rule (ledger.OrganisationRead).
 func orgParam(r *http.Request) (string, error) {
-	var v validator
-	org := string(v.org("org", r.PathValue("org"), true))
-	return org, v.err()
+	var v request.Validator
+	org := string(v.Org("org", r.PathValue("org"), true))
+	return org, v.Err()
 }
 
 // isInspector allows inspectors only.
@@ -324,14 +326,14 @@ func (s *server) getCaseload(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return err
 	}
 	out, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, o, func() (caseloadView, error) {
-		params, errs := CaseListQuery(r.URL.Query())
+		params, errs := request.CaseListQuery(r.URL.Query())
 		if len(errs) > 0 {
-			return caseloadView{}, validationProblem(errs...)
+			return caseloadView{}, problem.Invalid(errs...)
 		}
 		params.Query.Org, params.Query.Now = org, s.now()
 		page, err := projections.CaseloadPage(s.cfg.Runner, params.Query)
-		if errs, ok := CursorProblem(err); ok {
-			return caseloadView{}, validationProblem(errs...)
+		if errs, ok := request.CursorProblem(err); ok {
+			return caseloadView{}, problem.Invalid(errs...)
 		}
 		if err != nil {
 			return caseloadView{}, err
@@ -357,14 +359,14 @@ func (s *server) getHandovers(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return err
 	}
 	out, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, o, func() (handoverQueueView, error) {
-		params, errs := HandoverListQuery(r.URL.Query())
+		params, errs := request.HandoverListQuery(r.URL.Query())
 		if len(errs) > 0 {
-			return handoverQueueView{}, validationProblem(errs...)
+			return handoverQueueView{}, problem.Invalid(errs...)
 		}
 		params.Query.Org, params.Query.Now = org, s.now()
 		page, err := projections.HandoversPage(s.cfg.Runner, params.Query)
-		if errs, ok := CursorProblem(err); ok {
-			return handoverQueueView{}, validationProblem(errs...)
+		if errs, ok := request.CursorProblem(err); ok {
+			return handoverQueueView{}, problem.Invalid(errs...)
 		}
 		if err != nil {
 			return handoverQueueView{}, err
@@ -398,9 +400,9 @@ func (s *server) getOutcomes(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return err
 	}
 	out, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, o, func() (outcomesView, error) {
-		params, errs := CohortListQuery(r.URL.Query())
+		params, errs := request.CohortListQuery(r.URL.Query())
 		if len(errs) > 0 {
-			return outcomesView{}, validationProblem(errs...)
+			return outcomesView{}, problem.Invalid(errs...)
 		}
 		if p.Role == auth.RoleProvider {
 			if f := params.Query.Filter.Provider; f != "" && f != p.Org {
@@ -410,8 +412,8 @@ func (s *server) getOutcomes(w http.ResponseWriter, r *http.Request, p auth.Prin
 		}
 		params.Query.Now = s.now()
 		page, err := projections.OutcomesPage(s.cfg.Runner, params.Query)
-		if errs, ok := CursorProblem(err); ok {
-			return outcomesView{}, validationProblem(errs...)
+		if errs, ok := request.CursorProblem(err); ok {
+			return outcomesView{}, problem.Invalid(errs...)
 		}
 		if err != nil {
 			return outcomesView{}, err
@@ -479,10 +481,10 @@ func (s *server) getAccessLog(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return auth.ErrForbidden
 	}
 	q := r.URL.Query()
-	var v validator
+	var v request.Validator
 	now := s.now().UTC()
-	from := v.time("from", q.Get("from"), false)
-	to := v.time("to", q.Get("to"), false)
+	from := v.Time("from", q.Get("from"), false)
+	to := v.Time("to", q.Get("to"), false)
 	if to.IsZero() {
 		to = now.Add(time.Second)
 	}
@@ -491,11 +493,11 @@ func (s *server) getAccessLog(w http.ResponseWriter, r *http.Request, p auth.Pri
 	}
 	switch {
 	case !from.Before(to):
-		v.add("from", "must be before to")
+		v.Add("from", "must be before to")
 	case to.Sub(from) > maxAccessLogSpan:
-		v.add("from", "read at most 366 days at once")
+		v.Add("from", "read at most 366 days at once")
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return err
 	}
 	entries, err := s.cfg.AccessLog.Read(r.Context(), from, to)

@@ -9,6 +9,7 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/seal"
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // sealAnswer is POST /v1/seals' answer: whether a seal was written, and the seal
@@ -26,7 +27,7 @@ func (s *server) writeSeal(w http.ResponseWriter, r *http.Request, p auth.Princi
 		return auth.ErrForbidden
 	}
 	if s.cfg.Seals == nil {
-		return newProblem(ProblemNotFound, "this ledger does not seal its history")
+		return problem.New(problem.NotFound, "this ledger does not seal its history")
 	}
 	// The first seal of a large store reads all of it.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
@@ -47,17 +48,17 @@ func (s *server) latestSeal(w http.ResponseWriter, r *http.Request, p auth.Princ
 		return auth.ErrForbidden
 	}
 	if s.cfg.Seals == nil {
-		return newProblem(ProblemNotFound, "this ledger does not seal its history")
+		return problem.New(problem.NotFound, "this ledger does not seal its history")
 	}
 	chain, err := seal.ReadChain(r.Context(), s.cfg.Store.Client, s.sealKey())
 	if err != nil {
 		return err
 	}
 	if len(chain.Breaks) > 0 {
-		return newProblem(ProblemNotFound, "the seal chain does not verify (%s): run gateledger verify", chain.Breaks[0])
+		return problem.New(problem.NotFound, "the seal chain does not verify (%s): run gateledger verify", chain.Breaks[0])
 	}
 	if chain.Latest == nil {
-		return newProblem(ProblemNotFound, "no seal has been written yet: an admin can write one with POST /v1/seals")
+		return problem.New(problem.NotFound, "no seal has been written yet: an admin can write one with POST /v1/seals")
 	}
 	return writeJSON(w, http.StatusOK, chain.Latest.Signed)
 }
@@ -73,13 +74,13 @@ func (s *server) sealProof(w http.ResponseWriter, r *http.Request, p auth.Princi
 		return auth.ErrForbidden
 	}
 	if s.cfg.Seals == nil {
-		return newProblem(ProblemNotFound, "this ledger does not seal its history")
+		return problem.New(problem.NotFound, "this ledger does not seal its history")
 	}
 	proof, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Allow: isInspector,
 		Access: accessVerification, Subject: noms}, func() (seal.Proof, error) {
 		_, proof, err := seal.Export(r.Context(), s.cfg.Store.Client, s.sealKey(), noms)
 		if errors.Is(err, seal.ErrNotSealed) {
-			return proof, newProblem(ProblemNotFound, "%v", err)
+			return proof, problem.New(problem.NotFound, "%v", err)
 		}
 		return proof, err
 	})

@@ -26,6 +26,8 @@ import (
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/seal"
 	"github.com/gateledger/gateledger/throttle"
+	"github.com/gateledger/gateledger/web/problem"
+	"github.com/gateledger/gateledger/web/request"
 )
 
 //go:embed openapi.json
@@ -212,7 +214,7 @@ type route struct {
 // authedFunc is a handler of an authenticated route.
 type authedFunc func(w http.ResponseWriter, r *http.Request, p auth.Principal) error
 
-// routeTable lists every route. Command routes come from commandRoutes.
+// routeTable lists every route. Command routes come from request.CommandRoutes.
 func (s *server) routeTable() []route {
 	a := func(method, path, name string, h authedFunc) route {
 		return route{Method: method, Path: path, Name: name, handler: s.authed(h)}
@@ -252,7 +254,7 @@ func (s *server) routeTable() []route {
 		a("GET", "/v1/seals/latest", "latestSeal", s.latestSeal),
 		a("GET", "/v1/journeys/{noms}/seal-proof", "sealProof", s.sealProof),
 	}
-	for _, c := range commandRoutes {
+	for _, c := range request.CommandRoutes() {
 		rs = append(rs, a("POST", "/v1/journeys/{noms}"+c.Path, c.Name, s.command(c)))
 	}
 	return rs
@@ -349,12 +351,12 @@ func (s *server) unmatched(w http.ResponseWriter, r *http.Request) {
 	switch probe.code {
 	case http.StatusMethodNotAllowed:
 		w.Header().Set("Allow", probe.h.Get("Allow"))
-		s.writeProblem(w, r, newProblem(ProblemMethodNotAllowed, "%s is not allowed here; allowed: %s", r.Method, probe.h.Get("Allow")))
+		s.writeProblem(w, r, problem.New(problem.MethodNotAllowed, "%s is not allowed here; allowed: %s", r.Method, probe.h.Get("Allow")))
 	case http.StatusMovedPermanently, http.StatusPermanentRedirect, http.StatusFound, http.StatusTemporaryRedirect:
 		w.Header().Set("Location", probe.h.Get("Location"))
 		w.WriteHeader(probe.code)
 	default:
-		s.writeProblem(w, r, newProblem(ProblemNotFound, "no such route"))
+		s.writeProblem(w, r, problem.New(problem.NotFound, "no such route"))
 	}
 }
 
@@ -468,8 +470,8 @@ func (s *server) authed(h authedFunc) http.Handler {
 
 func (s *server) rateLimited(w http.ResponseWriter, r *http.Request, d throttle.Decision, detail string) {
 	s.metrics.limited.Inc()
-	s.writeProblem(w, r, newProblem(ProblemRateLimited, "%s", detail).
-		with("Retry-After", strconv.Itoa(d.RetryAfterSeconds())))
+	s.writeProblem(w, r, problem.New(problem.RateLimited, "%s", detail).
+		With("Retry-After", strconv.Itoa(d.RetryAfterSeconds())))
 }
 
 // writeJSON answers with v as JSON.
@@ -494,7 +496,7 @@ func (s *server) openapi(w http.ResponseWriter, _ *http.Request) {
 // live hands the request to the WebSocket live feed (package web/live).
 func (s *server) live(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Live == nil {
-		s.writeProblem(w, r, newProblem(ProblemNotFound, "the live feed is not enabled on this server"))
+		s.writeProblem(w, r, problem.New(problem.NotFound, "the live feed is not enabled on this server"))
 		return
 	}
 	s.cfg.Live.ServeHTTP(w, r)

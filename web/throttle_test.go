@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/throttle"
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // TestFailedAuthenticationThrottle: refused credentials from one address
@@ -42,14 +43,14 @@ func TestFailedAuthenticationThrottle(t *testing.T) {
 			t.Fatalf("step %d (%s): status %d, want %d: %s", i, s.as, a.status, s.want, a.body)
 		}
 		if s.want == http.StatusTooManyRequests {
-			a.problem(t, ProblemRateLimited)
+			a.problem(t, problem.RateLimited)
 			if n, err := strconv.Atoi(a.header.Get("Retry-After")); err != nil || n < 1 {
 				t.Fatalf("Retry-After %q", a.header.Get("Retry-After"))
 			}
 		}
 	}
 	// No credential at all is counted per address, apart from failures.
-	w.do(req{method: "GET", path: "/v1/outcomes"}).problem(t, ProblemUnauthenticated)
+	w.do(req{method: "GET", path: "/v1/outcomes"}).problem(t, problem.Unauthenticated)
 }
 
 // TestFloodDoesNotLockOutValidUser is a bounded load test on loopback: while

@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/web/problem"
+	"github.com/gateledger/gateledger/web/request"
 )
 
 // Token administration for admins, beside the gateledger token command.
@@ -33,7 +35,7 @@ type revokeTokenBody struct {
 
 func (s *server) tokensFor(p auth.Principal) (*auth.Tokens, error) {
 	if s.cfg.Tokens == nil {
-		return nil, newProblem(ProblemNotFound, "token administration is not enabled on this server")
+		return nil, problem.New(problem.NotFound, "token administration is not enabled on this server")
 	}
 	if !auth.CanManageTokens(p) {
 		return nil, auth.ErrForbidden
@@ -62,31 +64,31 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request, p auth.Prin
 	if err != nil {
 		return err
 	}
-	if err := checkJSONContentType(r); err != nil {
+	if err := request.CheckJSONContentType(r); err != nil {
 		return err
 	}
 	var b createTokenBody
-	if err := decodeJSON(r.Body, &b); err != nil {
+	if err := request.DecodeJSON(r.Body, &b); err != nil {
 		return err
 	}
-	var v validator
+	var v request.Validator
 	role, rerr := auth.ParseRole(b.Role)
 	if rerr != nil {
-		v.add("role", "must be one of prison, provider, inspector, feed, admin")
+		v.Add("role", "must be one of prison, provider, inspector, feed, admin")
 	} else if auth.ValidateRoleOrg(role, b.Org) != nil {
-		v.add("org", "does not suit the role (prison: a prison code; provider: C01-C21, N01-N07 or NPS-A..NPS-L; inspector: none)")
+		v.Add("org", "does not suit the role (prison: a prison code; provider: C01-C21, N01-N07 or NPS-A..NPS-L; inspector: none)")
 	}
-	v.text("name", b.Name, true, auth.MaxNameLen)
-	exp := v.time("expiresAt", b.ExpiresAt, false)
+	v.Text("name", b.Name, true, auth.MaxNameLen)
+	exp := v.Time("expiresAt", b.ExpiresAt, false)
 	switch {
 	case !exp.IsZero() && !exp.After(s.now()):
-		v.add("expiresAt", "must be in the future")
+		v.Add("expiresAt", "must be in the future")
 	case b.NeverExpires && b.ExpiresAt != "":
-		v.add("neverExpires", "cannot be sent with expiresAt: send one or the other")
+		v.Add("neverExpires", "cannot be sent with expiresAt: send one or the other")
 	case b.ExpiresAt == "" && !b.NeverExpires:
 		exp = s.now().Add(auth.DefaultTokenLifetime)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return err
 	}
 	tok, info, err := toks.Create(r.Context(), role, b.Org, b.Name, p.ID, exp)
@@ -103,21 +105,21 @@ func (s *server) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Prin
 	}
 	var b revokeTokenBody
 	if r.ContentLength != 0 {
-		if err := checkJSONContentType(r); err != nil {
+		if err := request.CheckJSONContentType(r); err != nil {
 			return err
 		}
-		if err := decodeJSON(r.Body, &b); err != nil {
+		if err := request.DecodeJSON(r.Body, &b); err != nil {
 			return err
 		}
 	}
-	var v validator
-	v.text("reason", b.Reason, false, auth.MaxNameLen)
-	if err := v.err(); err != nil {
+	var v request.Validator
+	v.Text("reason", b.Reason, false, auth.MaxNameLen)
+	if err := v.Err(); err != nil {
 		return err
 	}
 	info, err := toks.Revoke(r.Context(), r.PathValue("id"), p.ID, b.Reason)
 	if errors.Is(err, auth.ErrTokenNotFound) {
-		return newProblem(ProblemNotFound, "no such token")
+		return problem.New(problem.NotFound, "no such token")
 	}
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/web/export"
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // TestTrailCSV: the whole history as a CSV download, one row per event with
@@ -56,9 +57,9 @@ func TestTrailCSV(t *testing.T) {
 		}
 	}
 	for _, as := range []string{"c17", "lei"} {
-		w.do(req{method: "GET", path: j + "/trail.csv", as: as}).problem(t, ProblemNotFound)
+		w.do(req{method: "GET", path: j + "/trail.csv", as: as}).problem(t, problem.NotFound)
 	}
-	w.do(req{method: "GET", path: "/v1/journeys/not-a-noms/trail.csv", as: "inspector"}).problem(t, ProblemValidation)
+	w.do(req{method: "GET", path: "/v1/journeys/not-a-noms/trail.csv", as: "inspector"}).problem(t, problem.Validation)
 
 	al := w.do(req{method: "GET", path: "/v1/access-log", as: "inspector"}).ok(t, http.StatusOK).json(t)
 	want := principalID(t, w, "inspector") + " export audit trail " + noms
@@ -93,9 +94,9 @@ func TestTrailSetAndOutcomesCSV(t *testing.T) {
 	if recs, _ := csv.NewReader(strings.NewReader(string(a.body))).ReadAll(); len(recs) != 1 {
 		t.Errorf("receptions two days ago are outside today: %d rows", len(recs)-1)
 	}
-	w.do(req{method: "GET", path: "/v1/trail.csv?organisation=MDI", as: "mdi"}).problem(t, ProblemForbidden)
-	w.do(req{method: "GET", path: "/v1/trail.csv", as: "inspector"}).problem(t, ProblemValidation)
-	w.do(req{method: "GET", path: "/v1/trail.csv?organisation=MDI&from=2026-02-30", as: "inspector"}).problem(t, ProblemValidation)
+	w.do(req{method: "GET", path: "/v1/trail.csv?organisation=MDI", as: "mdi"}).problem(t, problem.Forbidden)
+	w.do(req{method: "GET", path: "/v1/trail.csv", as: "inspector"}).problem(t, problem.Validation)
+	w.do(req{method: "GET", path: "/v1/trail.csv?organisation=MDI&from=2026-02-30", as: "inspector"}).problem(t, problem.Validation)
 
 	al := w.do(req{method: "GET", path: "/v1/access-log", as: "inspector"}).ok(t, http.StatusOK).json(t)
 	n := 0
@@ -112,5 +113,5 @@ func TestTrailSetAndOutcomesCSV(t *testing.T) {
 	if !strings.HasPrefix(string(o.body), strings.Join(export.OutcomeColumns, ",")+"\r\n") || !strings.HasPrefix(o.header.Get("Content-Type"), "text/csv") {
 		t.Errorf("outcomes CSV: %q", o.body)
 	}
-	w.do(req{method: "GET", path: "/v1/outcomes.csv", as: "mdi"}).problem(t, ProblemForbidden)
+	w.do(req{method: "GET", path: "/v1/outcomes.csv", as: "mdi"}).problem(t, problem.Forbidden)
 }

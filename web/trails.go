@@ -10,6 +10,8 @@ import (
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web/export"
+	"github.com/gateledger/gateledger/web/problem"
+	"github.com/gateledger/gateledger/web/request"
 )
 
 // MaxTrailSetPeople bounds a download of many people's histories
@@ -28,14 +30,14 @@ func (s *server) getTrailSetCSV(w http.ResponseWriter, r *http.Request, p auth.P
 		return auth.ErrForbidden
 	}
 	q := r.URL.Query()
-	var v validator
-	org := v.org("organisation", q.Get("organisation"), true)
-	from := v.date("from", q.Get("from"), false)
-	to := v.date("to", q.Get("to"), false)
+	var v request.Validator
+	org := v.Org("organisation", q.Get("organisation"), true)
+	from := v.Date("from", q.Get("from"), false)
+	to := v.Date("to", q.Get("to"), false)
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
-		v.add("to", "must be on or after from")
+		v.Add("to", "must be on or after from")
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return err
 	}
 	minPos, err := minPosition(r)
@@ -54,7 +56,7 @@ func (s *server) getTrailSetCSV(w http.ResponseWriter, r *http.Request, p auth.P
 		func() ([]projections.CaseRow, error) {
 			rows, err := projections.Caseload(s.cfg.Runner, string(org), s.now())
 			if err == nil && len(rows) > MaxTrailSetPeople {
-				return nil, validationProblem(FieldError{Field: "organisation",
+				return nil, problem.Invalid(problem.FieldError{Field: "organisation",
 					Message: "the organisation sees " + strconv.Itoa(len(rows)) + " people, more than " + strconv.Itoa(MaxTrailSetPeople) + " in one download; download people one at a time"})
 			}
 			return rows, err

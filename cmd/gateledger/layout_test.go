@@ -35,7 +35,7 @@ var house = struct {
 }{
 	rooms: []room{
 		{"the binary", []string{"cmd/gateledger"}},
-		{"transport", []string{"web", "web/pages", "web/live", "web/inspect", "web/export"}},
+		{"transport", []string{"web", "web/pages", "web/request", "web/problem", "web/live", "web/inspect", "web/export"}},
 		{"operator tools", []string{"bench", "loadtest", "migrate", "simulate", "demo", "progress"}},
 		{"application", []string{"journeys", "ingest", "closure", "seal", "auth", "labels", "throttle"}},
 		{"read models", []string{"projections"}},
@@ -44,8 +44,10 @@ var house = struct {
 	},
 	may: map[string][]string{
 		"cmd/gateledger":        {"*"},
-		"web":                   {"aggregates", "auth", "eventdb", "eventlog", "hmpps", "ingest", "journeys", "labels", "projections", "seal", "throttle", "web/export"},
-		"web/pages":             {"aggregates", "auth", "ingest", "journeys", "labels", "projections", "throttle", "web", "web/export", "web/inspect"},
+		"web":                   {"aggregates", "auth", "eventdb", "eventlog", "hmpps", "ingest", "journeys", "labels", "projections", "seal", "throttle", "web/export", "web/problem", "web/request"},
+		"web/pages":             {"aggregates", "auth", "ingest", "journeys", "labels", "projections", "throttle", "web/export", "web/inspect", "web/problem", "web/request"},
+		"web/request":           {"aggregates", "projections", "web/problem"},
+		"web/problem":           {"aggregates", "auth", "eventlog", "journeys", "labels", "ledger", "projections"},
 		"web/live":              {"aggregates", "auth", "eventlog", "labels", "throttle"},
 		"web/inspect":           {"aggregates", "auth", "eventlog", "journeys", "labels", "projections", "web/export"},
 		"web/export":            {"aggregates", "eventlog", "labels", "projections"},

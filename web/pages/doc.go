@@ -31,7 +31,14 @@
 // same application layer as the API (package ledger: ledger.Command,
 // ledger.Read, ledger.ReadOrganisation), so they are authorised by the same
 // rules and recorded in the access log with the same words
-// (auth.AccessRead...) before the page is sent.
+// (auth.AccessRead...) before the page is sent. A form's command is decoded
+// and validated by the API's own rules (package web/request), and its
+// refusal read as the API classifies it (package web/problem), so a form is
+// refused exactly as the same command sent to /v1 would be.
+//
+// It may import the application packages it shows and acts through, and
+// web/request, web/problem, web/inspect and web/export; never the API
+// (package web), which it reaches only as Config.API, an http.Handler.
 //
 // # Adding pages
 //

@@ -15,11 +15,12 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/ledger"
-	"github.com/gateledger/gateledger/web"
+	"github.com/gateledger/gateledger/web/problem"
+	"github.com/gateledger/gateledger/web/request"
 )
 
 // Forms send journey commands through the API's own decoding, validation,
-// authorisation and decision (web.DecodeCommand, ledger.Command): a form is
+// authorisation and decision (request.DecodeCommand, ledger.Command): a form is
 // turned into the JSON body the API route takes, and the API's field errors
 // come back as the GOV.UK error summary against the form's inputs.
 //
@@ -152,7 +153,7 @@ type commandForm struct {
 	// Name is the API command's name (operationId), e.g. "ReceivePrisoner".
 	Name string
 	// Target is the person (and pathway or action).
-	Target web.CommandTarget
+	Target request.CommandTarget
 	// Body is the API route's JSON body.
 	Body map[string]any
 	// Fields maps the API's field names to the form's: the error's field
@@ -174,7 +175,7 @@ func (s *server) send(r *http.Request, sess *session, f *form, c commandForm) (j
 	if err != nil {
 		return journeys.Result{}, nil, err
 	}
-	cmd, err := web.DecodeCommand(c.Name, c.Target, body)
+	cmd, err := request.DecodeCommand(c.Name, c.Target, body)
 	if err == nil {
 		key := "ui:" + sess.principal.ID + ":" + f.Idem
 		var res journeys.Result
@@ -184,9 +185,10 @@ func (s *server) send(r *http.Request, sess *session, f *form, c commandForm) (j
 			return res, nil, nil
 		}
 	}
-	status, detail, rule, fields := web.FieldErrors(err)
+	pe := problem.Of(err)
+	detail, rule, fields := pe.Detail, pe.Rule, pe.Fields
 	switch {
-	case errors.Is(err, auth.ErrNotFound), errors.Is(err, auth.ErrForbidden), status >= 500:
+	case errors.Is(err, auth.ErrNotFound), errors.Is(err, auth.ErrForbidden), pe.Kind.Status >= 500:
 		return journeys.Result{}, nil, err
 	case errors.Is(err, journeys.ErrIdempotencyKeyReused):
 		// The same form was sent again with other values: give it a new key.

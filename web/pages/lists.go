@@ -8,12 +8,13 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
-	"github.com/gateledger/gateledger/web"
+	"github.com/gateledger/gateledger/web/problem"
+	"github.com/gateledger/gateledger/web/request"
 )
 
 // Lists at national size: the prison's people and the provider's caseload are read a
 // page at a time (projections.CaseloadPage), filtered and sorted by the query string
-// (web.CaseListQuery, the same parameters as the API), so that the pages work without
+// (request.CaseListQuery, the same parameters as the API), so that the pages work without
 // script, links can be shared, and the back button does what people expect.
 
 // caseList is what the list partial (_lists.html) shows.
@@ -91,11 +92,11 @@ func (s *server) readCaseList(r *http.Request, org, label string) (caseList, []f
 	q := r.URL.Query()
 	out := caseList{Action: r.URL.Path, Label: label, Filter: newListFilter(q), People: []caseRow{}}
 	out.Sort, out.Order = out.Filter.Sort, out.Filter.Order
-	params, errs := web.CaseListQuery(q)
+	params, errs := request.CaseListQuery(q)
 	if len(errs) == 0 {
 		params.Query.Org, params.Query.Now = org, s.now()
 		page, err := projections.CaseloadPage(s.cfg.Runner, params.Query)
-		if ferrs, ok := web.CursorProblem(err); ok {
+		if ferrs, ok := request.CursorProblem(err); ok {
 			errs = ferrs
 		} else if err != nil {
 			return out, nil, err
@@ -130,7 +131,7 @@ func listAnchor(field string) string {
 }
 
 // listMessage says what to do about a parameter, as people read it.
-func listMessage(e web.FieldError) string {
+func listMessage(e problem.FieldError) string {
 	switch e.Field {
 	case "q":
 		return "Enter part of a prison number or CRN, using letters and numbers only"
@@ -173,18 +174,18 @@ var handoverDirections = []option{{Value: "", Label: "Both"}, {Value: "incoming"
 var handoverStatuses = []option{{Value: "", Label: "Any"}, {Value: "open", Label: "Open"}, {Value: "decided", Label: "Accepted or rejected"}}
 
 // readHandoverList reads the page of org's handovers the request asks for, with the
-// same parameters as the API (web.HandoverListQuery). Invalid parameters come back as
+// same parameters as the API (request.HandoverListQuery). Invalid parameters come back as
 // field errors for the page's error summary, with no rows.
 func (s *server) readHandoverList(r *http.Request, org string, now time.Time) (handoverList, []projections.HandoverRow, []fieldError, error) {
 	q := r.URL.Query()
 	out := handoverList{Action: r.URL.Path, Label: "handovers", Q: q.Get("q"), Direction: q.Get("direction"), Status: q.Get("status"),
 		Overdue: q.Get("overdue") == "true", DirectionOptions: handoverDirections, StatusOptions: handoverStatuses}
 	rows := []projections.HandoverRow{}
-	params, errs := web.HandoverListQuery(q)
+	params, errs := request.HandoverListQuery(q)
 	if len(errs) == 0 {
 		params.Query.Org, params.Query.Now = org, now
 		page, err := projections.HandoversPage(s.cfg.Runner, params.Query)
-		if ferrs, ok := web.CursorProblem(err); ok {
+		if ferrs, ok := request.CursorProblem(err); ok {
 			errs = ferrs
 		} else if err != nil {
 			return out, nil, nil, err
@@ -199,7 +200,7 @@ func (s *server) readHandoverList(r *http.Request, org string, now time.Time) (h
 }
 
 // listErrors are the field errors of a list's parameters, for the error summary.
-func listErrors(errs []web.FieldError) []fieldError {
+func listErrors(errs []problem.FieldError) []fieldError {
 	var out []fieldError
 	for _, e := range errs {
 		out = append(out, fieldError{Field: e.Field, Anchor: listAnchor(e.Field), Message: listMessage(e)})

@@ -11,7 +11,7 @@ import (
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
-	"github.com/gateledger/gateledger/web"
+	"github.com/gateledger/gateledger/web/request"
 )
 
 // prisonRoutes are the pages of prison staff.
@@ -212,7 +212,7 @@ func (s *server) recordArrival(w http.ResponseWriter, r *http.Request, sess *ses
 	if len(p.errs) > 0 {
 		return fail(p.errs)
 	}
-	c := commandForm{Name: "ReceivePrisoner", Target: web.CommandTarget{NOMS: noms},
+	c := commandForm{Name: "ReceivePrisoner", Target: request.CommandTarget{NOMS: noms},
 		Body:   map[string]any{"kind": kind, "prison": org, "at": at},
 		Fields: map[string][2]string{"at": {"at", "at-day"}}}
 	if kind == string(aggregates.MovementTransferIn) {
@@ -437,7 +437,7 @@ func (s *server) prisonStepSend(st prisonStep) pageFunc {
 		f := formFrom(r)
 		var p problems
 		c := st.build(f, &p, sess.principal.Org, s.now())
-		c.Target = web.CommandTarget{NOMS: j.NOMS}
+		c.Target = request.CommandTarget{NOMS: j.NOMS}
 		again := func(errs []fieldError) {
 			s.renderPrisonStep(w, r, sess, http.StatusUnprocessableEntity, st, j, f, errs)
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
-	"github.com/gateledger/gateledger/web"
+	"github.com/gateledger/gateledger/web/request"
 )
 
 // providerRoutes are the pages of probation providers.
@@ -91,7 +91,7 @@ func (s *server) providerCaseloadRow(w http.ResponseWriter, r *http.Request, ses
 	if !aggregates.ValidNOMS(noms) {
 		return auth.ErrNotFound
 	}
-	params, errs := web.CaseListQuery(r.URL.Query())
+	params, errs := request.CaseListQuery(r.URL.Query())
 	if len(errs) > 0 {
 		http.Error(w, "the list's filters are not valid", http.StatusBadRequest)
 		return nil
@@ -203,7 +203,7 @@ func (s *server) acceptHandover(w http.ResponseWriter, r *http.Request, sess *se
 		return err
 	}
 	f := formFrom(r)
-	res, errs, err := s.send(r, sess, f, commandForm{Name: "AcceptHandover", Target: web.CommandTarget{NOMS: j.NOMS},
+	res, errs, err := s.send(r, sess, f, commandForm{Name: "AcceptHandover", Target: request.CommandTarget{NOMS: j.NOMS},
 		Body: map[string]any{"at": s.now().UTC().Format(time.RFC3339)}})
 	switch {
 	case errors.Is(err, errRefused):
@@ -334,7 +334,7 @@ var providerSteps = []providerStep{
 			if f.V("description") == "" {
 				p.add("description", "", "Enter what is needed")
 			}
-			return commandForm{Name: "IdentifyNeed", Target: web.CommandTarget{Pathway: aggregates.Pathway(f.V("pathway"))},
+			return commandForm{Name: "IdentifyNeed", Target: request.CommandTarget{Pathway: aggregates.Pathway(f.V("pathway"))},
 				Body: map[string]any{"description": f.V("description"), "at": nowRFC(now)}}
 		}},
 	{Slug: "status", Title: "Change a pathway's status", Submit: "Change status", Done: "status", back: personPage, next: personPage,
@@ -350,7 +350,7 @@ var providerSteps = []providerStep{
 			if f.V("status") == "" {
 				p.add("status", "", "Select the new status")
 			}
-			return commandForm{Name: "ChangePathwayStatus", Target: web.CommandTarget{Pathway: aggregates.Pathway(f.V("pathway"))},
+			return commandForm{Name: "ChangePathwayStatus", Target: request.CommandTarget{Pathway: aggregates.Pathway(f.V("pathway"))},
 				Body: map[string]any{"status": f.V("status"), "reason": f.V("reason"), "at": nowRFC(now)}}
 		}},
 	{Slug: "actions", Title: "Agree an action", Submit: "Agree action", Done: "action", back: personPage, next: personPage,
@@ -395,7 +395,7 @@ var outcomeStep = providerStep{Slug: "actions/{id}/outcome", Title: "Record the 
 		if f.V("outcome") == "" {
 			p.add("outcome", "", "Enter the outcome")
 		}
-		return commandForm{Name: "CompleteAction", Target: web.CommandTarget{ActionID: r.PathValue("id")},
+		return commandForm{Name: "CompleteAction", Target: request.CommandTarget{ActionID: r.PathValue("id")},
 			Body: map[string]any{"outcome": f.V("outcome"), "at": nowRFC(now)}}
 	}}
 

@@ -1,10 +1,12 @@
-package web
+package request
 
 import (
 	"errors"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 func TestDecodeCommand(t *testing.T) {
@@ -43,12 +45,12 @@ func TestDecodeCommand(t *testing.T) {
 				}
 				return
 			}
-			status, _, _, fields := FieldErrors(err)
-			if status != http.StatusUnprocessableEntity && status != http.StatusBadRequest {
-				t.Errorf("status %d", status)
+			p := problem.Of(err)
+			if p.Kind.Status != http.StatusUnprocessableEntity && p.Kind.Status != http.StatusBadRequest {
+				t.Errorf("status %d", p.Kind.Status)
 			}
 			var got []string
-			for _, f := range fields {
+			for _, f := range p.Fields {
 				got = append(got, f.Field)
 			}
 			if len(got) != len(tc.fields) {

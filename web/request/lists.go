@@ -1,4 +1,4 @@
-package web
+package request
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // Lists at national size: the query parameters of the paged lists (API and pages
@@ -74,11 +75,11 @@ func (l ListLinks) keep(q url.Values, name string) {
 
 // pageParams reads what every list takes: limit, and cursor as a next (after) or
 // previous (before) cursor.
-func pageParams(q url.Values, v *validator, l ListLinks) (limit int, after, before string) {
+func pageParams(q url.Values, v *Validator, l ListLinks) (limit int, after, before string) {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > projections.MaxPageSize {
-			v.add("limit", "must be a whole number from 1 to %d", projections.MaxPageSize)
+			v.Add("limit", "must be a whole number from 1 to %d", projections.MaxPageSize)
 		}
 		limit = n
 		l.keep(q, "limit")
@@ -90,14 +91,14 @@ func pageParams(q url.Values, v *validator, l ListLinks) (limit int, after, befo
 		case strings.HasPrefix(c, prevPrefix):
 			before = c[len(prevPrefix):]
 		default:
-			v.add("cursor", "is not a cursor from a previous page; start again without it")
+			v.Add("cursor", "is not a cursor from a previous page; start again without it")
 		}
 	}
 	return limit, after, before
 }
 
 // numberSearch reads q, part of a prison number (or CRN): letters and numbers only.
-func numberSearch(q url.Values, v *validator, l ListLinks, what string) string {
+func numberSearch(q url.Values, v *Validator, l ListLinks, what string) string {
 	s := strings.TrimSpace(q.Get("q"))
 	if s == "" {
 		return ""
@@ -105,7 +106,7 @@ func numberSearch(q url.Values, v *validator, l ListLinks, what string) string {
 	if len(s) > 20 || strings.ContainsFunc(s, func(r rune) bool {
 		return (r < '0' || r > '9') && (r < 'A' || r > 'Z') && (r < 'a' || r > 'z')
 	}) {
-		v.add("q", "must be part of %s: letters and numbers only", what)
+		v.Add("q", "must be part of %s: letters and numbers only", what)
 	}
 	l.keep(q, "q")
 	return s
@@ -126,9 +127,9 @@ const (
 )
 
 // CaseListQuery reads the caseload list parameters of q. A field that is not valid
-// answers a FieldError naming it, with what to do.
-func CaseListQuery(q url.Values) (CaseListParams, []FieldError) {
-	var v validator
+// answers a problem.FieldError naming it, with what to do.
+func CaseListQuery(q url.Values) (CaseListParams, []problem.FieldError) {
+	var v Validator
 	out := CaseListParams{ListLinks: ListLinks{Values: url.Values{}}}
 	cq := &out.Query
 	keep := func(name string) { out.keep(q, name) }
@@ -136,7 +137,7 @@ func CaseListQuery(q url.Values) (CaseListParams, []FieldError) {
 	if s := q.Get("sort"); s != "" {
 		srt, ok := sortNames[s]
 		if !ok {
-			v.add("sort", "must be one of noms, releaseDate, deadline")
+			v.Add("sort", "must be one of noms, releaseDate, deadline")
 		}
 		cq.Sort = srt
 		keep("sort")
@@ -146,13 +147,13 @@ func CaseListQuery(q url.Values) (CaseListParams, []FieldError) {
 	case "desc":
 		cq.Desc = true
 	default:
-		v.add("order", "must be asc or desc")
+		v.Add("order", "must be asc or desc")
 	}
 	keep("order")
 	for _, s := range listValues(q["stage"]) {
 		st, ok := projections.ParseStage(s)
 		if !ok {
-			v.add("stage", "must be one of %s", stageNames())
+			v.Add("stage", "must be one of %s", stageNames())
 			break
 		}
 		cq.Filter.Stages = append(cq.Filter.Stages, st)
@@ -161,7 +162,7 @@ func CaseListQuery(q url.Values) (CaseListParams, []FieldError) {
 	for _, s := range listValues(q["attention"]) {
 		a, ok := projections.ParseAttention(s)
 		if !ok {
-			v.add("attention", "must be one of %s", strings.Join(projections.AttentionReasons(), ", "))
+			v.Add("attention", "must be one of %s", strings.Join(projections.AttentionReasons(), ", "))
 			break
 		}
 		cq.Filter.Attention |= a
@@ -174,7 +175,7 @@ func CaseListQuery(q url.Values) (CaseListParams, []FieldError) {
 	default:
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > maxDeadlineDays {
-			v.add("deadline", "must be overdue, or a whole number of days from 1 to %d", maxDeadlineDays)
+			v.Add("deadline", "must be overdue, or a whole number of days from 1 to %d", maxDeadlineDays)
 		}
 		cq.Filter.Deadline.Within = time.Duration(n) * 24 * time.Hour
 	}
@@ -185,16 +186,16 @@ func CaseListQuery(q url.Values) (CaseListParams, []FieldError) {
 	case "include":
 		cq.Filter.IncludeClosed = true
 	default:
-		v.add("closed", "must be include, or left out to hide closed cases")
+		v.Add("closed", "must be include, or left out to hide closed cases")
 	}
 	keep("closed")
 	return out, v.errs
 }
 
 // HandoverListQuery reads the handover queue's parameters of q. A field that is not
-// valid answers a FieldError naming it, with what to do.
-func HandoverListQuery(q url.Values) (HandoverListParams, []FieldError) {
-	var v validator
+// valid answers a problem.FieldError naming it, with what to do.
+func HandoverListQuery(q url.Values) (HandoverListParams, []problem.FieldError) {
+	var v Validator
 	out := HandoverListParams{ListLinks: ListLinks{Values: url.Values{}}}
 	hq := &out.Query
 	hq.Limit, hq.After, hq.Before = pageParams(q, &v, out.ListLinks)
@@ -205,7 +206,7 @@ func HandoverListQuery(q url.Values) (HandoverListParams, []FieldError) {
 	case "outgoing":
 		hq.Filter.Direction = projections.Sending
 	default:
-		v.add("direction", "must be incoming or outgoing, or left out for both")
+		v.Add("direction", "must be incoming or outgoing, or left out for both")
 	}
 	out.keep(q, "direction")
 	switch q.Get("status") {
@@ -215,7 +216,7 @@ func HandoverListQuery(q url.Values) (HandoverListParams, []FieldError) {
 	case "decided":
 		hq.Filter.State = projections.HandoverDecided
 	default:
-		v.add("status", "must be open or decided, or left out for both")
+		v.Add("status", "must be open or decided, or left out for both")
 	}
 	out.keep(q, "status")
 	switch q.Get("overdue") {
@@ -223,7 +224,7 @@ func HandoverListQuery(q url.Values) (HandoverListParams, []FieldError) {
 	case "true":
 		hq.Filter.Overdue = true
 	default:
-		v.add("overdue", "must be true or false")
+		v.Add("overdue", "must be true or false")
 	}
 	out.keep(q, "overdue")
 	hq.Filter.Search = numberSearch(q, &v, out.ListLinks, "a prison number (like A1234BC)")
@@ -231,14 +232,14 @@ func HandoverListQuery(q url.Values) (HandoverListParams, []FieldError) {
 }
 
 // CohortListQuery reads the outcome cohorts' parameters of q. A field that is not
-// valid answers a FieldError naming it, with what to do.
-func CohortListQuery(q url.Values) (CohortListParams, []FieldError) {
-	var v validator
+// valid answers a problem.FieldError naming it, with what to do.
+func CohortListQuery(q url.Values) (CohortListParams, []problem.FieldError) {
+	var v Validator
 	out := CohortListParams{ListLinks: ListLinks{Values: url.Values{}}}
 	cq := &out.Query
 	cq.Limit, cq.After, cq.Before = pageParams(q, &v, out.ListLinks)
 	if s := strings.TrimSpace(q.Get("provider")); s != "" {
-		cq.Filter.Provider = string(v.org("provider", s, false))
+		cq.Filter.Provider = string(v.Org("provider", s, false))
 		out.keep(q, "provider")
 	}
 	for _, name := range []string{"from", "to"} {
@@ -247,7 +248,7 @@ func CohortListQuery(q url.Values) (CohortListParams, []FieldError) {
 			continue
 		}
 		if !projections.ValidQuarter(s) {
-			v.add(name, "must be a quarter like 2021-Q3")
+			v.Add(name, "must be a quarter like 2021-Q3")
 			s = ""
 		}
 		if name == "from" {
@@ -258,7 +259,7 @@ func CohortListQuery(q url.Values) (CohortListParams, []FieldError) {
 		out.keep(q, name)
 	}
 	if f := cq.Filter; f.From != "" && f.To != "" && f.To < f.From {
-		v.add("to", "must be the same quarter as from or later")
+		v.Add("to", "must be the same quarter as from or later")
 	}
 	return out, v.errs
 }
@@ -282,9 +283,9 @@ func (p ListLinks) Link(path, cursor string, next bool) string {
 }
 
 // CursorProblem is the field error for a cursor the projection refused.
-func CursorProblem(err error) ([]FieldError, bool) {
+func CursorProblem(err error) ([]problem.FieldError, bool) {
 	if errors.Is(err, projections.ErrBadCursor) {
-		return []FieldError{{Field: "cursor", Message: "is not a cursor from a previous page of this list (or the sort changed); start again without it"}}, true
+		return []problem.FieldError{{Field: "cursor", Message: "is not a cursor from a previous page of this list (or the sort changed); start again without it"}}, true
 	}
 	return nil, false
 }

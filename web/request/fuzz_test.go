@@ -1,4 +1,4 @@
-package web
+package request
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/journeys"
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // FuzzCommandDecoding feeds arbitrary bodies to every command's decoder and
@@ -32,7 +33,7 @@ func FuzzCommandDecoding(f *testing.F) {
 		err := jsonBytes(body, b)
 		if err == nil {
 			var cmd aggregates.Command
-			cmd, err = b.command(pathParams{NOMS: "A1234BC", Pathway: "HEALTH", ActionID: "a1"})
+			cmd, err = b.Command(CommandTarget{NOMS: "A1234BC", Pathway: "HEALTH", ActionID: "a1"})
 			if err == nil {
 				if cmd == nil {
 					t.Fatal("no command and no error")
@@ -43,14 +44,14 @@ func FuzzCommandDecoding(f *testing.F) {
 				return
 			}
 		}
-		var pe *problemError
+		var pe *problem.Error
 		if !errors.As(err, &pe) {
 			t.Fatalf("%s: error is not a problem: %v", c.Name, err)
 		}
-		if pe.kind.Status != http.StatusBadRequest {
-			t.Fatalf("%s: status %d for %q", c.Name, pe.kind.Status, body)
+		if pe.Kind.Status != http.StatusBadRequest {
+			t.Fatalf("%s: status %d for %q", c.Name, pe.Kind.Status, body)
 		}
-		for _, e := range pe.errs {
+		for _, e := range pe.Fields {
 			if e.Field == "" || e.Message == "" {
 				t.Fatalf("%s: empty field error %+v", c.Name, e)
 			}

@@ -1,4 +1,4 @@
-package web
+package request
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // Text limits of request fields, in bytes. Free text (summaries, reasons,
@@ -24,22 +25,22 @@ const (
 	maxShort = 200
 )
 
-// decodeJSON reads exactly one JSON object from body into dst, refusing
+// DecodeJSON reads exactly one JSON object from body into dst, refusing
 // unknown fields, trailing data and values of the wrong type. The errors are
-// *problemError (malformed-request, with the field when known), or the
+// *problem.Error (malformed-request, with the field when known), or the
 // *http.MaxBytesError of a body over the limit.
 //
 // Before decoding, checkStrict refuses duplicate member names, names that
 // match a field only when case is ignored, and invalid UTF-8, which
 // encoding/json would accept.
-func decodeJSON(body io.Reader, dst any) error {
+func DecodeJSON(body io.Reader, dst any) error {
 	b, err := io.ReadAll(body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return err
 		}
-		return &problemError{kind: ProblemMalformedRequest, detail: "the body could not be read; send it again", err: err}
+		return &problem.Error{Kind: problem.MalformedRequest, Detail: "the body could not be read; send it again", Err: err}
 	}
 	if err := checkStrict(b, reflect.TypeOf(dst)); err != nil {
 		return err
@@ -57,7 +58,7 @@ func decodeJSON(body io.Reader, dst any) error {
 		if errors.As(err, &tooBig) {
 			return err
 		}
-		return newProblem(ProblemMalformedRequest, "the body must hold one JSON object and nothing after it")
+		return problem.New(problem.MalformedRequest, "the body must hold one JSON object and nothing after it")
 	}
 	return nil
 }
@@ -72,19 +73,19 @@ func decodeProblem(err error) error {
 	case errors.As(err, &tooBig):
 		return err
 	case errors.Is(err, io.EOF):
-		return newProblem(ProblemMalformedRequest, "the body is empty; send a JSON object")
+		return problem.New(problem.MalformedRequest, "the body is empty; send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return newProblem(ProblemMalformedRequest, "the body ends inside a JSON value")
+		return problem.New(problem.MalformedRequest, "the body ends inside a JSON value")
 	case errors.As(err, &syntax):
-		return newProblem(ProblemMalformedRequest, "invalid JSON at byte %d", syntax.Offset)
+		return problem.New(problem.MalformedRequest, "invalid JSON at byte %d", syntax.Offset)
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		if field == "" {
-			p := newProblem(ProblemMalformedRequest, "the body must be a JSON object, not %s", typeErr.Value)
+			p := problem.New(problem.MalformedRequest, "the body must be a JSON object, not %s", typeErr.Value)
 			return p
 		}
-		p := newProblem(ProblemMalformedRequest, "field %s has the wrong type", field)
-		p.errs = []FieldError{{Field: field, Message: fmt.Sprintf("must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}}
+		p := problem.New(problem.MalformedRequest, "field %s has the wrong type", field)
+		p.Fields = []problem.FieldError{{Field: field, Message: fmt.Sprintf("must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}}
 		return p
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
@@ -92,11 +93,11 @@ func decodeProblem(err error) error {
 		if field == "" {
 			field = `""` // a member with an empty name
 		}
-		p := newProblem(ProblemMalformedRequest, "unknown field %s", name)
-		p.errs = []FieldError{{Field: field, Message: "unknown field"}}
+		p := problem.New(problem.MalformedRequest, "unknown field %s", name)
+		p.Fields = []problem.FieldError{{Field: field, Message: "unknown field"}}
 		return p
 	}
-	return newProblem(ProblemMalformedRequest, "the body cannot be read as JSON")
+	return problem.New(problem.MalformedRequest, "the body cannot be read as JSON")
 }
 
 func jsonKind(goKind string) string {
@@ -117,48 +118,52 @@ func jsonKind(goKind string) string {
 	return "another type"
 }
 
-// checkJSONContentType refuses bodies that do not say they are JSON.
-func checkJSONContentType(r *http.Request) error {
+// CheckJSONContentType refuses bodies that do not say they are JSON.
+func CheckJSONContentType(r *http.Request) error {
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return newProblem(ProblemMediaType, "send Content-Type: application/json")
+		return problem.New(problem.MediaType, "send Content-Type: application/json")
 	}
 	return nil
 }
 
-// validator gathers field errors; its helpers return the parsed value (zero on
+// Validator gathers field errors; its helpers return the parsed value (zero on
 // error) so that a body's command can be built in one pass and every invalid
-// field reported at once.
-type validator struct{ errs []FieldError }
+// field reported at once. The zero Validator is ready to use.
+type Validator struct{ errs []problem.FieldError }
 
-func (v *validator) add(field, format string, args ...any) {
-	v.errs = append(v.errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+// Add records that field is invalid, with a message formatted from format
+// and args that says what to send instead.
+func (v *Validator) Add(field, format string, args ...any) {
+	v.errs = append(v.errs, problem.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
-func (v *validator) err() error {
+// Err is the validation problem of every field added (problem.Invalid), or
+// nil when none was.
+func (v *Validator) Err() error {
 	if len(v.errs) == 0 {
 		return nil
 	}
-	return validationProblem(v.errs...)
+	return problem.Invalid(v.errs...)
 }
 
-// text checks a free-text field: required or not, at most limit bytes, no
+// Text checks a free-text field: required or not, at most limit bytes, no
 // control characters other than new lines and tabs.
-func (v *validator) text(field, s string, required bool, limit int) string {
+func (v *Validator) Text(field, s string, required bool, limit int) string {
 	switch {
 	case s == "" && required:
-		v.add(field, "is required")
+		v.Add(field, "is required")
 	case len(s) > limit:
-		v.add(field, "is longer than %d bytes", limit)
+		v.Add(field, "is longer than %d bytes", limit)
 	case !utf8.ValidString(s):
-		v.add(field, "is not UTF-8")
+		v.Add(field, "is not UTF-8")
 	case strings.TrimSpace(s) == "" && s != "":
-		v.add(field, "is blank")
+		v.Add(field, "is blank")
 	default:
 		for _, r := range s {
 			if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
-				v.add(field, "contains a control character")
+				v.Add(field, "contains a control character")
 				break
 			}
 		}
@@ -166,53 +171,53 @@ func (v *validator) text(field, s string, required bool, limit int) string {
 	return s
 }
 
-// time parses an RFC 3339 timestamp with a zone offset.
-func (v *validator) time(field, s string, required bool) time.Time {
+// Time parses an RFC 3339 timestamp with a zone offset.
+func (v *Validator) Time(field, s string, required bool) time.Time {
 	if s == "" {
 		if required {
-			v.add(field, "is required (RFC 3339 time such as 2026-05-01T09:30:00Z)")
+			v.Add(field, "is required (RFC 3339 time such as 2026-05-01T09:30:00Z)")
 		}
 		return time.Time{}
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		v.add(field, "is not an RFC 3339 time such as 2026-05-01T09:30:00Z")
+		v.Add(field, "is not an RFC 3339 time such as 2026-05-01T09:30:00Z")
 		return time.Time{}
 	}
 	if t.Year() < 1900 || t.Year() > 2200 {
-		v.add(field, "is out of range")
+		v.Add(field, "is out of range")
 		return time.Time{}
 	}
 	return t.UTC()
 }
 
-// date parses a civil date YYYY-MM-DD.
-func (v *validator) date(field, s string, required bool) aggregates.Date {
+// Date parses a civil date YYYY-MM-DD.
+func (v *Validator) Date(field, s string, required bool) aggregates.Date {
 	if s == "" {
 		if required {
-			v.add(field, "is required (YYYY-MM-DD)")
+			v.Add(field, "is required (YYYY-MM-DD)")
 		}
 		return aggregates.Date{}
 	}
 	d, err := aggregates.ParseDate(s)
 	if err != nil || d.Year < 1900 || d.Year > 2200 {
-		v.add(field, "is not a date YYYY-MM-DD")
+		v.Add(field, "is not a date YYYY-MM-DD")
 		return aggregates.Date{}
 	}
 	return d
 }
 
-// ident checks an identifier against its published format (kind is an
+// Ident checks an identifier against its published format (kind is an
 // aggregates.ValidateIdentifier format name).
-func (v *validator) ident(field, kind, s string, required bool) string {
+func (v *Validator) Ident(field, kind, s string, required bool) string {
 	if s == "" {
 		if required {
-			v.add(field, "is required")
+			v.Add(field, "is required")
 		}
 		return ""
 	}
 	if aggregates.ValidateIdentifier(kind, s) != nil {
-		v.add(field, "%s", identHelp(kind))
+		v.Add(field, "%s", identHelp(kind))
 	}
 	return s
 }
@@ -241,31 +246,31 @@ func identHelp(kind string) string {
 	return "has the wrong format"
 }
 
-// org checks an organisation code (prison, CRC, NPS division or region).
-func (v *validator) org(field, s string, required bool) aggregates.Org {
+// Org checks an organisation code (prison, CRC, NPS division or region).
+func (v *Validator) Org(field, s string, required bool) aggregates.Org {
 	if s == "" {
 		if required {
-			v.add(field, "is required")
+			v.Add(field, "is required")
 		}
 		return ""
 	}
 	o := aggregates.Org(s)
 	if !o.Valid() {
-		v.add(field, "is not an organisation code (a prison code such as MDI, C01-C21, N01-N07 or NPS-A..NPS-L)")
+		v.Add(field, "is not an organisation code (a prison code such as MDI, C01-C21, N01-N07 or NPS-A..NPS-L)")
 	}
 	return o
 }
 
-// enum checks s is one of the values valid accepts.
-func (v *validator) enum(field, s string, valid bool, values string) {
+// Enum checks s is one of the values valid accepts.
+func (v *Validator) Enum(field, s string, valid bool, values string) {
 	switch {
 	case s == "":
-		v.add(field, "is required (one of %s)", values)
+		v.Add(field, "is required (one of %s)", values)
 	case !valid:
-		v.add(field, "must be one of %s", values)
+		v.Add(field, "must be one of %s", values)
 	}
 }
 
-// jsonBytes is a small helper for tests and the fuzzer: it reads a command
-// body from bytes as the handler does.
-func jsonBytes(b []byte, dst any) error { return decodeJSON(bytes.NewReader(b), dst) }
+// jsonBytes reads a command body from bytes as the API's handler does, for
+// DecodeCommand, the tests and the fuzzers.
+func jsonBytes(b []byte, dst any) error { return DecodeJSON(bytes.NewReader(b), dst) }

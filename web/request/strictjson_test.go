@@ -1,4 +1,4 @@
-package web
+package request
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // TestStrictDecoding: what encoding/json alone accepts — duplicate names,
@@ -47,15 +49,15 @@ func TestStrictDecoding(t *testing.T) {
 				}
 				return
 			}
-			var pe *problemError
+			var pe *problem.Error
 			if !errors.As(err, &pe) {
 				t.Fatalf("want a problem naming %q, got %v", c.field, err)
 			}
-			if pe.kind != ProblemMalformedRequest || pe.kind.Status != http.StatusBadRequest {
-				t.Fatalf("kind %v", pe.kind)
+			if pe.Kind != problem.MalformedRequest || pe.Kind.Status != http.StatusBadRequest {
+				t.Fatalf("kind %v", pe.Kind)
 			}
-			if len(pe.errs) != 1 || pe.errs[0].Field != c.field {
-				t.Fatalf("fields %+v, want %q", pe.errs, c.field)
+			if len(pe.Fields) != 1 || pe.Fields[0].Field != c.field {
+				t.Fatalf("fields %+v, want %q", pe.Fields, c.field)
 			}
 		})
 	}
@@ -98,11 +100,11 @@ func FuzzStrictDecoding(f *testing.F) {
 		dst := newDst()
 		err := jsonBytes(body, dst)
 		if err != nil {
-			var pe *problemError
-			if !errors.As(err, &pe) || pe.kind.Status != http.StatusBadRequest {
+			var pe *problem.Error
+			if !errors.As(err, &pe) || pe.Kind.Status != http.StatusBadRequest {
 				t.Fatalf("error is not a 400 problem: %v", err)
 			}
-			for _, e := range pe.errs {
+			for _, e := range pe.Fields {
 				if e.Field == "" || e.Message == "" {
 					t.Fatalf("empty field error %+v", e)
 				}

@@ -1,4 +1,4 @@
-package web
+package request
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/gateledger/gateledger/web/problem"
 )
 
 // checkStrict walks body, one JSON value, beside the Go type t it is about to
@@ -38,7 +40,7 @@ func checkStrict(body []byte, t reflect.Type) error {
 
 // errStrictSyntax stops the walk at a syntax error, which the decoder after
 // it reports.
-var errStrictSyntax = &problemError{kind: ProblemMalformedRequest, detail: "syntax"}
+var errStrictSyntax = &problem.Error{Kind: problem.MalformedRequest, Detail: "syntax"}
 
 type strictWalker struct {
 	dec  *json.Decoder
@@ -141,8 +143,8 @@ func strictProblem(field, format string, args ...any) error {
 		field = "body"
 	}
 	msg := fmt.Sprintf(format, args...)
-	p := newProblem(ProblemMalformedRequest, "field %s %s", field, msg)
-	p.errs = []FieldError{{Field: field, Message: msg}}
+	p := problem.New(problem.MalformedRequest, "field %s %s", field, msg)
+	p.Fields = []problem.FieldError{{Field: field, Message: msg}}
 	return p
 }
 
