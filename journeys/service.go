@@ -45,6 +45,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/folds"
 )
 
 // DefaultMaxAttempts bounds how many times Handle decides and appends a
@@ -65,13 +66,17 @@ type Service struct {
 	Logger *slog.Logger
 	// MaxAttempts overrides DefaultMaxAttempts when positive.
 	MaxAttempts int
-	// CacheSize bounds the journeys kept between commands (see streamCache):
+	// CacheSize bounds the journeys kept between commands (folds.Cache.Stream):
 	// zero means DefaultCacheSize, a negative value keeps none.
 	CacheSize int
 
 	cacheOnce sync.Once
-	cache     *streamCache // nil when CacheSize is negative
+	cache     *folds.Cache
 }
+
+// DefaultCacheSize is how many journeys a Service keeps when CacheSize is zero. A
+// journey of a few dozen events takes some tens of kilobytes.
+const DefaultCacheSize = 4096
 
 // CommandMeta is who sends a command, from where, and under which key.
 type CommandMeta struct {
@@ -170,41 +175,23 @@ func (s *Service) LoadPerson(ctx context.Context, noms string) (eventlog.Journey
 	return s.LoadStream(ctx, st.Journey.MergedInto)
 }
 
-// LoadStream reads the journey of noms with its events and their metadata.
+// LoadStream reads the journey of noms with its events and their metadata. The
+// journeys read last are kept, so that the next read of one asks the store only for
+// what came after; every read still reaches the store, so a journey written by another
+// process or ledger instance is seen as soon as it is written.
 func (s *Service) LoadStream(ctx context.Context, noms string) (eventlog.JourneyStream, error) {
 	c, err := s.client()
 	if err != nil {
 		return eventlog.JourneyStream{}, err
 	}
-	cache := s.streams()
-	if cache == nil {
-		return eventlog.LoadJourney(ctx, c, noms)
-	}
-	var st eventlog.JourneyStream
-	if cached, ok := cache.get(noms); ok {
-		st, err = eventlog.RefreshJourney(ctx, c, cached)
-	} else {
-		st, err = eventlog.LoadJourney(ctx, c, noms)
-	}
-	if err != nil {
-		cache.drop(noms)
-		return eventlog.JourneyStream{}, err
-	}
-	cache.put(st)
-	return st, nil
-}
-
-// streams is the journey cache, made on first use; nil when turned off.
-func (s *Service) streams() *streamCache {
 	s.cacheOnce.Do(func() {
-		switch {
-		case s.CacheSize == 0:
-			s.cache = newStreamCache(DefaultCacheSize)
-		case s.CacheSize > 0:
-			s.cache = newStreamCache(s.CacheSize)
+		size := s.CacheSize
+		if size == 0 {
+			size = DefaultCacheSize
 		}
+		s.cache = folds.NewCache(c, size) // none kept when negative
 	})
-	return s.cache
+	return s.cache.Stream(ctx, noms)
 }
 
 // Handle decides cmd on the journey of noms and records the events. Rule
