@@ -21,6 +21,7 @@ import (
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // world is the ledger behind a real HTTP server on loopback: the embedded
@@ -30,7 +31,7 @@ type world struct {
 	t       *testing.T
 	store   *eventlog.Store
 	svc     *journeys.Service
-	runner  *projections.Runner
+	runner  *readmodel.Runner
 	tokens  *auth.Tokens
 	access  *auth.AccessLog
 	cfg     Config
@@ -56,7 +57,7 @@ func newWorld(t *testing.T, adjust func(*Config)) *world {
 	log := eventlogtest.Logger()
 	policy := aggregates.DefaultPolicy(calendar.New(time.UTC))
 	svc := &journeys.Service{Store: store, Policy: policy, Logger: log}
-	runner, err := projections.Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, log, projections.All(policy)...)
+	runner, err := readmodel.Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, log, projections.All(policy)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,9 +211,9 @@ func (w *world) receive(noms, as, prison string) answer {
 }
 
 // mustIdleRunner opens a runner over the world's store that never runs.
-func mustIdleRunner(t *testing.T, w *world) *projections.Runner {
+func mustIdleRunner(t *testing.T, w *world) *readmodel.Runner {
 	t.Helper()
-	r, err := projections.Open(filepath.Join(t.TempDir(), "idle.db"), w.store.Client, eventlogtest.Logger(),
+	r, err := readmodel.Open(filepath.Join(t.TempDir(), "idle.db"), w.store.Client, eventlogtest.Logger(),
 		projections.All(w.cfg.Policy)...)
 	if err != nil {
 		t.Fatal(err)

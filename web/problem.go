@@ -16,6 +16,7 @@ import (
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/labels"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // ProblemBase starts every problem type URI. The URIs identify kinds of error;
@@ -225,7 +226,7 @@ func classify(err error) *problemError {
 		return p
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return &problemError{kind: ProblemUnavailable, detail: "the request took too long", err: err}
-	case errors.Is(err, projections.ErrNotCaughtUp):
+	case errors.Is(err, readmodel.ErrNotCaughtUp):
 		return &problemError{kind: ProblemNotCaughtUp, detail: "try again shortly", err: err, header: map[string]string{"Retry-After": "1"}}
 	}
 	return &problemError{kind: ProblemInternal, detail: "the error is logged", err: err}

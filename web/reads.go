@@ -12,7 +12,9 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/folds"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 	"github.com/gateledger/gateledger/web/export"
 )
 
@@ -123,7 +125,7 @@ func (s *server) waitRead(r *http.Request, projection string, floor uint64) erro
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WaitTimeout)
 	defer cancel()
 	if err := s.cfg.Runner.WaitFor(ctx, projection, pos); err != nil {
-		if errors.Is(err, projections.ErrNotCaughtUp) {
+		if errors.Is(err, readmodel.ErrNotCaughtUp) {
 			return &problemError{kind: ProblemNotCaughtUp, detail: "the read model is behind; retry shortly", err: err,
 				header: map[string]string{"Retry-After": "1"}}
 		}
@@ -242,12 +244,12 @@ func (s *server) getTrail(w http.ResponseWriter, r *http.Request, p auth.Princip
 	if !asAt.IsZero() || asAtPos != 0 {
 		var j aggregates.Journey
 		if !asAt.IsZero() {
-			j, err = projections.AsAt(r.Context(), s.cfg.Store.Client, noms, asAt)
+			j, err = folds.AsAt(r.Context(), s.cfg.Store.Client, noms, asAt)
 		} else {
-			j, err = projections.AsAtPosition(r.Context(), s.cfg.Store.Client, noms, asAtPos)
+			j, err = folds.AsAtPosition(r.Context(), s.cfg.Store.Client, noms, asAtPos)
 		}
 		switch {
-		case errors.Is(err, projections.ErrNotFound):
+		case errors.Is(err, folds.ErrNoEvents):
 			// The ledger knew nothing of the person then.
 		case err != nil:
 			return err

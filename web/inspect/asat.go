@@ -10,6 +10,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/folds"
 	"github.com/gateledger/gateledger/labels"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web/export"
@@ -179,7 +180,7 @@ func (i *Inspector) AsAt(ctx context.Context, p auth.Principal, noms string, q A
 				v.Events++
 			}
 		}
-		j, err = projections.AsAt(ctx, i.cfg.Store.Client, noms, v.At)
+		j, err = folds.AsAt(ctx, i.cfg.Store.Client, noms, v.At)
 	} else {
 		for k := range entries {
 			if entries[k].Position <= q.Position {
@@ -190,10 +191,10 @@ func (i *Inspector) AsAt(ctx context.Context, p auth.Principal, noms string, q A
 		if last != nil {
 			v.At = knownAt(*last)
 		}
-		j, err = projections.AsAtPosition(ctx, i.cfg.Store.Client, noms, q.Position)
+		j, err = folds.AsAtPosition(ctx, i.cfg.Store.Client, noms, q.Position)
 	}
 	switch {
-	case errors.Is(err, projections.ErrNotFound):
+	case errors.Is(err, folds.ErrNoEvents):
 	case err != nil:
 		return AsAtView{}, fmt.Errorf("inspect: %s as at: %w", noms, err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 	"github.com/gateledger/gateledger/web/export"
 )
 
@@ -44,7 +45,7 @@ const DefaultWaitTimeout = 5 * time.Second
 type Config struct {
 	Store     *eventlog.Store
 	Journeys  *journeys.Service
-	Runner    *projections.Runner
+	Runner    *readmodel.Runner
 	AccessLog *auth.AccessLog
 	// Policy derives deadlines in plan views.
 	Policy aggregates.Policy

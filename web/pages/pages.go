@@ -17,6 +17,7 @@ import (
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web/inspect"
 )
@@ -34,7 +35,7 @@ type Config struct {
 	// Journeys runs commands and loads journeys for authorisation.
 	Journeys *journeys.Service
 	// Runner serves the read models.
-	Runner *projections.Runner
+	Runner *readmodel.Runner
 	// Policy derives deadlines (aggregates.DefaultPolicy).
 	Policy aggregates.Policy
 	// Auth verifies the token given at sign-in.
@@ -263,7 +264,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, sess *sessio
 		status = http.StatusNotFound
 	case errors.Is(err, auth.ErrForbidden):
 		status = http.StatusForbidden
-	case errors.Is(err, auth.ErrUnavailable) || errors.Is(err, projections.ErrNotCaughtUp) || errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, auth.ErrUnavailable) || errors.Is(err, readmodel.ErrNotCaughtUp) || errors.Is(err, context.DeadlineExceeded):
 		status = http.StatusServiceUnavailable
 	}
 	if status >= 500 {
