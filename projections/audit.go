@@ -34,7 +34,7 @@ var auditRows = []byte("rows")
 // when it happened and when it was recorded, from where, and its place in the hash chain.
 // Other streams (the access log, dead letters) have no rows; VerifyAll checks their
 // chains in the store. It
-// does not copy the events' data and metadata: the event store holds them, and AsAt and
+// does not copy the events' data and metadata: the event store holds them, and folds.AsAt and
 // VerifyPerson/VerifyAll read them there. An inspector trusts the store, not a copy; the
 // verification also checks that the rows here agree with it.
 //
@@ -134,7 +134,7 @@ func (a *AuditProjection) Rollback() { clear(a.pending) }
 
 // AuditEntry is one event of a history: who recorded it, for which organisation, when,
 // from where, and its place in the hash chain. The event's data and metadata are in the
-// event store (AsAt folds them from there; VerifyPerson checks them there).
+// event store (folds.AsAt folds them from there; VerifyPerson checks them there).
 type AuditEntry struct {
 	// Position is the event's position in $all.
 	Position uint64

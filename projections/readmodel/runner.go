@@ -365,6 +365,11 @@ func (r *Runner) Update(fn func(ps []Projection, buckets []*bolt.Bucket) error) 
 	})
 }
 
+// OpenReads is how many read transactions of the state file are open now. A reader
+// that holds one long keeps the file from growing (bbolt remaps it only when no reader
+// holds the old mapping), so long scans read in short transactions; tests check it.
+func (r *Runner) OpenReads() int { return r.db.Stats().OpenTxN }
+
 // Path is the state file's path.
 func (r *Runner) Path() string { return r.db.Path() }
 
