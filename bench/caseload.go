@@ -10,6 +10,7 @@ import (
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/journeygen"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // NationalCases is the size of the organisation whose caseload page is measured: one NPS
@@ -59,7 +60,7 @@ func nationalCaseload(ctx context.Context, cfg ProjectionConfig, now time.Time) 
 	if err := w.Write(ctx, people); err != nil {
 		return "", 0, 0, err
 	}
-	r, err := projections.Open(filepath.Join(dataDir, "projections.db"), store.Client, cfg.Logger, projections.All(cfg.Policy)...)
+	r, err := readmodel.Open(filepath.Join(dataDir, "projections.db"), store.Client, cfg.Logger, projections.All(cfg.Policy)...)
 	if err != nil {
 		return "", 0, 0, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/progress"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // ProjectionResults are the read-model figures; the JSON keys are the ones
@@ -99,7 +100,7 @@ func RunProjections(ctx context.Context, cfg ProjectionConfig) (ProjectionResult
 		return res, err
 	}
 	defer store.Close(context.WithoutCancel(ctx))
-	r, err := projections.Open(filepath.Join(dataDir, "projections.db"), store.Client, cfg.Logger, projections.All(cfg.Policy)...)
+	r, err := readmodel.Open(filepath.Join(dataDir, "projections.db"), store.Client, cfg.Logger, projections.All(cfg.Policy)...)
 	if err != nil {
 		return res, err
 	}

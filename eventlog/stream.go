@@ -105,6 +105,18 @@ func readPageInto(ctx context.Context, client *esdb.Client, stream string, from 
 	}
 }
 
+// ReadStreamFrom reads a stream forwards from revision from to its end, with each
+// event's envelope error beside it (envErrs[i] for events[i]: the event is still
+// returned, with zero Metadata). notFound reports that the store answered the stream
+// does not exist (never written, or deleted).
+func ReadStreamFrom(ctx context.Context, client *esdb.Client, stream string, from uint64) (events []Recorded, envErrs []error, notFound bool, err error) {
+	var start esdb.StreamPosition = esdb.Start{}
+	if from > 0 {
+		start = esdb.Revision(from)
+	}
+	return readFrom(ctx, client, stream, start)
+}
+
 // ReadStream reads every event of a stream, oldest first, with its envelope. A
 // stream that does not exist reads as no events. An event whose metadata is
 // not an envelope is an error matching ErrMalformedEnvelope.

@@ -17,6 +17,7 @@ import (
 	"github.com/gateledger/gateledger/journeys"
 	appledger "github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 	"github.com/gateledger/gateledger/web"
 	"github.com/gateledger/gateledger/web/live"
 )
@@ -29,7 +30,7 @@ import (
 // default 20/s each), and it listens on 127.0.0.1:0.
 type ledger struct {
 	store  *eventlog.Store
-	runner *projections.Runner
+	runner *readmodel.Runner
 	tokens *auth.Tokens
 	access *auth.AccessLog
 	feed   *live.Handler
@@ -47,7 +48,7 @@ func startLedger(ctx context.Context, dir string, pol aggregates.Policy, log *sl
 		return nil, err
 	}
 	l := &ledger{store: store}
-	l.runner, err = projections.Open(filepath.Join(dir, "data", "projections.db"), store.Client, log, projections.All(pol)...)
+	l.runner, err = readmodel.Open(filepath.Join(dir, "data", "projections.db"), store.Client, log, projections.All(pol)...)
 	if err != nil {
 		return nil, errors.Join(err, store.Close(context.WithoutCancel(ctx)))
 	}

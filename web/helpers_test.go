@@ -22,6 +22,7 @@ import (
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // world is the ledger behind a real HTTP server on loopback: the embedded
@@ -31,7 +32,7 @@ type world struct {
 	t       *testing.T
 	store   *eventlog.Store
 	svc     *journeys.Service
-	runner  *projections.Runner
+	runner  *readmodel.Runner
 	tokens  *auth.Tokens
 	access  *auth.AccessLog
 	cfg     Config
@@ -57,7 +58,7 @@ func newWorld(t *testing.T, adjust func(*Config)) *world {
 	log := eventlogtest.Logger()
 	policy := aggregates.DefaultPolicy(calendar.New(time.UTC))
 	svc := &journeys.Service{Store: store, Policy: policy, Logger: log}
-	runner, err := projections.Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, log, projections.All(policy)...)
+	runner, err := readmodel.Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, log, projections.All(policy)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,9 +218,9 @@ func (w *world) receive(noms, as, prison string) answer {
 }
 
 // mustIdleRunner opens a runner over the world's store that never runs.
-func mustIdleRunner(t *testing.T, w *world) *projections.Runner {
+func mustIdleRunner(t *testing.T, w *world) *readmodel.Runner {
 	t.Helper()
-	r, err := projections.Open(filepath.Join(t.TempDir(), "idle.db"), w.store.Client, eventlogtest.Logger(),
+	r, err := readmodel.Open(filepath.Join(t.TempDir(), "idle.db"), w.store.Client, eventlogtest.Logger(),
 		projections.All(w.cfg.Policy)...)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/gateledger/gateledger/labels"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // ProblemBase starts every problem type URI. The URIs identify kinds of error;
@@ -191,7 +192,7 @@ func classify(err error) *problemError {
 		return &problemError{kind: ProblemUnavailable, detail: "the access could not be recorded, so it is not served", err: err,
 			header: map[string]string{"Retry-After": "5"}}
 	case errors.As(err, &wait):
-		if errors.Is(err, projections.ErrNotCaughtUp) {
+		if errors.Is(err, readmodel.ErrNotCaughtUp) {
 			return &problemError{kind: ProblemNotCaughtUp, detail: "the read model is behind; retry shortly", err: err,
 				header: map[string]string{"Retry-After": "1"}}
 		}
@@ -246,7 +247,7 @@ func classify(err error) *problemError {
 		return p
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return &problemError{kind: ProblemUnavailable, detail: "the request took too long", err: err}
-	case errors.Is(err, projections.ErrNotCaughtUp):
+	case errors.Is(err, readmodel.ErrNotCaughtUp):
 		return &problemError{kind: ProblemNotCaughtUp, detail: "try again shortly", err: err, header: map[string]string{"Retry-After": "1"}}
 	}
 	return &problemError{kind: ProblemInternal, detail: "the error is logged", err: err}

@@ -12,6 +12,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/folds"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web/export"
@@ -197,12 +198,12 @@ func (s *server) trailOf(ctx context.Context, st eventlog.JourneyStream, asAt ti
 	if !asAt.IsZero() || asAtPos != 0 {
 		var j aggregates.Journey
 		if !asAt.IsZero() {
-			j, err = projections.AsAt(ctx, s.cfg.Store.Client, noms, asAt)
+			j, err = folds.AsAt(ctx, s.cfg.Store.Client, noms, asAt)
 		} else {
-			j, err = projections.AsAtPosition(ctx, s.cfg.Store.Client, noms, asAtPos)
+			j, err = folds.AsAtPosition(ctx, s.cfg.Store.Client, noms, asAtPos)
 		}
 		switch {
-		case errors.Is(err, projections.ErrNotFound):
+		case errors.Is(err, folds.ErrNoEvents):
 			// The ledger knew nothing of the person then.
 		case err != nil:
 			return trailView{}, err

@@ -24,6 +24,7 @@ import (
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 	"github.com/gateledger/gateledger/seal"
 	"github.com/gateledger/gateledger/throttle"
 )
@@ -48,7 +49,7 @@ type Config struct {
 	// Feed ingests HMPPS messages; nil answers the feed route with 503.
 	Feed *ingest.Feed
 	// Runner serves the read models and read-your-writes waits.
-	Runner *projections.Runner
+	Runner *readmodel.Runner
 	// History, when set, is the start-up check of the hash chains; /readyz is
 	// not ready until it has passed.
 	History *projections.HistoryCheck

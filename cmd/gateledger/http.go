@@ -21,6 +21,7 @@ import (
 	"github.com/gateledger/gateledger/journeys"
 	appledger "github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 	"github.com/gateledger/gateledger/seal"
 	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web"
@@ -142,7 +143,7 @@ type httpService struct {
 }
 
 // startHTTP wires the API over the open store and runner and starts serving.
-func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner *projections.Runner, pol aggregates.Policy, sealer *seal.Sealer, log *slog.Logger) (*httpService, error) {
+func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner *readmodel.Runner, pol aggregates.Policy, sealer *seal.Sealer, log *slog.Logger) (*httpService, error) {
 	limit, err := c.limit()
 	if err != nil {
 		return nil, err

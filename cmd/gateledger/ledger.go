@@ -15,6 +15,7 @@ import (
 	"github.com/gateledger/gateledger/calendar"
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // storeConfig is the flags every command that opens the event store shares.
@@ -70,7 +71,7 @@ func policy() (aggregates.Policy, error) {
 
 // openLedger opens the store and the read models over it, for the operator commands
 // that work on a stopped ledger (replay, verify); closeLedger closes both.
-func openLedger(ctx context.Context, c *storeConfig, log *slog.Logger) (store *eventlog.Store, r *projections.Runner, closeLedger func(), err error) {
+func openLedger(ctx context.Context, c *storeConfig, log *slog.Logger) (store *eventlog.Store, r *readmodel.Runner, closeLedger func(), err error) {
 	pol, err := policy()
 	if err != nil {
 		return nil, nil, nil, err
@@ -91,17 +92,17 @@ func openLedger(ctx context.Context, c *storeConfig, log *slog.Logger) (store *e
 }
 
 // openProjections opens the read models' state over an open store.
-func openProjections(c *storeConfig, store *eventlog.Store, pol aggregates.Policy, log *slog.Logger) (*projections.Runner, error) {
+func openProjections(c *storeConfig, store *eventlog.Store, pol aggregates.Policy, log *slog.Logger) (*readmodel.Runner, error) {
 	// In external mode nothing else creates the data directory.
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	return projections.Open(c.projectionsFile(), store.Client, log, projections.All(pol)...)
+	return readmodel.Open(c.projectionsFile(), store.Client, log, projections.All(pol)...)
 }
 
 // waitForHead blocks until every projection has applied the store's last event as it was
 // when called, reporting progress, or a projection fails.
-func waitForHead(ctx context.Context, store *eventlog.Store, r *projections.Runner, report func(pos, head, applied uint64)) (uint64, error) {
+func waitForHead(ctx context.Context, store *eventlog.Store, r *readmodel.Runner, report func(pos, head, applied uint64)) (uint64, error) {
 	head, err := eventlog.LastPosition(ctx, store.Client)
 	if err != nil {
 		return 0, err

@@ -28,6 +28,7 @@ import (
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 	"github.com/gateledger/gateledger/web/export"
 )
 
@@ -48,7 +49,7 @@ type Config struct {
 	Ledger *ledger.Ledger
 	// Journeys looks people up for a search, which is recorded as one read.
 	Journeys *journeys.Service
-	Runner   *projections.Runner
+	Runner   *readmodel.Runner
 	// Policy derives deadlines in plan views.
 	Policy aggregates.Policy
 	// Location is where dates are entered and shown (Europe/London in

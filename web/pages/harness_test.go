@@ -42,6 +42,7 @@ import (
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web"
 	"github.com/gateledger/gateledger/web/inspect"
@@ -54,7 +55,7 @@ type stack struct {
 	URL      string
 	store    *eventlog.Store
 	svc      *journeys.Service
-	runner   *projections.Runner
+	runner   *readmodel.Runner
 	tokens   *auth.Tokens
 	access   *auth.AccessLog
 	sessions *Sessions
@@ -85,7 +86,7 @@ func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *stack {
 	log := eventlogtest.Logger()
 	policy := aggregates.DefaultPolicy(calendar.New(time.UTC))
 	svc := &journeys.Service{Store: store, Policy: policy, Logger: log}
-	runner, err := projections.Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, log, projections.All(policy)...)
+	runner, err := readmodel.Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, log, projections.All(policy)...)
 	if err != nil {
 		t.Fatal(err)
 	}
