@@ -19,6 +19,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // AuditName names the audit trail projection and its bucket.
@@ -379,7 +380,7 @@ const storePage = 1024
 // eachStored calls fn with every event of stream in the store, oldest first, with the
 // envelope error of events whose metadata is not an envelope, until fn returns false.
 // A stream that does not exist has no events.
-func eachStored(ctx context.Context, client *esdb.Client, stream string, fn func(rec eventlog.Recorded, envErr error) bool) error {
+func eachStored(ctx context.Context, client eventstore.Store, stream string, fn func(rec eventlog.Recorded, envErr error) bool) error {
 	var from esdb.StreamPosition = esdb.Start{}
 	for {
 		rs, err := client.ReadStream(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Forwards, From: from}, storePage)
@@ -430,7 +431,7 @@ func isNotFound(err error) bool {
 // asks about ("what did the ledger show then?"); a late event that happened earlier but
 // was recorded after at is not included. A person with no events gives a
 // *NotFoundError.
-func AsAt(ctx context.Context, client *esdb.Client, noms string, at time.Time) (aggregates.Journey, error) {
+func AsAt(ctx context.Context, client eventstore.Store, noms string, at time.Time) (aggregates.Journey, error) {
 	return asAt(ctx, client, noms, func(rec *eventlog.Recorded) bool {
 		t := rec.Metadata.RecordedAt
 		if t.IsZero() {
@@ -442,12 +443,12 @@ func AsAt(ctx context.Context, client *esdb.Client, noms string, at time.Time) (
 
 // AsAtPosition is the journey after the person's events at $all positions up to and
 // including pos, folded from the event store.
-func AsAtPosition(ctx context.Context, client *esdb.Client, noms string, pos uint64) (aggregates.Journey, error) {
+func AsAtPosition(ctx context.Context, client eventstore.Store, noms string, pos uint64) (aggregates.Journey, error) {
 	return asAt(ctx, client, noms, func(rec *eventlog.Recorded) bool { return rec.Position.Commit <= pos })
 }
 
 // asAt folds the longest prefix of the person's stream whose events satisfy include.
-func asAt(ctx context.Context, client *esdb.Client, noms string, include func(*eventlog.Recorded) bool) (aggregates.Journey, error) {
+func asAt(ctx context.Context, client eventstore.Store, noms string, include func(*eventlog.Recorded) bool) (aggregates.Journey, error) {
 	stream := aggregates.StreamName(noms)
 	var j aggregates.Journey
 	var foldErr error
@@ -555,7 +556,7 @@ func auditCheckpoint(b *bolt.Bucket) (uint64, error) {
 // the audit rows the projection has applied carry the store's hashes, ids and positions,
 // so a changed read model is reported too. A person with no events in the store and
 // no audit rows gives a *NotFoundError.
-func VerifyPerson(ctx context.Context, r *Runner, client *esdb.Client, noms string) (StreamVerification, error) {
+func VerifyPerson(ctx context.Context, r *Runner, client eventstore.Store, noms string) (StreamVerification, error) {
 	stream := aggregates.StreamName(noms)
 	var recs []eventlog.Recorded
 	err := eachStored(ctx, client, stream, func(rec eventlog.Recorded, _ error) bool {
@@ -651,7 +652,7 @@ type chainState struct {
 // audit projection's checkpoint are checked against the store (hashes, ids, positions,
 // and that the audit holds no other rows), in one read transaction so the answer
 // describes one consistent state of the read model.
-func VerifyAll(ctx context.Context, r *Runner, client *esdb.Client) (StoreVerification, error) {
+func VerifyAll(ctx context.Context, r *Runner, client eventstore.Store) (StoreVerification, error) {
 	var out StoreVerification
 	err := r.View(AuditName, func(b *bolt.Bucket) error {
 		checkpoint, err := auditCheckpoint(b)

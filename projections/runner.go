@@ -22,6 +22,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // Event is one event of $all as a projection sees it: the stored record, its envelope,
@@ -123,7 +124,7 @@ type slot struct {
 type Runner struct {
 	db     *bolt.DB
 	state  *stateFile
-	client *esdb.Client
+	client eventstore.Store
 	log    *slog.Logger
 	slots  []*slot
 	byName map[string]*slot
@@ -167,7 +168,7 @@ type folded struct {
 
 // Open opens (creating) the projection state file and prepares the runner. A projection
 // whose stored version differs from its code is reset to position zero.
-func Open(path string, client *esdb.Client, log *slog.Logger, ps ...Projection) (*Runner, error) {
+func Open(path string, client eventstore.Store, log *slog.Logger, ps ...Projection) (*Runner, error) {
 	if log == nil {
 		log = slog.Default()
 	}

@@ -6,10 +6,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
-
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // folded is one person's journey folded in place up to revision rev.
@@ -68,7 +67,7 @@ func (c *foldCache) put(f *folded) {
 // the whole stream, which may already hold events after rev; they are not
 // folded, so the state is the one at the event's position whatever has
 // been appended since.
-func foldBefore(ctx context.Context, client *esdb.Client, noms, stream string, rev uint64) (*folded, error) {
+func foldBefore(ctx context.Context, client eventstore.Store, noms, stream string, rev uint64) (*folded, error) {
 	f := &folded{noms: noms}
 	if rev == 0 {
 		return f, nil // a stream's first event needs no history
