@@ -8,6 +8,7 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
 	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // JourneyEvent is a decoded journey event with its stored record.
@@ -81,7 +82,7 @@ func DecodeJourneyEvent(r Recorded) (aggregates.Event, error) {
 // code cannot decode (unknown type, newer schema, malformed data or envelope)
 // is an error: deciding on a state read in part could break an invariant.
 // The hash chain is not verified here (VerifyStream does that).
-func LoadJourney(ctx context.Context, client *esdb.Client, noms string) (JourneyStream, error) {
+func LoadJourney(ctx context.Context, client eventstore.Store, noms string) (JourneyStream, error) {
 	if err := aggregates.ValidateIdentifier("noms", noms); err != nil {
 		return JourneyStream{}, fmt.Errorf("eventlog: load journey: %w", err)
 	}
@@ -111,7 +112,7 @@ func LoadJourney(ctx context.Context, client *esdb.Client, noms string) (Journey
 // under the idempotency key. Each event gets meta with its own schema version
 // and, when the event has one, its own occurredAt (meta.OccurredAt is the
 // fallback); meta.RecordedAt is set to recordedAt.
-func AppendJourney(ctx context.Context, client *esdb.Client, noms string, head Head, key string, events []aggregates.Event, meta Metadata, recordedAt time.Time) (AppendResult, []JourneyEvent, error) {
+func AppendJourney(ctx context.Context, client eventstore.Store, noms string, head Head, key string, events []aggregates.Event, meta Metadata, recordedAt time.Time) (AppendResult, []JourneyEvent, error) {
 	stream := aggregates.StreamName(noms)
 	proposed := make([]Proposed, len(events))
 	for i, ev := range events {

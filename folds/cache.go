@@ -4,14 +4,14 @@ import (
 	"context"
 	"sync"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // Cache holds folds, at most max of them, least recently used first out. Its methods
 // are safe for concurrent use; a Fold it hands out is fed by its caller alone (see
 // At).
 type Cache struct {
-	client *esdb.Client
+	client eventstore.Store
 	max    int
 
 	mu     sync.Mutex
@@ -23,7 +23,7 @@ type Cache struct {
 
 // NewCache returns a cache of at most max folds (none when max is not positive) that
 // reads what it lacks from client.
-func NewCache(client *esdb.Client, max int) *Cache {
+func NewCache(client eventstore.Store, max int) *Cache {
 	c := &Cache{client: client, max: max, byNOMS: make(map[string]*Fold)}
 	c.root.newer, c.root.older = &c.root, &c.root
 	return c

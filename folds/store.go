@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
-
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // ErrNoEvents: the person has no events in the store (at all, or at the moment asked
@@ -19,7 +18,7 @@ var ErrNoEvents = errors.New("folds: the person has no events")
 // Before folds the events of stream with a revision below rev: the journey of noms as
 // it was just before its event at rev, whatever has been appended since. An event that
 // cannot be decoded marks the fold broken; only the store failing is an error.
-func Before(ctx context.Context, client *esdb.Client, noms, stream string, rev uint64) (*Fold, error) {
+func Before(ctx context.Context, client eventstore.Store, noms, stream string, rev uint64) (*Fold, error) {
 	f := &Fold{NOMS: noms, Stream: stream}
 	if rev == 0 {
 		return f, nil // a stream's first event needs no history
@@ -130,7 +129,7 @@ func (f *Fold) journeyStream() eventlog.JourneyStream {
 // order from the event store. Knowledge rather than occurrence is what an inspector
 // asks about ("what did the ledger show then?"); a late event that happened earlier but
 // was recorded after at is not included. A person with no events gives ErrNoEvents.
-func AsAt(ctx context.Context, client *esdb.Client, noms string, at time.Time) (aggregates.Journey, error) {
+func AsAt(ctx context.Context, client eventstore.Store, noms string, at time.Time) (aggregates.Journey, error) {
 	return asOf(ctx, client, noms, func(rec *eventlog.Recorded) bool {
 		t := rec.Metadata.RecordedAt
 		if t.IsZero() {
@@ -142,14 +141,14 @@ func AsAt(ctx context.Context, client *esdb.Client, noms string, at time.Time) (
 
 // AsAtPosition is the journey after the person's events at $all positions up to and
 // including pos, folded from the event store.
-func AsAtPosition(ctx context.Context, client *esdb.Client, noms string, pos uint64) (aggregates.Journey, error) {
+func AsAtPosition(ctx context.Context, client eventstore.Store, noms string, pos uint64) (aggregates.Journey, error) {
 	return asOf(ctx, client, noms, func(rec *eventlog.Recorded) bool { return rec.Position.Commit <= pos })
 }
 
 // asOf folds the longest prefix of the person's stream whose events satisfy include.
 // An event of it that cannot be decoded is an error: a state read in part is not what
 // the ledger showed.
-func asOf(ctx context.Context, client *esdb.Client, noms string, include func(*eventlog.Recorded) bool) (aggregates.Journey, error) {
+func asOf(ctx context.Context, client eventstore.Store, noms string, include func(*eventlog.Recorded) bool) (aggregates.Journey, error) {
 	stream := aggregates.StreamName(noms)
 	recs, envErrs, _, err := eventlog.ReadStreamFrom(ctx, client, stream, 0)
 	if err != nil {

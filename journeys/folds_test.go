@@ -10,6 +10,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventdb"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeys"
 )
 
@@ -47,7 +48,7 @@ func TestCachedJourneysSeeOtherWriters(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := eventlog.LoadJourney(ctx, a.Store.Client, noms)
+			want, err := eventlog.LoadJourney(ctx, a.Store, noms)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,14 +66,14 @@ func TestCachedJourneysSeeOtherWriters(t *testing.T) {
 		})
 	}
 	// And the chain of what both wrote is whole.
-	v, err := eventlog.VerifyStream(ctx, a.Store.Client, aggregates.StreamName(noms))
+	v, err := eventlog.VerifyStream(ctx, a.Store, aggregates.StreamName(noms))
 	if err != nil || !v.OK() {
 		t.Fatalf("verify: %+v %v", v.Break, err)
 	}
 }
 
 // A journey deleted from the store after it was cached reads as deleted, not as cached.
-// The embedded server refuses to delete a journey (eventlog.KeepsHistory), so the
+// The embedded server refuses to delete a journey (eventstore.KeepsHistory), so the
 // deletion is written to its storage directly, as an operator of a store the ledger
 // does not control could.
 func TestCachedJourneyDeletedElsewhere(t *testing.T) {
@@ -82,7 +83,7 @@ func TestCachedJourneyDeletedElsewhere(t *testing.T) {
 	if _, err := svc.LoadStream(ctx, noms); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Store.Node.DB.Delete(ctx, aggregates.StreamName(noms), eventdb.Any); err != nil {
+	if _, err := svc.Store.(*eventstore.Conn).Node.DB.Delete(ctx, aggregates.StreamName(noms), eventdb.Any); err != nil {
 		t.Fatal(err)
 	}
 	st, err := svc.LoadStream(ctx, noms)

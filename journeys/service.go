@@ -47,6 +47,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/folds"
 )
 
@@ -57,8 +58,8 @@ const DefaultMaxAttempts = 5
 // Service runs journey commands against the event store. The zero value is
 // not usable: Store is required. A Service is safe for concurrent use.
 type Service struct {
-	// Store is the open event store.
-	Store *eventlog.Store
+	// Store is the event store (eventstore.Open's Conn, or any eventstore.Store).
+	Store eventstore.Store
 	// Policy holds the rules' parameters (aggregates.DefaultPolicy).
 	Policy aggregates.Policy
 	// Clock gives the time commands are decided at and events recorded at;
@@ -154,11 +155,11 @@ func (s *Service) log() *slog.Logger {
 	return slog.Default()
 }
 
-func (s *Service) client() (*esdb.Client, error) {
-	if s.Store == nil || s.Store.Client == nil {
+func (s *Service) client() (eventstore.Store, error) {
+	if s.Store == nil {
 		return nil, errors.New("journeys: service has no event store")
 	}
-	return s.Store.Client, nil
+	return s.Store, nil
 }
 
 // Load reads the journey of noms. A journey with no events is the zero

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
 	appledger "github.com/gateledger/gateledger/ledger"
@@ -29,7 +29,7 @@ import (
 // generator is 21 principals sending 500 commands a second, far over the
 // default 20/s each), and it listens on 127.0.0.1:0.
 type ledger struct {
-	store  *eventlog.Store
+	store  *eventstore.Conn
 	runner *readmodel.Runner
 	tokens *auth.Tokens
 	access *auth.AccessLog
@@ -43,7 +43,7 @@ type ledger struct {
 }
 
 func startLedger(ctx context.Context, dir string, pol aggregates.Policy, log *slog.Logger, checkpoint time.Duration) (*ledger, error) {
-	store, err := eventlog.Open(ctx, eventlog.Config{DataDir: filepath.Join(dir, "data"), Logger: log})
+	store, err := eventstore.Open(ctx, eventstore.Config{DataDir: filepath.Join(dir, "data"), Logger: log})
 	if err != nil {
 		return nil, err
 	}

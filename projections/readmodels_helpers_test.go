@@ -15,8 +15,8 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/calendar"
-	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections/readmodel"
 )
@@ -42,7 +42,7 @@ func (c *tick) Now() time.Time {
 // model, running.
 type world struct {
 	t      *testing.T
-	store  *eventlog.Store
+	store  *eventstore.Conn
 	svc    *journeys.Service
 	policy aggregates.Policy
 	r      *readmodel.Runner

@@ -12,10 +12,12 @@ import (
 	"strings"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/projections/readmodel"
-	bolt "go.etcd.io/bbolt"
 )
 
 // AuditMismatch is an audit row that does not agree with the event store: the read
@@ -78,7 +80,7 @@ func (v StreamVerification) OK() bool { return v.Break == nil && len(v.Mismatche
 // the audit rows the projection has applied carry the store's hashes, ids and positions,
 // so a changed read model is reported too. A person with no events in the store and
 // no audit rows gives a *NotFoundError.
-func VerifyPerson(ctx context.Context, r *readmodel.Runner, client *esdb.Client, noms string) (StreamVerification, error) {
+func VerifyPerson(ctx context.Context, r *readmodel.Runner, client eventstore.Store, noms string) (StreamVerification, error) {
 	stream := aggregates.StreamName(noms)
 	recs, _, _, err := eventlog.ReadStreamFrom(ctx, client, stream, 0)
 	if err != nil {
@@ -164,7 +166,7 @@ type chainState struct {
 // VerifyAll checks the hash chain of every stream whose events the ledger wrote
 // (journeys, the dead-letter stream) in the event store, and the audit rows against the
 // store (see StoreVerifier).
-func VerifyAll(ctx context.Context, r *readmodel.Runner, client *esdb.Client) (StoreVerification, error) {
+func VerifyAll(ctx context.Context, r *readmodel.Runner, client eventstore.Store) (StoreVerification, error) {
 	return (&StoreVerifier{Runner: r, Client: client}).Verify(ctx)
 }
 
@@ -172,7 +174,7 @@ func VerifyAll(ctx context.Context, r *readmodel.Runner, client *esdb.Client) (S
 // audit rows against the events they describe.
 type StoreVerifier struct {
 	Runner *readmodel.Runner
-	Client *esdb.Client
+	Client eventstore.Store
 	// Progress, when set, is told the $all position reached after each page of the
 	// store, between pages, when the verifier holds no transaction of the state file.
 	Progress func(position uint64)
@@ -274,7 +276,7 @@ type verifiedEvent struct {
 
 // readAllPage reads one page of $all from from and calls fn with each event; fresh is
 // how many events fn took as not seen before, last the position of the last one read.
-func readAllPage(ctx context.Context, client *esdb.Client, from esdb.AllPosition, fn func(*esdb.RecordedEvent) bool) (fresh int, last esdb.Position, err error) {
+func readAllPage(ctx context.Context, client eventstore.Store, from esdb.AllPosition, fn func(*esdb.RecordedEvent) bool) (fresh int, last esdb.Position, err error) {
 	rs, err := client.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Forwards, From: from}, storePage)
 	if err != nil {
 		return 0, last, fmt.Errorf("verify: read $all: %w", err)

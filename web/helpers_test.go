@@ -16,8 +16,8 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/calendar"
-	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/ledger"
@@ -30,7 +30,7 @@ import (
 // tokens and the access log. There is no mock anywhere.
 type world struct {
 	t       *testing.T
-	store   *eventlog.Store
+	store   *eventstore.Conn
 	svc     *journeys.Service
 	runner  *readmodel.Runner
 	tokens  *auth.Tokens

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/labels"
 	"github.com/gateledger/gateledger/ledger"
@@ -197,12 +197,12 @@ func classify(err error) *problemError {
 				header: map[string]string{"Retry-After": "1"}}
 		}
 		return &problemError{kind: ProblemUnavailable, detail: "the read model is not available", err: err}
-	case eventlog.IsStoreFull(err):
+	case eventstore.IsStoreFull(err):
 		// Before the access log's and the credentials' "unavailable": a full disk is
 		// what stops them too, and the operator's fix is the same.
 		return &problemError{kind: ProblemStorageFull, detail: "nothing was recorded; the ledger takes commands again by itself once its operator frees disk space",
 			err: err, header: map[string]string{"Retry-After": "30"}}
-	case errors.Is(err, eventlog.ErrStreamDeleted):
+	case errors.Is(err, eventstore.ErrStreamDeleted):
 		return &problemError{kind: ProblemGone, detail: "this journey's stream was hard-deleted (tombstoned) in the event store; its history cannot be read or added to", err: err}
 	case errors.As(err, &tooBig):
 		return newProblem(ProblemTooLarge, "the body is larger than %d bytes", tooBig.Limit)

@@ -12,6 +12,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/folds"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
@@ -525,7 +526,7 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 		// Reads still work on a full disk, but no command can be recorded: not ready
 		// until a write succeeds again, which the next probe finds by itself.
 		checks["writes"], ready = "failing", false
-		if eventlog.IsStoreFull(err) {
+		if eventstore.IsStoreFull(err) {
 			checks["writes"] = "disk full"
 		}
 		s.log.WarnContext(ctx, "readiness: event store writes", "err", err)

@@ -20,7 +20,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
@@ -42,7 +42,7 @@ const (
 // AccessLog are required.
 type Config struct {
 	// Store is the open event store (readiness, as-at reads, verification).
-	Store *eventlog.Store
+	Store *eventstore.Conn
 	// Ledger carries out every command and every read of a person or of
 	// an organisation's lists (package ledger).
 	Ledger *ledger.Ledger

@@ -16,7 +16,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/closure"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
 	appledger "github.com/gateledger/gateledger/ledger"
@@ -143,7 +143,7 @@ type httpService struct {
 }
 
 // startHTTP wires the API over the open store and runner and starts serving.
-func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner *readmodel.Runner, pol aggregates.Policy, sealer *seal.Sealer, log *slog.Logger) (*httpService, error) {
+func startHTTP(ctx context.Context, c *httpConfig, store *eventstore.Conn, runner *readmodel.Runner, pol aggregates.Policy, sealer *seal.Sealer, log *slog.Logger) (*httpService, error) {
 	limit, err := c.limit()
 	if err != nil {
 		return nil, err

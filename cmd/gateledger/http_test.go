@@ -17,7 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/seal"
 	"github.com/gateledger/gateledger/web/live"
 )
@@ -26,7 +26,7 @@ import (
 // API with the live feed) started in-process on loopback.
 type ledger struct {
 	t      *testing.T
-	store  *eventlog.Store
+	store  *eventstore.Conn
 	api    *httpService
 	tokens *auth.Tokens
 }
@@ -36,7 +36,7 @@ func startLedger(t *testing.T, origins string) *ledger {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := storeConfig{dataDir: filepath.Join(t.TempDir(), "data")}
-	store, err := eventlog.Open(ctx, eventlog.Config{DataDir: cfg.dataDir, Logger: log})
+	store, err := eventstore.Open(ctx, eventstore.Config{DataDir: cfg.dataDir, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/calendar"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/projections/readmodel"
 )
@@ -71,7 +72,7 @@ func policy() (aggregates.Policy, error) {
 
 // openLedger opens the store and the read models over it, for the operator commands
 // that work on a stopped ledger (replay, verify); closeLedger closes both.
-func openLedger(ctx context.Context, c *storeConfig, log *slog.Logger) (store *eventlog.Store, r *readmodel.Runner, closeLedger func(), err error) {
+func openLedger(ctx context.Context, c *storeConfig, log *slog.Logger) (store *eventstore.Conn, r *readmodel.Runner, closeLedger func(), err error) {
 	pol, err := policy()
 	if err != nil {
 		return nil, nil, nil, err
@@ -79,7 +80,7 @@ func openLedger(ctx context.Context, c *storeConfig, log *slog.Logger) (store *e
 	if err := requireDataDir(c.dataDir, c.eventstore); err != nil {
 		return nil, nil, nil, err
 	}
-	store, err = eventlog.Open(ctx, eventlog.Config{ConnectionString: c.eventstore, DataDir: c.dataDir, Logger: log})
+	store, err = eventstore.Open(ctx, eventstore.Config{ConnectionString: c.eventstore, DataDir: c.dataDir, Logger: log})
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -92,7 +93,7 @@ func openLedger(ctx context.Context, c *storeConfig, log *slog.Logger) (store *e
 }
 
 // openProjections opens the read models' state over an open store.
-func openProjections(c *storeConfig, store *eventlog.Store, pol aggregates.Policy, log *slog.Logger) (*readmodel.Runner, error) {
+func openProjections(c *storeConfig, store *eventstore.Conn, pol aggregates.Policy, log *slog.Logger) (*readmodel.Runner, error) {
 	// In external mode nothing else creates the data directory.
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
@@ -102,7 +103,7 @@ func openProjections(c *storeConfig, store *eventlog.Store, pol aggregates.Polic
 
 // waitForHead blocks until every projection has applied the store's last event as it was
 // when called, reporting progress, or a projection fails.
-func waitForHead(ctx context.Context, store *eventlog.Store, r *readmodel.Runner, report func(pos, head, applied uint64)) (uint64, error) {
+func waitForHead(ctx context.Context, store *eventstore.Conn, r *readmodel.Runner, report func(pos, head, applied uint64)) (uint64, error) {
 	head, err := eventlog.LastPosition(ctx, store.Client)
 	if err != nil {
 		return 0, err

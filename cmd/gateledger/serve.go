@@ -12,7 +12,7 @@ import (
 
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/demo"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/seal"
 )
@@ -95,7 +95,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "\n*** WARNING: the embedded event store on %s has NO TLS and NO AUTHENTICATION. ***\n*** Anyone on this machine can read and write every event. Local experiments only. ***\n\n", listen)
 		log.Warn("embedded event store is insecure: no TLS, no authentication", "listen", listen)
 	}
-	store, err := eventlog.Open(ctx, eventlog.Config{
+	store, err := eventstore.Open(ctx, eventstore.Config{
 		ConnectionString: cfg.store.eventstore,
 		DataDir:          cfg.store.dataDir,
 		Listen:           cfg.esdbListen,

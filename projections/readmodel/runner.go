@@ -27,6 +27,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/folds"
 )
 
@@ -125,7 +126,7 @@ type slot struct {
 type Runner struct {
 	db     *bolt.DB
 	state  *stateFile
-	client *esdb.Client
+	client eventstore.Store
 	log    *slog.Logger
 	slots  []*slot
 	byName map[string]*slot
@@ -163,7 +164,7 @@ const catchUpLinger = 50 * time.Millisecond
 
 // Open opens (creating) the projection state file and prepares the runner. A projection
 // whose stored version differs from its code is reset to position zero.
-func Open(path string, client *esdb.Client, log *slog.Logger, ps ...Projection) (*Runner, error) {
+func Open(path string, client eventstore.Store, log *slog.Logger, ps ...Projection) (*Runner, error) {
 	if log == nil {
 		log = slog.Default()
 	}

@@ -36,8 +36,8 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/calendar"
-	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/ledger"
@@ -53,7 +53,7 @@ import (
 type stack struct {
 	t        *testing.T
 	URL      string
-	store    *eventlog.Store
+	store    *eventstore.Conn
 	svc      *journeys.Service
 	runner   *readmodel.Runner
 	tokens   *auth.Tokens
