@@ -93,6 +93,20 @@ func (in *instance) stop() {
 	_ = in.cmd.Wait()
 }
 
+// sealKeys are the fingerprints of the seal keys the instance has said it
+// seals with, across its restarts.
+func (in *instance) sealKeys() []string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	var out []string
+	for _, l := range in.logs {
+		if m := regexp.MustCompile(`sealing the journeys' history.* key=(\S+)`).FindStringSubmatch(l); m != nil {
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
+
 // logged counts the instance's log lines (across its restarts) holding s.
 func (in *instance) logged(s string) int {
 	in.mu.Lock()
@@ -798,6 +812,16 @@ func TestSeveralInstancesOnOneStore(t *testing.T) {
 	// no two periodic seals less than nine tenths of the interval apart
 	// (docs/seals.md): one per interval, not one per instance.
 	t.Run("sealed once", func(t *testing.T) {
+		// Booted together on a key path with no key yet, they seal with one key.
+		keys := map[string]bool{}
+		for _, in := range ins {
+			for _, k := range in.sealKeys() {
+				keys[k] = true
+			}
+		}
+		if len(keys) != 1 {
+			t.Errorf("the instances seal with %d keys, want one: %v", len(keys), keys)
+		}
 		chain := readStore(ctx, t, client, "ledger-seals")
 		asked, periodic := 0, 0
 		var prev time.Time
