@@ -626,6 +626,34 @@ func TestSeveralInstancesOnOneStore(t *testing.T) {
 		}
 	})
 
+	// One hot journey: eight commands through each instance at once, no
+	// If-Match. Each is recorded (201) or, when the journey kept moving under
+	// it through every attempt, refused with 409 concurrent-modification and
+	// not recorded at all.
+	t.Run("hot journey", func(t *testing.T) {
+		const hot, each = "H0000HH", 8
+		mustPost(0, "/v1/journeys/"+hot+"/receptions", prison, "in-"+hot, `{"kind":"SENTENCE","prison":"MDI","at":"2026-06-01T09:00:00Z"}`)
+		var hits counter
+		var burst sync.WaitGroup
+		for i := range ins {
+			for n := range each {
+				burst.Go(func() {
+					code, body, _ := call("POST", url(i, "/v1/journeys/"+hot+"/sentence-recalculations"), prison, fmt.Sprintf("hot-%d-%d", i, n),
+						fmt.Sprintf(`{"bookingId":"1","calculationId":"%d","at":"2026-06-02T13:00:00Z"}`, 90000+100*i+n))
+					hits.add(fmt.Sprint(code))
+					if code != http.StatusCreated && (code != http.StatusConflict || !strings.Contains(body, "concurrent-modification")) {
+						t.Errorf("hot journey on instance %d: %d %s", i, code, body)
+					}
+				})
+			}
+		}
+		burst.Wait()
+		if got, want := len(readStore(ctx, t, client, "journey-"+hot)), 1+hits.get("201"); got != want {
+			t.Errorf("%s holds %d events after %d commands were answered 201, want %d", hot, got, hits.get("201"), want)
+		}
+		t.Logf("hot journey: %d commands through three instances at once: %v", each*len(ins), hits.String())
+	})
+
 	// The live-feed client reaches the store's last event of its journeys, and
 	// has received exactly the store's events, in the store's order.
 	all := readStore(ctx, t, client, "")
