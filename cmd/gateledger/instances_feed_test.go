@@ -83,45 +83,48 @@ func (f *follower) done() bool {
 func (f *follower) run(addr func(i int) string, instances int, deadline time.Time) {
 	names, _ := json.Marshal(f.people)
 	clean := true
-	for i, next := f.first, f.first; !f.done(); i = next {
-		next = (i + 1) % instances
+	for i := f.first; !f.done(); {
 		if time.Now().After(deadline) {
 			f.mu.Lock()
 			f.problems = append(f.problems, fmt.Sprintf("the follower did not reach position %d by its deadline (last %d)", f.target, f.last))
 			f.mu.Unlock()
 			return
 		}
-		a := addr(i)
-		if a == "" {
-			continue
+		// A quiet spell is not a reason to move; anything else is.
+		if a := addr(i); a == "" || f.visit(a, string(names), &clean) != "idle" {
+			i = (i + 1) % instances
 		}
-		ws, _, err := (&websocket.Dialer{HandshakeTimeout: 5 * time.Second}).Dial("ws://"+a+"/v1/live",
-			http.Header{"Authorization": {"Bearer " + f.token}})
-		if err != nil {
-			time.Sleep(50 * time.Millisecond) // down, or coming back: try the next
-			continue
-		}
-		f.mu.Lock()
-		from := `"start"`
-		if f.last > 0 {
-			from = strconv.FormatUint(f.last, 10)
-		}
-		f.mu.Unlock()
-		if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","from":`+from+`,"people":`+string(names)+`}`)); err != nil {
-			_ = ws.Close()
-			continue
-		}
-		switch f.follow(ws, from) {
-		case "move":
-			if clean {
-				_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-			}
-			clean = !clean
-		case "idle":
-			next = i // a quiet spell is not a reason to move
-		}
-		_ = ws.Close()
 	}
+}
+
+// visit subscribes on the instance at a, from the last position received, and
+// follows it until follow says why it stopped ("dial" when it could not
+// connect). It leaves cleanly and by dropping the connection in turn.
+func (f *follower) visit(a, names string, clean *bool) string {
+	ws, _, err := (&websocket.Dialer{HandshakeTimeout: 5 * time.Second}).Dial("ws://"+a+"/v1/live",
+		http.Header{"Authorization": {"Bearer " + f.token}})
+	if err != nil {
+		time.Sleep(50 * time.Millisecond) // down, or coming back
+		return "dial"
+	}
+	defer ws.Close()
+	f.mu.Lock()
+	from := `"start"`
+	if f.last > 0 {
+		from = strconv.FormatUint(f.last, 10)
+	}
+	f.mu.Unlock()
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","from":`+from+`,"people":`+names+`}`)); err != nil {
+		return "cut"
+	}
+	ended := f.follow(ws, from)
+	if ended == "move" {
+		if *clean {
+			_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		}
+		*clean = !*clean
+	}
+	return ended
 }
 
 // follow reads one connection until it should move on ("move"), the

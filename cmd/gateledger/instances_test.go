@@ -372,7 +372,9 @@ func TestSeveralInstancesOnOneStore(t *testing.T) {
 	followers := []*follower{{token: inspector, people: followed, every: 20}, {token: inspector, people: followed, first: 2, every: 1 << 30}}
 	var following sync.WaitGroup
 	for _, f := range followers {
-		following.Go(func() { f.run(func(i int) string { return ins[i].address() }, len(ins), time.Now().Add(100*time.Second)) })
+		following.Go(func() {
+			f.run(func(i int) string { return ins[i].address() }, len(ins), time.Now().Add(100*time.Second))
+		})
 	}
 	followDone := make(chan struct{})
 	go func() { following.Wait(); close(followDone) }()
@@ -404,9 +406,10 @@ func TestSeveralInstancesOnOneStore(t *testing.T) {
 				path := "/v1/journeys/" + noms(p) + "/sentence-recalculations"
 				key := fmt.Sprintf("calc-%d-%d", i, n)
 				body := fmt.Sprintf(`{"bookingId":"1","calculationId":"%d","at":"2026-06-02T10:00:00Z"}`, 1000*(i+1)+n)
-				code, resp, h := call("POST", url(i, path), prison, key, body)
+				code, resp, _ := call("POST", url(i, path), prison, key, body)
 				if code == 0 {
 					// No answer: sent again to another instance.
+					var h http.Header
 					code, resp, h = call("POST", url(n%2, path), prison, key, body)
 					retries.add(fmt.Sprintf("after-no-answer:%d", code))
 					if h.Get("Idempotent-Replayed") == "true" {
