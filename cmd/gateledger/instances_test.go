@@ -262,15 +262,17 @@ type sealAnswerOf struct {
 //     recorded once; an idempotent command retried on another instance, or
 //     sent to all three at once, is recorded once and answered the same;
 //   - conflicts are answered as documented: If-Match sent to all three at once
-//     records one command and refuses the others with 412; nothing answers 500;
+//     records one command and refuses the others with 412; commands without
+//     it that keep meeting each other on one hot journey are 201 or 409, and a
+//     409 records nothing; nothing answers 500;
 //   - a read with Gateledger-Min-Position on another instance sees the write;
 //   - a live-feed client that moves between the instances (and loses the one
 //     killed) receives the store's events in the store's order, with no gap and
 //     no duplicate;
 //   - the ledger's own scheduled work happens once, not once per instance:
 //     periodic seals (at most one per interval) and seals asked of all three at
-//     once (at most one per request) form one unbroken chain that gateledger
-//     verify accepts; dead letters that three redrivers (and three manual
+//     once (at most one per request) form one unbroken chain, signed with one
+//     key, that gateledger verify accepts; dead letters that three redrivers (and three manual
 //     redrives) see at once are applied once; journeys whose supervision ended
 //     are closed once;
 //   - a token revoked on one instance is refused by the others within the
