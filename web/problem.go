@@ -216,13 +216,16 @@ func classify(err error) *problemError {
 		return newProblem(ProblemUnauthenticated, "the bearer token was refused").with("WWW-Authenticate", `Bearer realm="gateledger", error="invalid_token"`)
 	case errors.Is(err, auth.ErrUnavailable), errors.Is(err, auth.ErrChainBroken):
 		return &problemError{kind: ProblemUnavailable, detail: "credentials cannot be checked now", err: err, header: map[string]string{"Retry-After": "5"}}
+	case errors.Is(err, journeys.ErrConflict):
+		// Before the mismatch: a command that gave up after conflicts wraps the
+		// last one, which is a mismatch with the revision the server pinned
+		// itself when the caller sent no If-Match.
+		return newProblem(ProblemConcurrent, "the journey changed concurrently too many times").with("Retry-After", "1")
 	case errors.As(err, &mismatch):
 		p := newProblem(ProblemRevisionMismatch, "the journey is at revision %d, not %d", mismatch.Current, mismatch.Expected)
 		cur := mismatch.Current
 		p.rev = &cur
 		return p
-	case errors.Is(err, journeys.ErrConflict):
-		return newProblem(ProblemConcurrent, "the journey changed concurrently too many times").with("Retry-After", "1")
 	case errors.Is(err, journeys.ErrIdempotencyKeyReused):
 		return newProblem(ProblemKeyReused, "this Idempotency-Key already recorded a different command; use a new key")
 	case errors.Is(err, journeys.ErrCorrectedEventNotFound):
