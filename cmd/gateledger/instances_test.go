@@ -22,6 +22,7 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
 	"github.com/gateledger/gateledger/esdbserver"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // instance is one `gateledger serve --eventstore` child process, with its own
@@ -160,7 +161,7 @@ type storedEvent struct {
 }
 
 // readStore reads stream, or all of $all when stream is "".
-func readStore(ctx context.Context, t *testing.T, client *esdb.Client, stream string) []storedEvent {
+func readStore(ctx context.Context, t *testing.T, client eventstore.Store, stream string) []storedEvent {
 	t.Helper()
 	var out []storedEvent
 	var rs *esdb.ReadStream
