@@ -15,8 +15,8 @@ import (
 	"github.com/gateledger/gateledger/eventlog"
 )
 
-// instance is one `gateledger serve --eventstore` child process.
-type instance struct {
+// ledgerProcess is one `gateledger serve --eventstore` child process.
+type ledgerProcess struct {
 	stop func()
 	kill func()
 	http string
@@ -24,7 +24,7 @@ type instance struct {
 
 // startInstance starts a ledger on the store at conn, with its own data
 // directory (its read models), and waits until it serves.
-func startInstance(t *testing.T, conn string) instance {
+func startInstance(t *testing.T, conn string) ledgerProcess {
 	t.Helper()
 	cmd, sc := startMain(t, []string{"GATELEDGER_HTTP_LISTEN=127.0.0.1:0"},
 		"serve", "--log-format", "text", "--eventstore", conn, "--data", t.TempDir(), "--seal-interval", "0",
@@ -38,7 +38,7 @@ func startInstance(t *testing.T, conn string) instance {
 		for sc.Scan() {
 		}
 	}()
-	return instance{http: h[1],
+	return ledgerProcess{http: h[1],
 		stop: func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() },
 		kill: func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }}
 }
@@ -94,7 +94,7 @@ func TestSeveralInstancesOnOneStore(t *testing.T) {
 	admin := token("--role", "admin")
 	feed := token("--role", "feed")
 
-	var ins [3]instance
+	var ins [3]ledgerProcess
 	for i := range ins {
 		ins[i] = startInstance(t, conn)
 		defer ins[i].stop()
