@@ -7,7 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-		"time"
+	"time"
 	_ "time/tzdata" // the calendar needs Europe/London on machines without zoneinfo
 
 	"github.com/gateledger/gateledger/aggregates"
