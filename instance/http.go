@@ -49,8 +49,9 @@ func (i *Instance) serve(ctx context.Context, history *projections.HistoryCheck)
 	liveAuthn.Session = i.sessions.Principal
 
 	// The application: the command service and the access log, shared by
-	// every transport below. (The application layer, package ledger, is
-	// built here and handed to web, pages and inspect.)
+	// every transport below. The application layer (package ledger: the
+	// command and read pipelines) is built here, from these, and handed to
+	// web, pages and inspect in their Config.
 	i.svc = &journeys.Service{Store: store, Policy: cfg.Policy, Logger: log}
 	i.access = auth.NewAccessLog(store.Client, auth.AccessLogConfig{Logger: log})
 	ingestFeed := &ingest.Feed{Journeys: i.svc, Logger: log}
