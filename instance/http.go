@@ -12,6 +12,7 @@ import (
 	"github.com/gateledger/gateledger/closure"
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web"
@@ -49,11 +50,14 @@ func (i *Instance) serve(ctx context.Context, history *projections.HistoryCheck)
 	liveAuthn.Session = i.sessions.Principal
 
 	// The application: the command service and the access log, shared by
-	// every transport below. The application layer (package ledger: the
-	// command and read pipelines) is built here, from these, and handed to
-	// web, pages and inspect in their Config.
+	// every transport below through the application layer (package ledger:
+	// the command and read pipelines).
 	i.svc = &journeys.Service{Store: store, Policy: cfg.Policy, Logger: log}
 	i.access = auth.NewAccessLog(store.Client, auth.AccessLogConfig{Logger: log})
+	app, err := ledger.New(ledger.Config{Journeys: i.svc, Runner: i.runner, AccessLog: i.access, WaitTimeout: cfg.WaitTimeout, Logger: log})
+	if err != nil {
+		return err
+	}
 	ingestFeed := &ingest.Feed{Journeys: i.svc, Logger: log}
 	metrics := web.NewMetrics()
 
@@ -70,7 +74,7 @@ func (i *Instance) serve(ctx context.Context, history *projections.HistoryCheck)
 	// Prometheus metrics.
 	i.live = live.New(live.Config{Client: store.Client, Auth: &liveAuthn, AllowedOrigins: origins, AccessLog: i.access,
 		Logger: log, Metrics: liveMetrics{metrics}, Throttle: thr, CheckpointInterval: cfg.LiveCheckpointInterval})
-	h, err := web.New(web.Config{Store: store, Journeys: i.svc, Feed: ingestFeed, Runner: i.runner,
+	h, err := web.New(web.Config{Store: store, Ledger: app, Feed: ingestFeed, Runner: i.runner,
 		Policy: cfg.Policy, Auth: authn, Tokens: i.tokens, AccessLog: i.access, Live: i.live, Metrics: metrics, Logger: log,
 		Throttle: thr, Seals: i.sealer, History: history, Names: names.Name, RequestLog: cfg.RequestLog, WaitTimeout: cfg.WaitTimeout})
 	if err != nil {
@@ -92,14 +96,14 @@ func (i *Instance) serve(ctx context.Context, history *projections.HistoryCheck)
 		}
 	}
 	// The inspector's views, shown in UK time.
-	insp, err := inspect.New(inspect.Config{Store: store, Journeys: i.svc, Runner: i.runner, AccessLog: i.access, Policy: cfg.Policy,
-		Location: aggregates.UK, Names: names.Name, WaitTimeout: cfg.WaitTimeout})
+	insp, err := inspect.New(inspect.Config{Store: store, Ledger: app, Journeys: i.svc, Runner: i.runner, Policy: cfg.Policy,
+		Location: aggregates.UK, Names: names.Name})
 	if err != nil {
 		return errors.Join(err, ln.Close())
 	}
-	h, err = pages.New(pages.Config{API: h, Journeys: i.svc, Runner: i.runner, Policy: cfg.Policy, Auth: authn, AccessLog: i.access,
+	h, err = pages.New(pages.Config{API: h, Ledger: app, Runner: i.runner, Policy: cfg.Policy, Auth: authn,
 		Sessions: i.sessions, AllowedOrigins: origins, OIDC: oidcLogin, Logger: log, Inspector: insp, Feed: ingestFeed,
-		Throttle: thr, WaitTimeout: cfg.WaitTimeout})
+		Throttle: thr})
 	if err != nil {
 		return errors.Join(err, ln.Close())
 	}

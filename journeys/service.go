@@ -9,7 +9,9 @@
 // got there first, the store refuses the append (esdb
 // ErrorCodeWrongExpectedVersion); Handle reloads, decides again on the new
 // state and retries, up to MaxAttempts times with a short jittered backoff,
-// then answers *ConflictError (ErrConflict). A command that the new state makes
+// then answers *ConflictError (ErrConflict). A caller's guard
+// (CommandMeta.Guard, its authorisation) is asked again on each new state, so
+// it always judges the revision the command is decided on. A command that the new state makes
 // invalid fails with the aggregate's rule error instead, as it should.
 //
 // # Idempotency
@@ -93,6 +95,14 @@ type CommandMeta struct {
 	// (an HTTP If-Match; -1 for a journey not yet started). A journey at
 	// another revision answers *RevisionMismatchError without retrying.
 	IfRevision *int64
+	// Guard, when set, is asked on every state the command is about to be
+	// decided on (each attempt's fresh read), before IfRevision and Decide: an
+	// error refuses the command and is returned unchanged. It is how the
+	// caller's authorisation sees exactly the revision the decision is made
+	// on, however often the journey moves in between. A command whose
+	// idempotency key already recorded events is answered from them without
+	// asking it.
+	Guard func(aggregates.Journey) error
 }
 
 // Result is what a command recorded.
@@ -262,6 +272,11 @@ func (s *Service) handle(ctx context.Context, noms string, loaded *eventlog.Jour
 		if res, done, err := s.already(st, key, digest, cmd); done || err != nil {
 			res.Attempts = attempt
 			return res, err
+		}
+		if meta.Guard != nil {
+			if err := meta.Guard(st.Journey); err != nil {
+				return Result{}, err
+			}
 		}
 		if meta.IfRevision != nil && *meta.IfRevision != st.Revision() {
 			return Result{}, &RevisionMismatchError{NOMS: noms, Expected: *meta.IfRevision, Current: st.Revision()}

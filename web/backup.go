@@ -7,6 +7,7 @@ import (
 
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventdb"
+	"github.com/gateledger/gateledger/ledger"
 )
 
 // accessBackup is the access-log entry of a backup: a copy of every history.
@@ -24,7 +25,8 @@ func (s *server) backup(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if node == nil || node.DB == nil {
 		return newProblem(ProblemNotFound, "this ledger runs on an external event store: back it up with that store's own tools")
 	}
-	if err := s.record(r.Context(), p, accessBackup, ""); err != nil {
+	if _, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Allow: auth.CanManageTokens,
+		Access: accessBackup}, ledger.Nothing); err != nil {
 		return err
 	}
 	// A large store takes a while to send; the server's usual write deadline is for

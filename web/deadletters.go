@@ -11,6 +11,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/ingest"
+	"github.com/gateledger/gateledger/ledger"
 )
 
 // The dead-letter queue (package ingest): admins and inspectors read it,
@@ -94,11 +95,12 @@ func (s *server) listDeadLetters(w http.ResponseWriter, r *http.Request, p auth.
 	if err := v.err(); err != nil {
 		return err
 	}
-	page, err := feed.ListDeadLetters(r.Context(), query)
+	page, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Allow: auth.CanReadDeadLetters,
+		Access: auth.AccessReadDeadLetters, Subject: query.NOMS}, func() (ingest.DeadLetterPage, error) {
+		page, err := feed.ListDeadLetters(r.Context(), query)
+		return page, deadLetterProblem(err)
+	})
 	if err != nil {
-		return deadLetterProblem(err)
-	}
-	if err := s.record(r.Context(), p, auth.AccessReadDeadLetters, query.NOMS); err != nil {
 		return err
 	}
 	out := deadLetterListView{DeadLetters: make([]deadLetterSummaryView, 0, len(page.Letters)), Total: page.Total, Next: page.Next,
@@ -126,7 +128,9 @@ func (s *server) getDeadLetter(w http.ResponseWriter, r *http.Request, p auth.Pr
 	if err != nil {
 		return deadLetterProblem(err)
 	}
-	if err := s.record(r.Context(), p, auth.AccessReadDeadLetter, d.NOMS); err != nil {
+	// The letter names its person: the read is recorded before it is shown.
+	if _, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Allow: auth.CanReadDeadLetters,
+		Access: auth.AccessReadDeadLetter, Subject: d.NOMS}, ledger.Nothing); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, deadLetterOf(d))

@@ -55,14 +55,14 @@
 // not-found exactly as one that does not exist; roles that write nothing
 // (inspector, feed, admin) get 403 for commands. Request validation comes
 // before authorisation: what is wrong with a request says nothing about the
-// case. A command is decided at exactly the revision it was authorised on
-// (journeys.CommandMeta.IfRevision); if the journey moves in between, it is
-// loaded and authorised again.
-//
-// Every read of a person's history or plan (journey, plan, trail,
-// verification) and of a caseload or handover queue is recorded with
-// auth.AccessLog.Record before the answer is written; if it cannot be
-// recorded the read answers 503 and discloses nothing.
+// case. Commands and reads go through the application layer (package
+// ledger): a command is decided on exactly the revision it was authorised
+// on (ledger.Command; if the journey moves in between, it is authorised
+// again on the new state), and every read of a person's history or plan
+// (journey, plan, trail, verification) and of a caseload or handover queue
+// is authorised, waits for its read model, and is recorded in the access
+// log before the answer is written (ledger.Read, ledger.ReadOrganisation);
+// if it cannot be recorded the read answers 503 and discloses nothing.
 //
 // # Commands
 //
@@ -162,8 +162,8 @@
 //
 // The web pages (package web/pages) send journey commands through the same
 // path as the command routes: DecodeCommand decodes and validates a route's
-// JSON body, RunCommand authorises and decides it at the revision it was
-// authorised on (with the caller's own idempotency-key scope and source),
-// and FieldErrors says what the API would answer an error with, field by
+// JSON body, ledger.Command authorises and decides it at the revision it
+// was authorised on (with the caller's own idempotency-key scope and
+// source), and FieldErrors says what the API would answer an error with, field by
 // field.
 package web

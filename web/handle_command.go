@@ -9,6 +9,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/journeys"
+	"github.com/gateledger/gateledger/ledger"
 )
 
 // Headers of the API.
@@ -29,10 +30,6 @@ const (
 
 // maxKeyLen bounds an Idempotency-Key.
 const maxKeyLen = 128
-
-// maxAuthorizeAttempts bounds how often a command is authorised again when
-// the journey changes between its authorisation and its decision.
-const maxAuthorizeAttempts = 5
 
 // eventRef names one recorded event.
 type eventRef struct {
@@ -120,10 +117,8 @@ func (s *server) command(c commandRoute) authedFunc {
 	}
 }
 
-// run authorises and runs a command. The journey is authorised at a revision
-// and the command is decided at exactly that revision (IfRevision), so that
-// no command is decided on a state its sender was not authorised on; when the
-// journey moves in between, it is authorised again on the new state.
+// run authorises and runs a command through the ledger (ledger.Command): the
+// command is decided on exactly the revision it was authorised on.
 //
 // Idempotency keys are scoped to the principal ("http:<principal id>:<key>"),
 // so that one caller's key can never answer with another's result. A key
@@ -137,7 +132,7 @@ func (s *server) run(ctx context.Context, p auth.Principal, noms string, cmd agg
 	if key != "" {
 		scoped = "http:" + p.ID + ":" + key
 	}
-	return RunCommand(ctx, s.cfg.Journeys, p, noms, cmd, CommandOptions{Source: aggregates.SourceAPI, IdempotencyKey: scoped,
+	return s.cfg.Ledger.Command(ctx, p, noms, cmd, ledger.CommandOptions{Source: aggregates.SourceAPI, IdempotencyKey: scoped,
 		IfRevision: ifRev, CorrelationID: requestID})
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 )
 
@@ -67,11 +68,17 @@ func newWorld(t *testing.T, adjust func(*Config)) *world {
 	tokens := auth.NewTokens(store.Client, auth.TokensConfig{Logger: log})
 	access := auth.NewAccessLog(store.Client, auth.AccessLogConfig{Logger: log})
 	w := &world{t: t, store: store, svc: svc, runner: runner, tokens: tokens, access: access, tok: map[string]string{}}
-	w.cfg = Config{Store: store, Journeys: svc, Feed: &ingest.Feed{Journeys: svc, Logger: log}, Runner: runner, Policy: policy,
+	w.cfg = Config{Store: store, Feed: &ingest.Feed{Journeys: svc, Logger: log}, Runner: runner, Policy: policy,
 		Auth: &auth.Authenticator{Tokens: tokens, Logger: log}, Tokens: tokens, AccessLog: access, Logger: log,
 		RateLimit: RateLimit{PerSecond: 1000, Burst: 1000}, WaitTimeout: 10 * time.Second}
 	if adjust != nil {
 		adjust(&w.cfg)
+	}
+	if w.cfg.Ledger == nil {
+		if w.cfg.Ledger, err = ledger.New(ledger.Config{Journeys: svc, Runner: w.cfg.Runner, AccessLog: w.cfg.AccessLog,
+			WaitTimeout: w.cfg.WaitTimeout, Logger: log}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	w.metrics = NewMetrics()
 	w.cfg.Metrics = w.metrics

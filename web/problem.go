@@ -15,6 +15,7 @@ import (
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/labels"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 )
 
@@ -140,6 +141,7 @@ func (s *server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 	if !errors.As(err, &pe) {
 		pe = classify(err)
 	}
+	s.countAccessFailure(err)
 	if pe.kind.Status >= 500 {
 		s.log.ErrorContext(r.Context(), "request failed", "route", routeOf(r), "problem", pe.kind.Slug, "err", err)
 	}
@@ -148,6 +150,14 @@ func (s *server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 	}
 	writeProblemBody(w, Problem{Type: pe.kind.Type(), Title: pe.kind.Title, Status: pe.kind.Status, Detail: pe.detail,
 		Instance: r.URL.Path, Errors: pe.errs, Rule: pe.rule, CurrentRevision: pe.rev})
+}
+
+// countAccessFailure counts a read refused because the access log could not
+// record it.
+func (s *server) countAccessFailure(err error) {
+	if errors.Is(err, ledger.ErrNotRecorded) {
+		s.metrics.accessFail.Inc()
+	}
 }
 
 func writeProblemBody(w http.ResponseWriter, p Problem) {
@@ -174,7 +184,18 @@ func classify(err error) *problemError {
 		mismatch *journeys.RevisionMismatchError
 		tooBig   *http.MaxBytesError
 	)
+	var wait *ledger.WaitError
 	switch {
+	case errors.Is(err, ledger.ErrNotRecorded):
+		// Before a full disk: what the caller learns is that the read was not served.
+		return &problemError{kind: ProblemUnavailable, detail: "the access could not be recorded, so it is not served", err: err,
+			header: map[string]string{"Retry-After": "5"}}
+	case errors.As(err, &wait):
+		if errors.Is(err, projections.ErrNotCaughtUp) {
+			return &problemError{kind: ProblemNotCaughtUp, detail: "the read model is behind; retry shortly", err: err,
+				header: map[string]string{"Retry-After": "1"}}
+		}
+		return &problemError{kind: ProblemUnavailable, detail: "the read model is not available", err: err}
 	case eventlog.IsStoreFull(err):
 		// Before the access log's and the credentials' "unavailable": a full disk is
 		// what stops them too, and the operator's fix is the same.

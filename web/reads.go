@@ -12,6 +12,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web/export"
 )
@@ -36,35 +37,6 @@ func nomsParam(r *http.Request) (string, error) {
 	var v validator
 	noms := v.ident("noms", "noms", r.PathValue("noms"), true)
 	return noms, v.err()
-}
-
-// loadReadableFor is loadReadable, then waits until the named projection has applied the
-// person's last event, so that what it answers includes everything read (read-your-writes).
-func (s *server) loadReadableFor(r *http.Request, p auth.Principal, noms, projection string) (eventlog.JourneyStream, error) {
-	st, err := s.loadReadable(r.Context(), p, noms)
-	if err != nil {
-		return eventlog.JourneyStream{}, err
-	}
-	if err := s.waitRead(r, projection, st.Position().Commit); err != nil {
-		return eventlog.JourneyStream{}, err
-	}
-	return st, nil
-}
-
-// loadReadable loads the journey of noms from the store and authorises p to
-// read it. A journey p may not read answers exactly like one that does not
-// exist (auth.ErrNotFound). A prison number that was merged into another
-// resolves to the journey it was merged into, authorised as that one: it is
-// the same person's case (st.NOMS says which number answered).
-func (s *server) loadReadable(ctx context.Context, p auth.Principal, noms string) (eventlog.JourneyStream, error) {
-	st, err := s.cfg.Journeys.LoadPerson(ctx, noms)
-	if err != nil {
-		return eventlog.JourneyStream{}, err
-	}
-	if err := auth.AuthorizeRead(p, st.Journey); err != nil {
-		return eventlog.JourneyStream{}, err
-	}
-	return st, nil
 }
 
 // personTrail is the audit trail of the person whose journey st is: its own
@@ -107,42 +79,11 @@ func minPosition(r *http.Request) (uint64, error) {
 	return n, nil
 }
 
-// waitRead waits until the read model has reached the later of the
-// caller's Gateledger-Min-Position and floor (for a person's reads, the
-// journey's last event as loaded: a read never shows a person older than the
-// store does). It answers not-caught-up after Config.WaitTimeout.
-func (s *server) waitRead(r *http.Request, projection string, floor uint64) error {
+// personRead is the ledger's read of a person from projection, waiting for
+// the request's Gateledger-Min-Position too.
+func (s *server) personRead(r *http.Request, access, projection string) (ledger.ReadOptions, error) {
 	pos, err := minPosition(r)
-	if err != nil {
-		return err
-	}
-	pos = max(pos, floor)
-	if pos == 0 {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WaitTimeout)
-	defer cancel()
-	if err := s.cfg.Runner.WaitFor(ctx, projection, pos); err != nil {
-		if errors.Is(err, projections.ErrNotCaughtUp) {
-			return &problemError{kind: ProblemNotCaughtUp, detail: "the read model is behind; retry shortly", err: err,
-				header: map[string]string{"Retry-After": "1"}}
-		}
-		return &problemError{kind: ProblemUnavailable, detail: "the read model is not available", err: err}
-	}
-	return nil
-}
-
-// record stores the access before the answer is sent: a read that cannot be
-// recorded is not served.
-func (s *server) record(ctx context.Context, p auth.Principal, what, subject string) error {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.WaitTimeout)
-	defer cancel()
-	if err := s.cfg.AccessLog.Record(ctx, p, what, subject); err != nil {
-		s.metrics.accessFail.Inc()
-		return &problemError{kind: ProblemUnavailable, detail: "the access could not be recorded, so it is not served", err: err,
-			header: map[string]string{"Retry-After": "5"}}
-	}
-	return nil
+	return ledger.ReadOptions{Access: access, Projection: projection, MinPosition: pos}, err
 }
 
 func setPosition(w http.ResponseWriter, rev int64, pos uint64) {
@@ -161,14 +102,11 @@ func (s *server) getJourney(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
-	st, err := s.loadReadable(r.Context(), p, noms)
+	st, err := ledger.Read(r.Context(), s.cfg.Ledger, p, noms, ledger.ReadOptions{Access: accessJourney}, ledger.Stream)
 	if err != nil {
 		return err
 	}
 	noms = st.NOMS
-	if err := s.record(r.Context(), p, accessJourney, noms); err != nil {
-		return err
-	}
 	pos := st.Position().Commit
 	setPosition(w, st.Revision(), pos)
 	return writeJSON(w, http.StatusOK, journeyView{NOMS: noms, Revision: st.Revision(), Position: pos, Journey: st.Journey})
@@ -179,16 +117,14 @@ func (s *server) getPlan(w http.ResponseWriter, r *http.Request, p auth.Principa
 	if err != nil {
 		return err
 	}
-	st, err := s.loadReadableFor(r, p, noms, projections.PlansName)
+	o, err := s.personRead(r, accessPlan, projections.PlansName)
 	if err != nil {
 		return err
 	}
-	noms = st.NOMS
-	v, err := projections.Plan(s.cfg.Runner, noms, s.now(), s.cfg.Policy)
+	v, err := ledger.Read(r.Context(), s.cfg.Ledger, p, noms, o, func(st eventlog.JourneyStream) (projections.PlanView, error) {
+		return projections.Plan(s.cfg.Runner, st.NOMS, s.now(), s.cfg.Policy)
+	})
 	if err != nil {
-		return err
-	}
-	if err := s.record(r.Context(), p, accessPlan, noms); err != nil {
 		return err
 	}
 	setPosition(w, int64(v.Revision), v.Position)
@@ -221,14 +157,33 @@ func (s *server) getTrail(w http.ResponseWriter, r *http.Request, p auth.Princip
 	if err := v.err(); err != nil {
 		return err
 	}
-	st, err := s.loadReadableFor(r, p, noms, projections.AuditName)
+	o, err := s.personRead(r, accessTrail, projections.AuditName)
 	if err != nil {
 		return err
 	}
-	noms = st.NOMS
-	entries, err := s.personTrail(st)
+	type answer struct {
+		st  eventlog.JourneyStream
+		out trailView
+	}
+	ans, err := ledger.Read(r.Context(), s.cfg.Ledger, p, noms, o, func(st eventlog.JourneyStream) (answer, error) {
+		out, err := s.trailOf(r.Context(), st, asAt, asAtPos)
+		return answer{st, out}, err
+	})
 	if err != nil {
 		return err
+	}
+	st, out := ans.st, ans.out
+	setPosition(w, st.Revision(), st.Position().Commit)
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// trailOf is the trail of the person whose journey st is, with as_at or
+// as_at_position the entries the ledger knew then and the journey as it stood.
+func (s *server) trailOf(ctx context.Context, st eventlog.JourneyStream, asAt time.Time, asAtPos uint64) (trailView, error) {
+	noms := st.NOMS
+	entries, err := s.personTrail(st)
+	if err != nil {
+		return trailView{}, err
 	}
 	out := trailView{NOMS: noms, AsAt: asAt, AsAtPosition: asAtPos, Entries: make([]auditView, 0, len(entries))}
 	d := s.describer(st)
@@ -242,24 +197,32 @@ func (s *server) getTrail(w http.ResponseWriter, r *http.Request, p auth.Princip
 	if !asAt.IsZero() || asAtPos != 0 {
 		var j aggregates.Journey
 		if !asAt.IsZero() {
-			j, err = projections.AsAt(r.Context(), s.cfg.Store.Client, noms, asAt)
+			j, err = projections.AsAt(ctx, s.cfg.Store.Client, noms, asAt)
 		} else {
-			j, err = projections.AsAtPosition(r.Context(), s.cfg.Store.Client, noms, asAtPos)
+			j, err = projections.AsAtPosition(ctx, s.cfg.Store.Client, noms, asAtPos)
 		}
 		switch {
 		case errors.Is(err, projections.ErrNotFound):
 			// The ledger knew nothing of the person then.
 		case err != nil:
-			return err
+			return trailView{}, err
 		default:
 			out.Journey = &j
 		}
 	}
-	if err := s.record(r.Context(), p, accessTrail, noms); err != nil {
-		return err
-	}
-	setPosition(w, st.Revision(), st.Position().Commit)
-	return writeJSON(w, http.StatusOK, out)
+	return out, nil
+}
+
+// personEntries is a person's journey as read and their audit trail.
+type personEntries struct {
+	st      eventlog.JourneyStream
+	entries []projections.AuditEntry
+}
+
+// readEntries is a view for ledger.Read: the person's whole audit trail.
+func (s *server) readEntries(st eventlog.JourneyStream) (personEntries, error) {
+	entries, err := s.personTrail(st)
+	return personEntries{st, entries}, err
 }
 
 // getTrailCSV answers the person's whole audit trail as a CSV download
@@ -269,18 +232,16 @@ func (s *server) getTrailCSV(w http.ResponseWriter, r *http.Request, p auth.Prin
 	if err != nil {
 		return err
 	}
-	st, err := s.loadReadableFor(r, p, noms, projections.AuditName)
+	o, err := s.personRead(r, accessTrailExport, projections.AuditName)
 	if err != nil {
 		return err
 	}
+	pe, err := ledger.Read(r.Context(), s.cfg.Ledger, p, noms, o, s.readEntries)
+	if err != nil {
+		return err
+	}
+	st, entries := pe.st, pe.entries
 	noms = st.NOMS
-	entries, err := s.personTrail(st)
-	if err != nil {
-		return err
-	}
-	if err := s.record(r.Context(), p, accessTrailExport, noms); err != nil {
-		return err
-	}
 	setPosition(w, st.Revision(), st.Position().Commit)
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8; header=present")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+export.Filename(noms, "csv")+`"`)
@@ -299,150 +260,172 @@ func (s *server) verifyJourney(w http.ResponseWriter, r *http.Request, p auth.Pr
 	if err != nil {
 		return err
 	}
-	st, err := s.loadReadable(r.Context(), p, noms)
+	type answer struct {
+		st eventlog.JourneyStream
+		v  projections.StreamVerification
+	}
+	ans, err := ledger.Read(r.Context(), s.cfg.Ledger, p, noms, ledger.ReadOptions{Access: accessVerification},
+		func(st eventlog.JourneyStream) (answer, error) {
+			v, err := projections.VerifyPerson(r.Context(), s.cfg.Runner, s.cfg.Store.Client, noms)
+			return answer{st, v}, err
+		})
 	if err != nil {
 		return err
 	}
-	v, err := projections.VerifyPerson(r.Context(), s.cfg.Runner, s.cfg.Store.Client, noms)
-	if err != nil {
-		return err
-	}
-	if err := s.record(r.Context(), p, accessVerification, noms); err != nil {
-		return err
-	}
-	setPosition(w, st.Revision(), st.Position().Commit)
-	return writeJSON(w, http.StatusOK, streamVerificationOf(v))
+	setPosition(w, ans.st.Revision(), ans.st.Position().Commit)
+	return writeJSON(w, http.StatusOK, streamVerificationOf(ans.v))
 }
 
 // verifyAll checks every chain in the store: inspectors only. It may read
 // the whole store, so it extends its own write deadline.
 func (s *server) verifyAll(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	if p.Role != auth.RoleInspector || p.Validate() != nil {
-		return auth.ErrForbidden
-	}
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
-	v, err := projections.VerifyAll(r.Context(), s.cfg.Runner, s.cfg.Store.Client)
+	v, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Allow: isInspector, Access: accessVerifyAll},
+		func() (projections.StoreVerification, error) {
+			return projections.VerifyAll(r.Context(), s.cfg.Runner, s.cfg.Store.Client)
+		})
 	if err != nil {
-		return err
-	}
-	if err := s.record(r.Context(), p, accessVerifyAll, ""); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, storeVerificationOf(v))
 }
 
-// orgParam reads {org} and checks p may read that organisation's queues:
-// inspectors any, prisons and providers their own.
-func orgParam(r *http.Request, p auth.Principal) (string, error) {
+// orgParam reads {org}. Who may read that organisation's lists is the
+// ledger's rule (ledger.OrganisationRead).
+func orgParam(r *http.Request) (string, error) {
 	var v validator
 	org := string(v.org("org", r.PathValue("org"), true))
-	if err := v.err(); err != nil {
-		return "", err
-	}
-	if p.Validate() != nil {
-		return "", auth.ErrForbidden
-	}
-	switch p.Role {
-	case auth.RoleInspector:
-		return org, nil
-	case auth.RolePrison, auth.RoleProvider:
-		if p.Org == org {
-			return org, nil
-		}
-	}
-	return "", auth.ErrForbidden
+	return org, v.err()
+}
+
+// isInspector allows inspectors only.
+func isInspector(p auth.Principal) bool { return p.Role == auth.RoleInspector }
+
+// readsOutcomes allows those who see outcomes: inspectors every provider's,
+// providers their own.
+func readsOutcomes(p auth.Principal) bool {
+	return p.Role == auth.RoleInspector || p.Role == auth.RoleProvider
+}
+
+// orgRead is the ledger's read of org's lists from projection, waiting for
+// the request's Gateledger-Min-Position.
+func orgRead(r *http.Request, org, access, projection string) (ledger.OrganisationRead, error) {
+	pos, err := minPosition(r)
+	return ledger.OrganisationRead{Org: org, Access: access, Projections: []string{projection}, MinPosition: pos}, err
 }
 
 func (s *server) getCaseload(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	org, err := orgParam(r, p)
+	org, err := orgParam(r)
 	if err != nil {
 		return err
 	}
-	params, errs := CaseListQuery(r.URL.Query())
-	if len(errs) > 0 {
-		return validationProblem(errs...)
-	}
-	if err := s.waitRead(r, projections.CaseloadName, 0); err != nil {
-		return err
-	}
-	params.Query.Org, params.Query.Now = org, s.now()
-	page, err := projections.CaseloadPage(s.cfg.Runner, params.Query)
-	if errs, ok := CursorProblem(err); ok {
-		return validationProblem(errs...)
-	}
+	o, err := orgRead(r, org, accessCaseload, projections.CaseloadName)
 	if err != nil {
 		return err
 	}
-	if err := s.record(r.Context(), p, accessCaseload, org); err != nil {
+	out, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, o, func() (caseloadView, error) {
+		params, errs := CaseListQuery(r.URL.Query())
+		if len(errs) > 0 {
+			return caseloadView{}, validationProblem(errs...)
+		}
+		params.Query.Org, params.Query.Now = org, s.now()
+		page, err := projections.CaseloadPage(s.cfg.Runner, params.Query)
+		if errs, ok := CursorProblem(err); ok {
+			return caseloadView{}, validationProblem(errs...)
+		}
+		if err != nil {
+			return caseloadView{}, err
+		}
+		out := caseloadOf(org, page.Rows)
+		out.Next, out.Prev = params.Link(r.URL.Path, page.Next, true), params.Link(r.URL.Path, page.Prev, false)
+		return out, nil
+	})
+	if err != nil {
 		return err
 	}
 	w.Header().Set(HeaderPosition, strconv.FormatUint(s.cfg.Runner.Position(), 10))
-	out := caseloadOf(org, page.Rows)
-	out.Next, out.Prev = params.Link(r.URL.Path, page.Next, true), params.Link(r.URL.Path, page.Prev, false)
 	return writeJSON(w, http.StatusOK, out)
 }
 
 func (s *server) getHandovers(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	org, err := orgParam(r, p)
+	org, err := orgParam(r)
 	if err != nil {
 		return err
 	}
-	params, errs := HandoverListQuery(r.URL.Query())
-	if len(errs) > 0 {
-		return validationProblem(errs...)
-	}
-	if err := s.waitRead(r, projections.HandoversName, 0); err != nil {
-		return err
-	}
-	params.Query.Org, params.Query.Now = org, s.now()
-	page, err := projections.HandoversPage(s.cfg.Runner, params.Query)
-	if errs, ok := CursorProblem(err); ok {
-		return validationProblem(errs...)
-	}
+	o, err := orgRead(r, org, accessHandovers, projections.HandoversName)
 	if err != nil {
 		return err
 	}
-	if err := s.record(r.Context(), p, accessHandovers, org); err != nil {
+	out, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, o, func() (handoverQueueView, error) {
+		params, errs := HandoverListQuery(r.URL.Query())
+		if len(errs) > 0 {
+			return handoverQueueView{}, validationProblem(errs...)
+		}
+		params.Query.Org, params.Query.Now = org, s.now()
+		page, err := projections.HandoversPage(s.cfg.Runner, params.Query)
+		if errs, ok := CursorProblem(err); ok {
+			return handoverQueueView{}, validationProblem(errs...)
+		}
+		if err != nil {
+			return handoverQueueView{}, err
+		}
+		out := handoverPageOf(org, page.Rows)
+		out.Next, out.Prev = params.Link(r.URL.Path, page.Next, true), params.Link(r.URL.Path, page.Prev, false)
+		return out, nil
+	})
+	if err != nil {
 		return err
 	}
 	w.Header().Set(HeaderPosition, strconv.FormatUint(s.cfg.Runner.Position(), 10))
-	out := handoverPageOf(org, page.Rows)
-	out.Next, out.Prev = params.Link(r.URL.Path, page.Next, true), params.Link(r.URL.Path, page.Prev, false)
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// outcomesRead is the ledger's read of the outcomes: counts, no person, so
+// nothing is recorded.
+func outcomesRead(r *http.Request) (ledger.OrganisationRead, error) {
+	pos, err := minPosition(r)
+	return ledger.OrganisationRead{Allow: readsOutcomes, Projections: []string{projections.OutcomesName}, MinPosition: pos}, err
 }
 
 // getOutcomes answers a page of the payment-by-results cohorts: counts, no person.
 // Inspectors see every provider's, providers their own.
 func (s *server) getOutcomes(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	if p.Validate() != nil || (p.Role != auth.RoleInspector && p.Role != auth.RoleProvider) {
+	if p.Validate() != nil || !readsOutcomes(p) {
 		return auth.ErrForbidden
 	}
-	params, errs := CohortListQuery(r.URL.Query())
-	if len(errs) > 0 {
-		return validationProblem(errs...)
-	}
-	if p.Role == auth.RoleProvider {
-		if f := params.Query.Filter.Provider; f != "" && f != p.Org {
-			return auth.ErrForbidden
-		}
-		params.Query.Filter.Provider = p.Org
-	}
-	if err := s.waitRead(r, projections.OutcomesName, 0); err != nil {
-		return err
-	}
-	params.Query.Now = s.now()
-	page, err := projections.OutcomesPage(s.cfg.Runner, params.Query)
-	if errs, ok := CursorProblem(err); ok {
-		return validationProblem(errs...)
-	}
+	o, err := outcomesRead(r)
 	if err != nil {
 		return err
 	}
-	out := outcomesView{Cohorts: make([]outcomeView, 0, len(page.Rows))}
-	for _, c := range page.Rows {
-		out.Cohorts = append(out.Cohorts, outcomeOf(c))
+	out, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, o, func() (outcomesView, error) {
+		params, errs := CohortListQuery(r.URL.Query())
+		if len(errs) > 0 {
+			return outcomesView{}, validationProblem(errs...)
+		}
+		if p.Role == auth.RoleProvider {
+			if f := params.Query.Filter.Provider; f != "" && f != p.Org {
+				return outcomesView{}, auth.ErrForbidden
+			}
+			params.Query.Filter.Provider = p.Org
+		}
+		params.Query.Now = s.now()
+		page, err := projections.OutcomesPage(s.cfg.Runner, params.Query)
+		if errs, ok := CursorProblem(err); ok {
+			return outcomesView{}, validationProblem(errs...)
+		}
+		if err != nil {
+			return outcomesView{}, err
+		}
+		out := outcomesView{Cohorts: make([]outcomeView, 0, len(page.Rows))}
+		for _, c := range page.Rows {
+			out.Cohorts = append(out.Cohorts, outcomeOf(c))
+		}
+		out.Next, out.Prev = params.Link(r.URL.Path, page.Next, true), params.Link(r.URL.Path, page.Prev, false)
+		return out, nil
+	})
+	if err != nil {
+		return err
 	}
-	out.Next, out.Prev = params.Link(r.URL.Path, page.Next, true), params.Link(r.URL.Path, page.Prev, false)
 	w.Header().Set(HeaderPosition, strconv.FormatUint(s.cfg.Runner.Position(), 10))
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -465,13 +448,16 @@ func visibleOutcomes(p auth.Principal, cs []projections.CohortOutcome) []project
 // getOutcomesCSV answers the cohorts of getOutcomes as a CSV download
 // (package export).
 func (s *server) getOutcomesCSV(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	if p.Validate() != nil || (p.Role != auth.RoleInspector && p.Role != auth.RoleProvider) {
+	if p.Validate() != nil || !readsOutcomes(p) {
 		return auth.ErrForbidden
 	}
-	if err := s.waitRead(r, projections.OutcomesName, 0); err != nil {
+	o, err := outcomesRead(r)
+	if err != nil {
 		return err
 	}
-	cs, err := projections.Outcomes(s.cfg.Runner, s.now())
+	cs, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, o, func() ([]projections.CohortOutcome, error) {
+		return projections.Outcomes(s.cfg.Runner, s.now())
+	})
 	if err != nil {
 		return err
 	}

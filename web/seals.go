@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/seal"
 )
 
@@ -74,14 +75,15 @@ func (s *server) sealProof(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if s.cfg.Seals == nil {
 		return newProblem(ProblemNotFound, "this ledger does not seal its history")
 	}
-	_, proof, err := seal.Export(r.Context(), s.cfg.Store.Client, s.sealKey(), noms)
-	if errors.Is(err, seal.ErrNotSealed) {
-		return newProblem(ProblemNotFound, "%v", err)
-	}
+	proof, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Allow: isInspector,
+		Access: accessVerification, Subject: noms}, func() (seal.Proof, error) {
+		_, proof, err := seal.Export(r.Context(), s.cfg.Store.Client, s.sealKey(), noms)
+		if errors.Is(err, seal.ErrNotSealed) {
+			return proof, newProblem(ProblemNotFound, "%v", err)
+		}
+		return proof, err
+	})
 	if err != nil {
-		return err
-	}
-	if err := s.record(r.Context(), p, accessVerification, noms); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, proof)

@@ -22,7 +22,7 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/ingest"
-	"github.com/gateledger/gateledger/journeys"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/seal"
 	"github.com/gateledger/gateledger/throttle"
@@ -37,13 +37,14 @@ const (
 	DefaultWaitTimeout  = 5 * time.Second
 )
 
-// Config is what the HTTP API needs. Store, Journeys, Runner, Auth and
+// Config is what the HTTP API needs. Store, Ledger, Runner, Auth and
 // AccessLog are required.
 type Config struct {
 	// Store is the open event store (readiness, as-at reads, verification).
 	Store *eventlog.Store
-	// Journeys runs commands and loads journeys for authorisation.
-	Journeys *journeys.Service
+	// Ledger carries out every command and every read of a person or of
+	// an organisation's lists (package ledger).
+	Ledger *ledger.Ledger
 	// Feed ingests HMPPS messages; nil answers the feed route with 503.
 	Feed *ingest.Feed
 	// Runner serves the read models and read-your-writes waits.
@@ -58,8 +59,8 @@ type Config struct {
 	// Tokens, when set, serves token administration to admins
 	// (/v1/tokens); nil answers those routes with 404.
 	Tokens *auth.Tokens
-	// AccessLog records every read of a person's history or plan, before
-	// the answer is sent; a read that cannot be recorded is refused (503).
+	// AccessLog is read by inspectors (/v1/access-log); the reads it
+	// records are recorded by the Ledger.
 	AccessLog *auth.AccessLog
 	// Live is the WebSocket live feed (package web/live), mounted at
 	// GET /v1/live. It authenticates its own upgrade. Nil answers 404.
@@ -92,9 +93,9 @@ type Config struct {
 	// MaxBodyBytes bounds request bodies (413 beyond); zero means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	// WaitTimeout bounds a read's wait for the read models to reach the
-	// position it asks for (Gateledger-Min-Position, or the journey's own
-	// last event); zero means DefaultWaitTimeout.
+	// WaitTimeout bounds a command's wait for every read model when it is
+	// sent with ?wait=true (a read's wait is the Ledger's); zero means
+	// DefaultWaitTimeout.
 	WaitTimeout time.Duration
 }
 
@@ -126,8 +127,8 @@ func newServer(cfg Config) (*server, error) {
 	if cfg.Store == nil || cfg.Store.Client == nil {
 		missing = append(missing, "Store")
 	}
-	if cfg.Journeys == nil {
-		missing = append(missing, "Journeys")
+	if cfg.Ledger == nil {
+		missing = append(missing, "Ledger")
 	}
 	if cfg.Runner == nil {
 		missing = append(missing, "Runner")

@@ -1,14 +1,10 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"testing"
 	"time"
-
-	"github.com/gateledger/gateledger/aggregates"
-	"github.com/gateledger/gateledger/auth"
 )
 
 func TestDecodeCommand(t *testing.T) {
@@ -67,37 +63,5 @@ func TestDecodeCommand(t *testing.T) {
 	}
 	if _, err := DecodeCommand("Nothing", CommandTarget{NOMS: "A1234BC"}, []byte(`{}`)); !errors.Is(err, ErrUnknownCommand) {
 		t.Errorf("unknown command: %v", err)
-	}
-}
-
-func TestRunCommandAuthorisesLikeTheAPI(t *testing.T) {
-	w := newWorld(t, nil)
-	w.receive("A1234BC", "mdi", "MDI")
-	at := time.Now().Add(-time.Hour).UTC()
-	lei := auth.Principal{ID: "token:lei", Name: "LEI", Role: auth.RolePrison, Org: "LEI"}
-	mdi := auth.Principal{ID: "token:mdi", Name: "MDI", Role: auth.RolePrison, Org: "MDI"}
-	inspector := auth.Principal{ID: "token:insp", Name: "Inspector", Role: auth.RoleInspector}
-	cmd := aggregates.CompleteScreening{At: at}
-	o := CommandOptions{Source: aggregates.SourceUI, IdempotencyKey: "ui:test:1"}
-	if _, err := RunCommand(context.Background(), w.svc, lei, "A1234BC", cmd, o); !errors.Is(err, auth.ErrNotFound) {
-		t.Errorf("another prison: %v, want not found", err)
-	}
-	if _, err := RunCommand(context.Background(), w.svc, inspector, "A1234BC", cmd, o); !errors.Is(err, auth.ErrForbidden) {
-		t.Errorf("inspector: %v, want forbidden", err)
-	}
-	res, err := RunCommand(context.Background(), w.svc, mdi, "A1234BC", cmd, o)
-	if err != nil || len(res.Events) != 1 {
-		t.Fatalf("holding prison: %v %+v", err, res)
-	}
-	again, err := RunCommand(context.Background(), w.svc, mdi, "A1234BC", cmd, o)
-	if err != nil || !again.Duplicate {
-		t.Fatalf("same key again: %v, duplicate %v", err, again.Duplicate)
-	}
-	st, err := w.svc.LoadStream(context.Background(), "A1234BC")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if src := st.Events[len(st.Events)-1].Metadata.Source; src != aggregates.SourceUI {
-		t.Errorf("source %q, want ui", src)
 	}
 }

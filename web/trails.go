@@ -7,6 +7,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web/export"
 )
@@ -23,7 +24,7 @@ const MaxTrailSetPeople = 2000
 // the access log before any of their rows is written, as a single person's
 // download is.
 func (s *server) getTrailSetCSV(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	if p.Validate() != nil || p.Role != auth.RoleInspector {
+	if p.Validate() != nil || !isInspector(p) {
 		return auth.ErrForbidden
 	}
 	q := r.URL.Query()
@@ -37,6 +38,10 @@ func (s *server) getTrailSetCSV(w http.ResponseWriter, r *http.Request, p auth.P
 	if err := v.err(); err != nil {
 		return err
 	}
+	minPos, err := minPosition(r)
+	if err != nil {
+		return err
+	}
 	// A download of a set says everything recorded before it was asked for:
 	// the read models wait for the store's last event, not only for the
 	// caller's Gateledger-Min-Position.
@@ -44,18 +49,17 @@ func (s *server) getTrailSetCSV(w http.ResponseWriter, r *http.Request, p auth.P
 	if err != nil {
 		return err
 	}
-	if err := s.waitRead(r, projections.CaseloadName, head); err != nil {
-		return err
-	}
-	rows, err := projections.Caseload(s.cfg.Runner, string(org), s.now())
+	rows, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Org: string(org), Allow: isInspector,
+		Projections: []string{projections.CaseloadName, projections.AuditName}, MinPosition: max(minPos, head)},
+		func() ([]projections.CaseRow, error) {
+			rows, err := projections.Caseload(s.cfg.Runner, string(org), s.now())
+			if err == nil && len(rows) > MaxTrailSetPeople {
+				return nil, validationProblem(FieldError{Field: "organisation",
+					Message: "the organisation sees " + strconv.Itoa(len(rows)) + " people, more than " + strconv.Itoa(MaxTrailSetPeople) + " in one download; download people one at a time"})
+			}
+			return rows, err
+		})
 	if err != nil {
-		return err
-	}
-	if len(rows) > MaxTrailSetPeople {
-		return validationProblem(FieldError{Field: "organisation",
-			Message: "the organisation sees " + strconv.Itoa(len(rows)) + " people, more than " + strconv.Itoa(MaxTrailSetPeople) + " in one download; download people one at a time"})
-	}
-	if err := s.waitRead(r, projections.AuditName, head); err != nil {
 		return err
 	}
 	h := w.Header()
@@ -63,23 +67,18 @@ func (s *server) getTrailSetCSV(w http.ResponseWriter, r *http.Request, p auth.P
 	h.Set("Content-Disposition", `attachment; filename="gateledger-history-`+string(org)+`.csv"`)
 	cw := export.NewCSV(w)
 	abort := func(noms string, err error) error {
+		s.countAccessFailure(err)
 		s.log.WarnContext(r.Context(), "history set export cut short", "organisation", org, "noms", noms, "err", err)
 		panic(http.ErrAbortHandler)
 	}
 	for _, row := range rows {
-		st, err := s.cfg.Journeys.LoadStream(r.Context(), row.NOMS)
+		// Each person's read is recorded before any of their rows is written.
+		pe, err := ledger.Read(r.Context(), s.cfg.Ledger, p, row.NOMS, ledger.ReadOptions{Access: accessTrailExport}, s.readEntries)
 		if err != nil {
 			return abort(row.NOMS, err)
 		}
-		entries, err := s.personTrail(st)
-		if err != nil {
-			return abort(row.NOMS, err)
-		}
-		if err := s.record(r.Context(), p, accessTrailExport, st.NOMS); err != nil {
-			return abort(row.NOMS, err)
-		}
-		d := s.describer(st)
-		for _, e := range entries {
+		d := s.describer(pe.st)
+		for _, e := range pe.entries {
 			if day := aggregates.DateOf(e.OccurredAt); (!from.IsZero() && day.Before(from)) || (!to.IsZero() && day.After(to)) {
 				continue
 			}

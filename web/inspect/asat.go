@@ -10,6 +10,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/labels"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web/export"
@@ -159,9 +160,13 @@ func (i *Inspector) AsAt(ctx context.Context, p auth.Principal, noms string, q A
 	if (q.Date.IsZero()) == (q.Position == 0) {
 		return AsAtView{}, inputError("as-at-day", "Enter the date to see the plan as it was")
 	}
-	if _, err := i.load(ctx, p, noms, projections.AuditName); err != nil {
-		return AsAtView{}, err
-	}
+	return read(ctx, i, p, noms, accessPlan, projections.AuditName, func(eventlog.JourneyStream) (AsAtView, error) {
+		return i.asAt(ctx, noms, q)
+	})
+}
+
+// asAt builds AsAt's view.
+func (i *Inspector) asAt(ctx context.Context, noms string, q AsAtQuery) (AsAtView, error) {
 	entries, err := projections.Trail(i.cfg.Runner, noms)
 	if err != nil {
 		return AsAtView{}, fmt.Errorf("inspect: trail of %s: %w", noms, err)
@@ -198,9 +203,6 @@ func (i *Inspector) AsAt(ctx context.Context, p auth.Principal, noms string, q A
 		return AsAtView{}, fmt.Errorf("inspect: %s as at: %w", noms, err)
 	}
 	v.At = inLoc(v.At, i.cfg.Location)
-	if err := i.record(ctx, p, accessPlan, noms); err != nil {
-		return AsAtView{}, err
-	}
 	if last == nil || j.Version == 0 {
 		v.Events = 0
 		return v, nil

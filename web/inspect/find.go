@@ -7,6 +7,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 )
 
@@ -72,6 +73,13 @@ func (i *Inspector) Find(ctx context.Context, p auth.Principal, query string) (F
 	if err != nil {
 		return FindResult{}, err
 	}
+	return ledger.ReadOrganisation(ctx, i.cfg.Ledger, p, ledger.OrganisationRead{Allow: Allowed, Access: accessFind, Subject: q},
+		func() (FindResult, error) { return i.find(ctx, p, q, kind) })
+}
+
+// find looks up q, read as kind, for Find.
+func (i *Inspector) find(ctx context.Context, p auth.Principal, q, kind string) (FindResult, error) {
+	var err error
 	res := FindResult{Query: q, Kind: kind}
 	nomss := []string{q}
 	if kind == KindCRN {
@@ -91,9 +99,6 @@ func (i *Inspector) Find(ctx context.Context, p auth.Principal, query string) (F
 		j := st.Journey
 		res.Matches = append(res.Matches, Match{NOMS: noms, CRN: j.CRN, Custody: string(j.Custody), Prison: j.Prison,
 			Responsible: string(j.Responsible()), Closed: j.Closed, Events: len(st.Events)})
-	}
-	if err := i.record(ctx, p, accessFind, q); err != nil {
-		return FindResult{}, err
 	}
 	return res, nil
 }

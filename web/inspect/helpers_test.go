@@ -13,6 +13,7 @@ import (
 	"github.com/gateledger/gateledger/calendar"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
 	"github.com/gateledger/gateledger/journeys"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 )
 
@@ -82,8 +83,12 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	insp, err := New(Config{Store: store, Journeys: svc, Runner: runner, AccessLog: access, Policy: policy, Location: london,
-		Clock: func() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) }, WaitTimeout: 10 * time.Second})
+	l, err := ledger.New(ledger.Config{Journeys: svc, Runner: runner, AccessLog: access, WaitTimeout: 10 * time.Second, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	insp, err := New(Config{Store: store, Ledger: l, Journeys: svc, Runner: runner, Policy: policy, Location: london,
+		Clock: func() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) }})
 	if err != nil {
 		t.Fatal(err)
 	}

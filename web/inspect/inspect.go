@@ -5,15 +5,19 @@
 // outcomes by provider and cohort with a chart. It renders no page: package
 // web/pages does, so these views are tested without a browser.
 //
-// Every method authorises the principal (inspectors only: they read every
-// journey and write nothing) and records each read of a person in the access
-// log before it returns anything of them, as the HTTP API does. A person an
-// inspector asks for that does not exist gives auth.ErrNotFound.
+// Every method lets only inspectors in (they read every journey and write
+// nothing) and reads a person through the ledger's read (ledger.Read), which
+// authorises, waits for the read model, and records the read in the access
+// log before anything of the person is returned, as for the HTTP API. A
+// person an inspector asks for that does not exist gives auth.ErrNotFound; a
+// read that cannot be recorded, ledger.ErrNotRecorded.
+//
+// inspect imports the domain, the ledger, the read models and package
+// web/export; never package web.
 package inspect
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -22,6 +26,7 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/journeys"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web/export"
 )
@@ -35,17 +40,15 @@ const (
 	accessFind         = auth.AccessFindPerson
 )
 
-// DefaultWaitTimeout bounds a read's wait for the read models to reach the
-// person's last event.
-const DefaultWaitTimeout = 5 * time.Second
-
-// Config is what an Inspector reads from. Store, Journeys, Runner and
-// AccessLog are required.
+// Config is what an Inspector reads from. Store, Ledger, Journeys and Runner
+// are required.
 type Config struct {
-	Store     *eventlog.Store
-	Journeys  *journeys.Service
-	Runner    *projections.Runner
-	AccessLog *auth.AccessLog
+	Store *eventlog.Store
+	// Ledger reads each person (ledger.Read) and records each read.
+	Ledger *ledger.Ledger
+	// Journeys looks people up for a search, which is recorded as one read.
+	Journeys *journeys.Service
+	Runner   *projections.Runner
 	// Policy derives deadlines in plan views.
 	Policy aggregates.Policy
 	// Location is where dates are entered and shown (Europe/London in
@@ -53,8 +56,6 @@ type Config struct {
 	Location *time.Location
 	// Clock; nil means time.Now.
 	Clock func() time.Time
-	// WaitTimeout; zero means DefaultWaitTimeout.
-	WaitTimeout time.Duration
 	// Names, when set, gives the name of the principal whose id recorded an
 	// event (the token's name, the identity provider's name), so histories
 	// say who acted rather than "token:806e3111a15a". It returns "" when it
@@ -89,8 +90,8 @@ func New(cfg Config) (*Inspector, error) {
 	if cfg.Runner == nil {
 		missing = append(missing, "Runner")
 	}
-	if cfg.AccessLog == nil {
-		missing = append(missing, "AccessLog")
+	if cfg.Ledger == nil {
+		missing = append(missing, "Ledger")
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("inspect: config lacks %s", strings.Join(missing, ", "))
@@ -100,9 +101,6 @@ func New(cfg Config) (*Inspector, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
-	}
-	if cfg.WaitTimeout <= 0 {
-		cfg.WaitTimeout = DefaultWaitTimeout
 	}
 	return &Inspector{cfg: cfg}, nil
 }
@@ -138,54 +136,19 @@ func inputError(field, msg string) error {
 	return &InputError{Errors: []FieldError{{Field: field, Message: msg}}}
 }
 
-// load authorises p, loads the person from the store, and waits until the
-// read model named has caught up with their last event. A NOMS number that is
-// not one is an *InputError; a person who does not exist is auth.ErrNotFound.
-func (i *Inspector) load(ctx context.Context, p auth.Principal, noms, projection string) (eventlog.JourneyStream, error) {
+// read is the ledger's read of the person noms, for inspectors only, as
+// access (auth.Access...) from projection ("" for an answer from the store
+// alone), with view building the answer. A NOMS number that is not one is an
+// *InputError.
+func read[T any](ctx context.Context, i *Inspector, p auth.Principal, noms, access, projection string, view func(eventlog.JourneyStream) (T, error)) (T, error) {
+	var zero T
 	if !Allowed(p) {
-		return eventlog.JourneyStream{}, auth.ErrForbidden
+		return zero, auth.ErrForbidden
 	}
 	if !aggregates.ValidNOMS(noms) {
-		return eventlog.JourneyStream{}, inputError("noms", "Enter a prison number in the correct format, like A1234BC")
+		return zero, inputError("noms", "Enter a prison number in the correct format, like A1234BC")
 	}
-	st, err := i.cfg.Journeys.LoadPerson(ctx, noms)
-	if err != nil {
-		return eventlog.JourneyStream{}, fmt.Errorf("inspect: load %s: %w", noms, err)
-	}
-	if err := auth.AuthorizeRead(p, st.Journey); err != nil {
-		return eventlog.JourneyStream{}, err
-	}
-	if projection != "" {
-		if err := i.wait(ctx, projection, st.Position().Commit); err != nil {
-			return eventlog.JourneyStream{}, err
-		}
-	}
-	return st, nil
-}
-
-func (i *Inspector) wait(ctx context.Context, projection string, pos uint64) error {
-	if pos == 0 {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, i.cfg.WaitTimeout)
-	defer cancel()
-	if err := i.cfg.Runner.WaitFor(ctx, projection, pos); err != nil {
-		return fmt.Errorf("inspect: wait for %s: %w", projection, err)
-	}
-	return nil
-}
-
-// ErrNotRecorded: the access log could not record the read, so nothing of
-// the person is shown.
-var ErrNotRecorded = errors.New("inspect: the access could not be recorded")
-
-func (i *Inspector) record(ctx context.Context, p auth.Principal, what, noms string) error {
-	ctx, cancel := context.WithTimeout(ctx, i.cfg.WaitTimeout)
-	defer cancel()
-	if err := i.cfg.AccessLog.Record(ctx, p, what, noms); err != nil {
-		return fmt.Errorf("%w: %w", ErrNotRecorded, err)
-	}
-	return nil
+	return ledger.Read(ctx, i.cfg.Ledger, p, noms, ledger.ReadOptions{Access: access, Projection: projection}, view)
 }
 
 // History is the person's whole audit trail, for the CSV and JSON downloads
@@ -198,16 +161,16 @@ func (i *Inspector) History(ctx context.Context, p auth.Principal, noms string) 
 // HistoryDescribed is History with the Describer that says what each event
 // recorded and who recorded it, for downloads in words.
 func (i *Inspector) HistoryDescribed(ctx context.Context, p auth.Principal, noms string) ([]projections.AuditEntry, export.Describer, error) {
-	st, err := i.load(ctx, p, noms, projections.AuditName)
-	if err != nil {
-		return nil, export.Describer{}, err
+	type answer struct {
+		entries []projections.AuditEntry
+		d       export.Describer
 	}
-	entries, err := projections.Trail(i.cfg.Runner, noms)
-	if err != nil {
-		return nil, export.Describer{}, fmt.Errorf("inspect: trail of %s: %w", noms, err)
-	}
-	if err := i.record(ctx, p, accessExport, noms); err != nil {
-		return nil, export.Describer{}, err
-	}
-	return entries, export.Describer{Event: export.StreamEvents(st), Name: i.cfg.Names}, nil
+	a, err := read(ctx, i, p, noms, accessExport, projections.AuditName, func(st eventlog.JourneyStream) (answer, error) {
+		entries, err := projections.Trail(i.cfg.Runner, noms)
+		if err != nil {
+			return answer{}, fmt.Errorf("inspect: trail of %s: %w", noms, err)
+		}
+		return answer{entries, export.Describer{Event: export.StreamEvents(st), Name: i.cfg.Names}}, nil
+	})
+	return a.entries, a.d, err
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/ledger"
 )
 
 // TestPersonViews: find, timeline, as at, verification and history of one
@@ -203,16 +204,16 @@ func TestNotRecordedNotShown(t *testing.T) {
 	if err := w.access.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if v, err := w.insp.Timeline(ctx, inspector, noms); !errors.Is(err, ErrNotRecorded) || len(v.Items) != 0 {
+	if v, err := w.insp.Timeline(ctx, inspector, noms); !errors.Is(err, ledger.ErrNotRecorded) || len(v.Items) != 0 {
 		t.Errorf("timeline: %v, %d items", err, len(v.Items))
 	}
-	if es, err := w.insp.History(ctx, inspector, noms); !errors.Is(err, ErrNotRecorded) || es != nil {
+	if es, err := w.insp.History(ctx, inspector, noms); !errors.Is(err, ledger.ErrNotRecorded) || es != nil {
 		t.Errorf("history: %v", err)
 	}
-	if _, err := w.insp.AsAt(ctx, inspector, noms, AsAtQuery{Position: 1 << 40}); !errors.Is(err, ErrNotRecorded) {
+	if _, err := w.insp.AsAt(ctx, inspector, noms, AsAtQuery{Position: 1 << 40}); !errors.Is(err, ledger.ErrNotRecorded) {
 		t.Errorf("as at: %v", err)
 	}
-	if _, err := w.insp.Verify(ctx, inspector, noms); !errors.Is(err, ErrNotRecorded) {
+	if _, err := w.insp.Verify(ctx, inspector, noms); !errors.Is(err, ledger.ErrNotRecorded) {
 		t.Errorf("verify: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/labels"
 	"github.com/gateledger/gateledger/projections"
 )
@@ -74,10 +75,13 @@ const lateAfter = 24 * time.Hour
 // Timeline reads the person's history: the audit trail for who, when and
 // where from, and the events in the store for what. The read is recorded.
 func (i *Inspector) Timeline(ctx context.Context, p auth.Principal, noms string) (TimelineView, error) {
-	st, err := i.load(ctx, p, noms, projections.AuditName)
-	if err != nil {
-		return TimelineView{}, err
-	}
+	return read(ctx, i, p, noms, accessTrail, projections.AuditName, func(st eventlog.JourneyStream) (TimelineView, error) {
+		return i.timelineOf(st, noms)
+	})
+}
+
+// timelineOf builds the timeline of the person whose journey st is.
+func (i *Inspector) timelineOf(st eventlog.JourneyStream, noms string) (TimelineView, error) {
 	entries, err := projections.Trail(i.cfg.Runner, noms)
 	if err != nil {
 		return TimelineView{}, fmt.Errorf("inspect: trail of %s: %w", noms, err)
@@ -103,9 +107,6 @@ func (i *Inspector) Timeline(ctx context.Context, p auth.Principal, noms string)
 			it.Details = Details(ev)
 		}
 		v.Items = append(v.Items, it)
-	}
-	if err := i.record(ctx, p, accessTrail, noms); err != nil {
-		return TimelineView{}, err
 	}
 	return v, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/projections"
 )
 
@@ -45,15 +46,16 @@ type Break struct {
 // compares the audit trail with them (projections.VerifyPerson). The read is
 // recorded.
 func (i *Inspector) Verify(ctx context.Context, p auth.Principal, noms string) (VerificationView, error) {
-	if _, err := i.load(ctx, p, noms, ""); err != nil {
-		return VerificationView{}, err
-	}
+	return read(ctx, i, p, noms, accessVerification, "", func(eventlog.JourneyStream) (VerificationView, error) {
+		return i.verificationOf(ctx, noms)
+	})
+}
+
+// verificationOf verifies the person's chain and trail.
+func (i *Inspector) verificationOf(ctx context.Context, noms string) (VerificationView, error) {
 	r, err := projections.VerifyPerson(ctx, i.cfg.Runner, i.cfg.Store.Client, noms)
 	if err != nil {
 		return VerificationView{}, fmt.Errorf("inspect: verify %s: %w", noms, err)
-	}
-	if err := i.record(ctx, p, accessVerification, noms); err != nil {
-		return VerificationView{}, err
 	}
 	v := VerificationView{NOMS: noms, OK: r.OK(), Checked: r.Checked, Head: r.Head, Mismatches: []Mismatch{}}
 	if b := r.Break; b != nil {

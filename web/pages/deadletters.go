@@ -11,6 +11,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/ingest"
+	"github.com/gateledger/gateledger/ledger"
 )
 
 // deadLetterRoutes are the pages of the dead-letter queue: the HMPPS feed
@@ -108,7 +109,8 @@ func (s *server) deadLetterList(w http.ResponseWriter, r *http.Request, sess *se
 	if err != nil {
 		return err
 	}
-	if err := s.record(r.Context(), p, auth.AccessReadDeadLetters, noms); err != nil {
+	if _, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Allow: auth.CanReadDeadLetters,
+		Access: auth.AccessReadDeadLetters, Subject: noms}, ledger.Nothing); err != nil {
 		return err
 	}
 	body := deadLettersBody{State: state, Total: pg.Total, CanWork: auth.CanWorkDeadLetters(p), NOMS: noms}
@@ -168,7 +170,8 @@ func (s *server) deadLetterPage(w http.ResponseWriter, r *http.Request, sess *se
 	if err != nil {
 		return err
 	}
-	if err := s.record(r.Context(), p, auth.AccessReadDeadLetter, d.NOMS); err != nil {
+	if _, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Allow: auth.CanReadDeadLetters,
+		Access: auth.AccessReadDeadLetter, Subject: d.NOMS}, ledger.Nothing); err != nil {
 		return err
 	}
 	s.renderLetter(w, r, sess, http.StatusOK, d, "", nil)

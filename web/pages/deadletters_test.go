@@ -17,7 +17,7 @@ import (
 )
 
 // feedPost delivers an HMPPS message through the API as the feed.
-func (l *ledger) feedPost(body string) {
+func (l *stack) feedPost(body string) {
 	l.t.Helper()
 	req, err := http.NewRequest(http.MethodPost, l.URL+"/v1/feeds/hmpps", strings.NewReader(body))
 	if err != nil {

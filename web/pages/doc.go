@@ -27,10 +27,11 @@
 //
 // # Authorisation and the access log
 //
-// Pages read through the same read models, command service and auth rules
-// as the API, and record reads of caseloads, plans and histories in the
-// access log with the same words (auth.AccessRead...), before the page is
-// sent.
+// Pages send commands and read people, caseloads and queues through the
+// same application layer as the API (package ledger: ledger.Command,
+// ledger.Read, ledger.ReadOrganisation), so they are authorised by the same
+// rules and recorded in the access log with the same words
+// (auth.AccessRead...) before the page is sent.
 //
 // # Adding pages
 //

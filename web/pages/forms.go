@@ -14,11 +14,12 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/journeys"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/web"
 )
 
 // Forms send journey commands through the API's own decoding, validation,
-// authorisation and decision (web.DecodeCommand, web.RunCommand): a form is
+// authorisation and decision (web.DecodeCommand, ledger.Command): a form is
 // turned into the JSON body the API route takes, and the API's field errors
 // come back as the GOV.UK error summary against the form's inputs.
 //
@@ -177,8 +178,8 @@ func (s *server) send(r *http.Request, sess *session, f *form, c commandForm) (j
 	if err == nil {
 		key := "ui:" + sess.principal.ID + ":" + f.Idem
 		var res journeys.Result
-		res, err = web.RunCommand(r.Context(), s.cfg.Journeys, sess.principal, c.Target.NOMS, cmd,
-			web.CommandOptions{Source: aggregates.SourceUI, IdempotencyKey: key, CorrelationID: "ui-" + f.Idem})
+		res, err = s.cfg.Ledger.Command(r.Context(), sess.principal, c.Target.NOMS, cmd,
+			ledger.CommandOptions{Source: aggregates.SourceUI, IdempotencyKey: key, CorrelationID: "ui-" + f.Idem})
 		if err == nil {
 			return res, nil, nil
 		}
@@ -287,7 +288,7 @@ func (s *server) sendStep(w http.ResponseWriter, r *http.Request, sess *session,
 	case err != nil:
 		return err
 	}
-	if after, err := s.cfg.Journeys.LoadStream(r.Context(), noms); err == nil && !auth.CanReadJourney(sess.principal, after.Journey) {
+	if !auth.CanReadJourney(sess.principal, res.Journey) {
 		next = fallback
 	}
 	afterCommand(w, r, next, res, done)

@@ -43,8 +43,8 @@ import (
 	"github.com/gateledger/gateledger/web/pages"
 )
 
-// ledger is a running Gateledger on loopback.
-type ledger struct {
+// stack is a running Gateledger on loopback.
+type stack struct {
 	t        *testing.T
 	URL      string
 	store    *eventlog.Store
@@ -72,7 +72,7 @@ type ledgerOptions struct {
 // startLedger starts the whole ledger on 127.0.0.1 with the embedded event
 // store, as `gateledger serve` starts it (package instance), without the
 // closer and the dead-letter redriver, whose writes would race the tests'.
-func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
+func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *stack {
 	t.Helper()
 	var o ledgerOptions
 	for _, f := range opts {
@@ -88,12 +88,12 @@ func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *ledger {
 			c.Throttle = *o.throttle
 		}
 	})
-	return &ledger{t: t, URL: inst.URL(), store: inst.Store(), svc: inst.Journeys(), runner: inst.Runner(), tokens: inst.Tokens(),
+	return &stack{t: t, URL: inst.URL(), store: inst.Store(), svc: inst.Journeys(), runner: inst.Runner(), tokens: inst.Tokens(),
 		access: inst.AccessLog(), sessions: inst.Sessions(), live: inst.Live(), tok: map[string]string{}}
 }
 
 // token returns a bearer token for role and org (one per pair).
-func (l *ledger) token(role auth.Role, org string) string {
+func (l *stack) token(role auth.Role, org string) string {
 	l.t.Helper()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -116,7 +116,7 @@ func (l *ledger) token(role auth.Role, org string) string {
 // command sends a command through the API as role/org and fails the test
 // unless it is recorded (201). It returns once every read model has applied
 // it, with its $all position.
-func (l *ledger) command(role auth.Role, org, noms, path string, body any) uint64 {
+func (l *stack) command(role auth.Role, org, noms, path string, body any) uint64 {
 	l.t.Helper()
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -146,7 +146,7 @@ func (l *ledger) command(role auth.Role, org, noms, path string, body any) uint6
 }
 
 // caughtUp waits until every read model has applied pos.
-func (l *ledger) caughtUp(pos uint64) {
+func (l *stack) caughtUp(pos uint64) {
 	l.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -159,7 +159,7 @@ func (l *ledger) caughtUp(pos uint64) {
 }
 
 // receive records a sentence reception of noms into prison, two days ago.
-func (l *ledger) receive(noms, prison string) {
+func (l *stack) receive(noms, prison string) {
 	l.t.Helper()
 	l.command(auth.RolePrison, prison, noms, "/receptions", map[string]any{"kind": "SENTENCE", "prison": prison,
 		"at": time.Now().Add(-48 * time.Hour).UTC().Format(time.RFC3339)})
@@ -200,7 +200,7 @@ var (
 // browser is one browser session (its own Chromium, profile and cookies).
 type browser struct {
 	t    *testing.T
-	l    *ledger
+	l    *stack
 	ctx  context.Context
 	name string
 	dir  string
@@ -215,7 +215,7 @@ type browser struct {
 
 // newBrowser starts a headless Chromium with a temporary profile that
 // reaches only loopback. name tells its screenshots apart.
-func newBrowser(t *testing.T, l *ledger, name string) *browser {
+func newBrowser(t *testing.T, l *stack, name string) *browser {
 	t.Helper()
 	chromium, axePath := browserNeeds(t)
 	axeOnce.Do(func() {

@@ -51,13 +51,11 @@ func inspectInputErrors(err error) ([]fieldError, bool) {
 }
 
 // inspectError maps an error of package inspect to what the page answers:
-// a read that could not be recorded is "unavailable" (503), and a malformed
-// prison number in a path is "not found", like any other page that does not
-// exist.
+// a malformed prison number in a path is "not found", like any other page
+// that does not exist (a read that could not be recorded is "unavailable",
+// as on every page: writeError).
 func inspectError(err error) error {
 	switch {
-	case errors.Is(err, inspect.ErrNotRecorded):
-		return errorsJoinUnavailable(err)
 	case errors.As(err, new(*inspect.InputError)):
 		return errors.Join(auth.ErrNotFound, err)
 	}

@@ -36,7 +36,7 @@ type pastLedger struct {
 	n   int
 }
 
-func newPastLedger(t *testing.T, l *ledger) *pastLedger {
+func newPastLedger(t *testing.T, l *stack) *pastLedger {
 	p := &pastLedger{t: t}
 	p.svc = &journeys.Service{Store: l.store, Policy: aggregates.DefaultPolicy(calendar.New(time.UTC)), Logger: eventlogtest.Logger(),
 		Clock: func() time.Time {

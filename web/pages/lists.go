@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web"
 )
@@ -147,9 +148,12 @@ func listMessage(e web.FieldError) string {
 	return e.Message
 }
 
-// recordList records the read of a list as the API's caseload read.
-func (s *server) recordList(r *http.Request, p auth.Principal) error {
-	return s.record(r.Context(), p, auth.AccessReadCaseload, p.Org)
+// caseloadRead is the ledger's read of p's own caseload (the API's caseload
+// read), waiting for the position the request names.
+// more names read models the answer also comes from.
+func caseloadRead(r *http.Request, p auth.Principal, more ...string) ledger.OrganisationRead {
+	return ledger.OrganisationRead{Org: p.Org, Access: auth.AccessReadCaseload,
+		Projections: append([]string{projections.CaseloadName}, more...), MinPosition: at(r)}
 }
 
 // handoverList is what the handover filter and the pagination partial show.

@@ -15,33 +15,28 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/ingest"
-	"github.com/gateledger/gateledger/journeys"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web/inspect"
 )
 
-// DefaultWaitTimeout bounds how long a page waits for the read models to
-// reach a position it needs (after a command, so that the page shows it).
-const DefaultWaitTimeout = 5 * time.Second
-
-// Config is what the pages need. API, Journeys, Runner, Auth, AccessLog and
-// Sessions are required.
+// Config is what the pages need. API, Ledger, Runner, Auth and Sessions are
+// required.
 type Config struct {
 	// API serves every path the pages do not own: /v1/..., /healthz,
 	// /readyz and /metrics (package web).
 	API http.Handler
-	// Journeys runs commands and loads journeys for authorisation.
-	Journeys *journeys.Service
+	// Ledger carries out the forms' commands and every read of a person, a
+	// caseload or a queue (package ledger), recorded in the access log as
+	// the API's are, before the page is sent.
+	Ledger *ledger.Ledger
 	// Runner serves the read models.
 	Runner *projections.Runner
 	// Policy derives deadlines (aggregates.DefaultPolicy).
 	Policy aggregates.Policy
 	// Auth verifies the token given at sign-in.
 	Auth *auth.Authenticator
-	// AccessLog records every read of a person's history, plan, caseload or
-	// queue, as the API does, before the page is sent.
-	AccessLog *auth.AccessLog
 	// Sessions holds the signed-in sessions (NewSessions). Set
 	// Auth.Session to Sessions.Principal so that the live feed accepts the
 	// session cookie too.
@@ -63,9 +58,6 @@ type Config struct {
 	// Feed holds the dead-letter queue (package ingest) that admins and
 	// inspectors read and admins work; nil leaves its pages out.
 	Feed *ingest.Feed
-	// WaitTimeout bounds a page's wait for the read models
-	// (DefaultWaitTimeout).
-	WaitTimeout time.Duration
 	// Throttle limits page loads per principal (each read of a person
 	// writes an access-log event), pages without a session per address,
 	// and refused sign-ins per address and per token. Share the API's so
@@ -109,8 +101,8 @@ type pageFunc func(w http.ResponseWriter, r *http.Request, s *session) error
 // template that does not parse.
 func New(cfg Config) (http.Handler, error) {
 	var missing []string
-	for name, ok := range map[string]bool{"API": cfg.API != nil, "Journeys": cfg.Journeys != nil, "Runner": cfg.Runner != nil,
-		"Auth": cfg.Auth != nil, "AccessLog": cfg.AccessLog != nil, "Sessions": cfg.Sessions != nil} {
+	for name, ok := range map[string]bool{"API": cfg.API != nil, "Ledger": cfg.Ledger != nil, "Runner": cfg.Runner != nil,
+		"Auth": cfg.Auth != nil, "Sessions": cfg.Sessions != nil} {
 		if !ok {
 			missing = append(missing, name)
 		}
@@ -124,9 +116,6 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
-	}
-	if cfg.WaitTimeout <= 0 {
-		cfg.WaitTimeout = DefaultWaitTimeout
 	}
 	t, err := parseTemplates()
 	if err != nil {
@@ -263,7 +252,8 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, sess *sessio
 		status = http.StatusNotFound
 	case errors.Is(err, auth.ErrForbidden):
 		status = http.StatusForbidden
-	case errors.Is(err, auth.ErrUnavailable) || errors.Is(err, projections.ErrNotCaughtUp) || errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, auth.ErrUnavailable) || errors.Is(err, ledger.ErrNotRecorded) || errors.Is(err, projections.ErrNotCaughtUp) ||
+		errors.Is(err, context.DeadlineExceeded):
 		status = http.StatusServiceUnavailable
 	}
 	if status >= 500 {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web"
 )
@@ -92,16 +94,18 @@ func (s *server) caseRows(rows []projections.CaseRow, order projections.CaseSort
 // it released and is still responsible for, and handovers it is part of.
 func (s *server) prisonPeople(w http.ResponseWriter, r *http.Request, sess *session) error {
 	p := sess.principal
-	if err := s.waitRead(r, projections.CaseloadName); err != nil {
-		return err
+	type answer struct {
+		list caseList
+		errs []fieldError
 	}
-	list, errs, err := s.readCaseList(r, p.Org, "people")
+	a, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, caseloadRead(r, p), func() (answer, error) {
+		list, errs, err := s.readCaseList(r, p.Org, "people")
+		return answer{list, errs}, err
+	})
 	if err != nil {
 		return err
 	}
-	if err := s.recordList(r, p); err != nil {
-		return err
-	}
+	list, errs := a.list, a.errs
 	status := http.StatusOK
 	if len(errs) > 0 {
 		status = http.StatusBadRequest
@@ -238,44 +242,42 @@ type personBody struct {
 	Holds bool
 }
 
-// readablePerson loads the journey of the {noms} path value and checks the
-// principal may read it: anyone else's is "not found".
+// readablePerson loads the journey of the {noms} path value for a form, when
+// the principal may read it: anyone else's is "not found". A form's own
+// context is not recorded as a read.
 func (s *server) readablePerson(r *http.Request, p auth.Principal) (aggregates.Journey, error) {
 	noms := r.PathValue("noms")
 	if !aggregates.ValidNOMS(noms) {
 		return aggregates.Journey{}, auth.ErrNotFound
 	}
-	st, err := s.cfg.Journeys.LoadPerson(r.Context(), noms)
-	if err != nil {
-		return aggregates.Journey{}, err
-	}
-	if err := auth.AuthorizeRead(p, st.Journey); err != nil {
-		return aggregates.Journey{}, err
-	}
-	return st.Journey, nil
+	return ledger.Read(r.Context(), s.cfg.Ledger, p, noms, ledger.ReadOptions{}, func(st eventlog.JourneyStream) (aggregates.Journey, error) {
+		return st.Journey, nil
+	})
 }
 
-// readPlan reads the plan of the person the request names, for a principal who may
-// read it, once the read models have the journey as just read, and records the read in
-// the access log before anything is shown. now is the moment the plan's deadlines were
-// judged at.
+// personPlan is what a person's page shows: the journey, the plan, and the
+// moment the plan's deadlines were judged at.
+type personPlan struct {
+	j   aggregates.Journey
+	v   projections.PlanView
+	now time.Time
+}
+
+// readPlan reads the plan of the person the request names through the ledger
+// (ledger.Read): for a principal who may read it, once the read models have the
+// journey as just read, recorded in the access log before anything is shown.
 func (s *server) readPlan(r *http.Request, p auth.Principal) (aggregates.Journey, projections.PlanView, time.Time, error) {
-	j, err := s.readablePerson(r, p)
-	if err != nil {
-		return aggregates.Journey{}, projections.PlanView{}, time.Time{}, err
+	noms := r.PathValue("noms")
+	if !aggregates.ValidNOMS(noms) {
+		return aggregates.Journey{}, projections.PlanView{}, time.Time{}, auth.ErrNotFound
 	}
-	if err := s.waitRead(r, projections.PlansName); err != nil {
-		return aggregates.Journey{}, projections.PlanView{}, time.Time{}, err
-	}
-	now := s.now()
-	v, err := projections.Plan(s.cfg.Runner, j.NOMS, now, s.cfg.Policy)
-	if err != nil {
-		return aggregates.Journey{}, projections.PlanView{}, time.Time{}, err
-	}
-	if err := s.record(r.Context(), p, auth.AccessReadPlan, j.NOMS); err != nil {
-		return aggregates.Journey{}, projections.PlanView{}, time.Time{}, err
-	}
-	return j, v, now, nil
+	pp, err := ledger.Read(r.Context(), s.cfg.Ledger, p, noms, ledger.ReadOptions{Access: auth.AccessReadPlan,
+		Projection: projections.PlansName, MinPosition: at(r)}, func(st eventlog.JourneyStream) (personPlan, error) {
+		now := s.now()
+		v, err := projections.Plan(s.cfg.Runner, st.NOMS, now, s.cfg.Policy)
+		return personPlan{st.Journey, v, now}, err
+	})
+	return pp.j, pp.v, pp.now, err
 }
 
 // prisonPerson shows a person's custody record and deadlines, with what the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web"
 )
@@ -50,20 +51,23 @@ type caseloadBody struct {
 // feed; without script it is a plain table.
 func (s *server) providerCaseload(w http.ResponseWriter, r *http.Request, sess *session) error {
 	p := sess.principal
-	if err := s.waitRead(r, projections.CaseloadName); err != nil {
-		return err
+	type answer struct {
+		pos  uint64
+		list caseList
+		errs []fieldError
 	}
-	// Read the position first: the caseload read after it reflects at least
-	// it, so a feed from it misses nothing (and what it repeats only
-	// refreshes rows).
-	pos := s.cfg.Runner.Position()
-	list, errs, err := s.readCaseList(r, p.Org, "cases")
+	a, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, caseloadRead(r, p), func() (answer, error) {
+		// Read the position first: the caseload read after it reflects at least
+		// it, so a feed from it misses nothing (and what it repeats only
+		// refreshes rows).
+		pos := s.cfg.Runner.Position()
+		list, errs, err := s.readCaseList(r, p.Org, "cases")
+		return answer{pos, list, errs}, err
+	})
 	if err != nil {
 		return err
 	}
-	if err := s.recordList(r, p); err != nil {
-		return err
-	}
+	pos, list, errs := a.pos, a.list, a.errs
 	status := http.StatusOK
 	if len(errs) > 0 {
 		status = http.StatusBadRequest
@@ -72,6 +76,9 @@ func (s *server) providerCaseload(w http.ResponseWriter, r *http.Request, sess *
 		Body: caseloadBody{Org: p.Org, List: list, Position: pos, DueSoonSeconds: int(DueSoon.Seconds())}})
 	return nil
 }
+
+// errNoRow: the person is not in the caseload list the page shows.
+var errNoRow = errors.New("pages: not in the list")
 
 // providerCaseloadRow answers one caseload row as an HTML fragment (the
 // live script's refresh of a person after an event), or 204 when the person
@@ -84,35 +91,31 @@ func (s *server) providerCaseloadRow(w http.ResponseWriter, r *http.Request, ses
 	if !aggregates.ValidNOMS(noms) {
 		return auth.ErrNotFound
 	}
-	if err := s.waitRead(r, projections.CaseloadName); err != nil {
-		return err
-	}
-	if err := s.waitRead(r, projections.PlansName); err != nil {
-		return err
-	}
 	params, errs := web.CaseListQuery(r.URL.Query())
 	if len(errs) > 0 {
 		http.Error(w, "the list's filters are not valid", http.StatusBadRequest)
 		return nil
 	}
-	now := s.now()
-	row, ok, err := projections.CaseloadRow(s.cfg.Runner, p.Org, noms, now)
-	if err != nil {
-		return err
-	}
-	if !ok || !params.Query.Filter.Matches(row, now) {
+	people, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, caseloadRead(r, p, projections.PlansName), func() ([]caseRow, error) {
+		now := s.now()
+		row, ok, err := projections.CaseloadRow(s.cfg.Runner, p.Org, noms, now)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || !params.Query.Filter.Matches(row, now) {
+			return nil, errNoRow
+		}
+		sort := params.Query.Sort
+		if sort == 0 {
+			sort = projections.SortNOMS
+		}
+		return s.caseRows([]projections.CaseRow{row}, sort)
+	})
+	if errors.Is(err, errNoRow) {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	sort := params.Query.Sort
-	if sort == 0 {
-		sort = projections.SortNOMS
-	}
-	people, err := s.caseRows([]projections.CaseRow{row}, sort)
 	if err != nil {
-		return err
-	}
-	if err := s.record(r.Context(), p, auth.AccessReadCaseload, p.Org); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
@@ -144,22 +147,28 @@ type handoversBody struct {
 // has sent or received.
 func (s *server) providerHandovers(w http.ResponseWriter, r *http.Request, sess *session) error {
 	p := sess.principal
-	if err := s.waitRead(r, projections.HandoversName); err != nil {
-		return err
+	type answer struct {
+		now     time.Time
+		waiting projections.HandoverPage
+		list    handoverList
+		rows    []projections.HandoverRow
+		errs    []fieldError
 	}
-	now := s.now()
-	waiting, err := projections.HandoversPage(s.cfg.Runner, projections.HandoverQuery{Org: p.Org, Now: now,
-		Filter: projections.HandoverFilter{Direction: projections.Receiving, State: projections.HandoverOpen}})
+	a, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Org: p.Org, Access: auth.AccessReadHandovers,
+		Projections: []string{projections.HandoversName}, MinPosition: at(r)}, func() (answer, error) {
+		now := s.now()
+		waiting, err := projections.HandoversPage(s.cfg.Runner, projections.HandoverQuery{Org: p.Org, Now: now,
+			Filter: projections.HandoverFilter{Direction: projections.Receiving, State: projections.HandoverOpen}})
+		if err != nil {
+			return answer{}, err
+		}
+		list, rows, errs, err := s.readHandoverList(r, p.Org, now)
+		return answer{now, waiting, list, rows, errs}, err
+	})
 	if err != nil {
 		return err
 	}
-	list, rows, errs, err := s.readHandoverList(r, p.Org, now)
-	if err != nil {
-		return err
-	}
-	if err := s.record(r.Context(), p, auth.AccessReadHandovers, p.Org); err != nil {
-		return err
-	}
+	now, waiting, list, rows, errs := a.now, a.waiting, a.list, a.rows, a.errs
 	q := projections.HandoverQueue{Org: aggregates.Org(p.Org), Receiving: []projections.HandoverRow{}, Sending: []projections.HandoverRow{}}
 	for _, h := range rows {
 		if h.Direction == projections.Sending {

@@ -17,7 +17,7 @@ import (
 func ago(d time.Duration) string { return time.Now().Add(-d).UTC().Format(time.RFC3339) }
 
 // handOver has prison hand noms over to provider, and the provider accept.
-func (l *ledger) handOver(noms, prison, provider string, accept bool) {
+func (l *stack) handOver(noms, prison, provider string, accept bool) {
 	l.t.Helper()
 	l.command(auth.RolePrison, prison, noms, "/handovers", map[string]any{"to": provider, "reason": "RELEASE", "at": ago(time.Hour)})
 	if accept {

@@ -21,12 +21,12 @@ import (
 // does not follow redirects.
 type client struct {
 	t       *testing.T
-	l       *ledger
+	l       *stack
 	cookies map[string]string
 	hdr     http.Header
 }
 
-func newClient(t *testing.T, l *ledger) *client {
+func newClient(t *testing.T, l *stack) *client {
 	return &client{t: t, l: l, cookies: map[string]string{}, hdr: http.Header{}}
 }
 
