@@ -27,7 +27,7 @@ import (
 
 // instance is one `gateledger serve --eventstore` child process, with its own
 // data directory (its read models); it can be killed and started again on it.
-type instance struct {
+type ledgerProcess struct {
 	args []string
 	cmd  *exec.Cmd
 	sc   *bufio.Scanner
@@ -40,12 +40,12 @@ type instance struct {
 
 // start starts the process; waitReady waits until it serves. Several
 // instances are started before any is waited for, so that they boot together.
-func (in *instance) start(t *testing.T) {
+func (in *ledgerProcess) start(t *testing.T) {
 	t.Helper()
 	in.cmd, in.sc = startMain(t, []string{"GATELEDGER_HTTP_LISTEN=127.0.0.1:0"}, in.args...)
 }
 
-func (in *instance) waitReady(t *testing.T) {
+func (in *ledgerProcess) waitReady(t *testing.T) {
 	t.Helper()
 	seen := waitFor(t, in.sc, "gateledger ready")
 	h := regexp.MustCompile(`http=(\S+)`).FindStringSubmatch(strings.Join(seen, "\n"))
@@ -66,7 +66,7 @@ func (in *instance) waitReady(t *testing.T) {
 	in.addr.Store(&h[1])
 }
 
-func (in *instance) address() string {
+func (in *ledgerProcess) address() string {
 	if a := in.addr.Load(); a != nil {
 		return *a
 	}
@@ -74,7 +74,7 @@ func (in *instance) address() string {
 }
 
 // url is path on the instance; while it is down, a URL that cannot be reached.
-func (in *instance) url(path string) string {
+func (in *ledgerProcess) url(path string) string {
 	a := in.address()
 	if a == "" {
 		a = "127.0.0.1:1" // nothing listens on port 1: the answer is 0
@@ -82,13 +82,13 @@ func (in *instance) url(path string) string {
 	return "http://" + a + path
 }
 
-func (in *instance) kill() {
+func (in *ledgerProcess) kill() {
 	in.addr.Store(new(string))
 	_ = in.cmd.Process.Kill()
 	_ = in.cmd.Wait()
 }
 
-func (in *instance) stop() {
+func (in *ledgerProcess) stop() {
 	in.addr.Store(new(string))
 	_ = in.cmd.Process.Signal(syscall.SIGTERM)
 	_ = in.cmd.Wait()
@@ -96,7 +96,7 @@ func (in *instance) stop() {
 
 // sealKeys are the fingerprints of the seal keys the instance has said it
 // seals with, across its restarts.
-func (in *instance) sealKeys() []string {
+func (in *ledgerProcess) sealKeys() []string {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	var out []string
@@ -109,7 +109,7 @@ func (in *instance) sealKeys() []string {
 }
 
 // logged counts the instance's log lines (across its restarts) holding s.
-func (in *instance) logged(s string) int {
+func (in *ledgerProcess) logged(s string) int {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	n := 0
@@ -313,9 +313,9 @@ func TestSeveralInstancesOnOneStore(t *testing.T) {
 	// comes first.
 	const sealEvery = 2 * time.Second
 	sealKey := filepath.Join(t.TempDir(), "seal", "ed25519.key")
-	var ins [3]*instance
+	var ins [3]*ledgerProcess
 	for i := range ins {
-		ins[i] = &instance{args: []string{"serve", "--log-format", "text", "--eventstore", conn, "--data", t.TempDir(),
+		ins[i] = &ledgerProcess{args: []string{"serve", "--log-format", "text", "--eventstore", conn, "--data", t.TempDir(),
 			"--seal-interval", sealEvery.String(), "--seal-key", sealKey, "--rate-limit", "0"}}
 		ins[i].start(t)
 	}

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 	_ "time/tzdata" // the calendar needs Europe/London on machines without zoneinfo
 
@@ -15,7 +14,7 @@ import (
 	"github.com/gateledger/gateledger/calendar"
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventstore"
-	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/instance"
 	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
@@ -56,10 +55,6 @@ func requireDataDir(dir, eventstore string) error {
 	return nil
 }
 
-// projectionsFile is where read models keep their state: beside the embedded store, or
-// on the local disk of this instance in external mode.
-func (c *storeConfig) projectionsFile() string { return filepath.Join(c.dataDir, "projections.db") }
-
 // policy is the ledger's policy: the default durations, the England and Wales calendar
 // in London time, and the allocation models with their effective dates.
 func policy() (aggregates.Policy, error) {
@@ -84,21 +79,12 @@ func openLedger(ctx context.Context, c *storeConfig, log *slog.Logger) (store *e
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	r, err = openProjections(c, store, pol, log)
+	r, err = instance.OpenProjections(store, c.dataDir, pol, log)
 	if err != nil {
 		_ = store.Close(context.WithoutCancel(ctx))
 		return nil, nil, nil, err
 	}
 	return store, r, func() { _ = r.Close(); _ = store.Close(context.WithoutCancel(ctx)) }, nil
-}
-
-// openProjections opens the read models' state over an open store.
-func openProjections(c *storeConfig, store *eventstore.Conn, pol aggregates.Policy, log *slog.Logger) (*readmodel.Runner, error) {
-	// In external mode nothing else creates the data directory.
-	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	return readmodel.Open(c.projectionsFile(), store.Client, log, projections.All(pol)...)
 }
 
 // waitForHead blocks until every projection has applied the store's last event as it was

@@ -157,7 +157,7 @@ func TestSealRoutesThroughServe(t *testing.T) {
 
 	call := func(method, path, token string, want int) []byte {
 		t.Helper()
-		req, err := http.NewRequest(method, "http://"+l.api.addr.String()+path, nil)
+		req, err := http.NewRequest(method, "http://"+l.inst.Addr().String()+path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
