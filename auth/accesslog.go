@@ -10,11 +10,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // AccessLogPrefix starts the access log's streams: one per calendar month
@@ -74,7 +74,7 @@ type AccessLogConfig struct {
 //
 // An AccessLog is safe for concurrent use.
 type AccessLog struct {
-	client   *esdb.Client
+	client   eventstore.Store
 	prefix   string
 	source   aggregates.Source
 	maxBatch int
@@ -99,7 +99,7 @@ type accessReq struct {
 }
 
 // NewAccessLog starts an access log writing through client. Close it.
-func NewAccessLog(client *esdb.Client, cfg AccessLogConfig) *AccessLog {
+func NewAccessLog(client eventstore.Store, cfg AccessLogConfig) *AccessLog {
 	if cfg.StreamPrefix == "" {
 		cfg.StreamPrefix = AccessLogPrefix
 	}

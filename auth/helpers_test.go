@@ -9,6 +9,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 func sealedMeta() aggregates.Metadata {
@@ -19,4 +20,4 @@ func appendAfter(h eventlog.Head) esdb.AppendToStreamOptions {
 	return esdb.AppendToStreamOptions{ExpectedRevision: h.ExpectedRevision()}
 }
 
-func fuzzStore(f *testing.F) *eventlog.Store { return eventlogtest.Store(f) }
+func fuzzStore(f *testing.F) *eventstore.Conn { return eventlogtest.Store(f) }

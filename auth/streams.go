@@ -10,6 +10,7 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // readPage is how many events one read request asks for.
@@ -17,7 +18,7 @@ const readPage = 512
 
 // readFrom reads the events of stream from revision from onwards, oldest
 // first, with their envelopes. A stream that does not exist reads as empty.
-func readFrom(ctx context.Context, client *esdb.Client, stream string, from uint64) ([]eventlog.Recorded, error) {
+func readFrom(ctx context.Context, client eventstore.Store, stream string, from uint64) ([]eventlog.Recorded, error) {
 	var out []eventlog.Recorded
 	for {
 		n, err := readPageFrom(ctx, client, stream, from, &out)
@@ -31,10 +32,10 @@ func readFrom(ctx context.Context, client *esdb.Client, stream string, from uint
 	}
 }
 
-func readPageFrom(ctx context.Context, client *esdb.Client, stream string, from uint64, out *[]eventlog.Recorded) (int, error) {
+func readPageFrom(ctx context.Context, client eventstore.Store, stream string, from uint64, out *[]eventlog.Recorded) (int, error) {
 	rs, err := client.ReadStream(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Forwards, From: esdb.Revision(from)}, readPage)
 	if err != nil {
-		if isNotFound(err) {
+		if eventstore.IsNotFound(err) {
 			return 0, nil
 		}
 		return 0, fmt.Errorf("read %s: %w", stream, err)
@@ -47,7 +48,7 @@ func readPageFrom(ctx context.Context, client *esdb.Client, stream string, from 
 			return n, nil
 		}
 		if err != nil {
-			if isNotFound(err) {
+			if eventstore.IsNotFound(err) {
 				return n, nil
 			}
 			return n, fmt.Errorf("read %s: %w", stream, err)
@@ -66,17 +67,17 @@ func readPageFrom(ctx context.Context, client *esdb.Client, stream string, from 
 }
 
 // readLast returns the head of stream by reading its last event.
-func readLast(ctx context.Context, client *esdb.Client, stream string) (eventlog.Head, error) {
+func readLast(ctx context.Context, client eventstore.Store, stream string) (eventlog.Head, error) {
 	rs, err := client.ReadStream(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
 	if err != nil {
-		if isNotFound(err) {
+		if eventstore.IsNotFound(err) {
 			return eventlog.Head{}, nil
 		}
 		return eventlog.Head{}, fmt.Errorf("read %s: %w", stream, err)
 	}
 	defer rs.Close()
 	ev, err := rs.Recv()
-	if errors.Is(err, io.EOF) || isNotFound(err) {
+	if errors.Is(err, io.EOF) || eventstore.IsNotFound(err) {
 		return eventlog.Head{}, nil
 	}
 	if err != nil {
@@ -91,11 +92,6 @@ func readLast(ctx context.Context, client *esdb.Client, stream string) (eventlog
 		return eventlog.Head{}, fmt.Errorf("%w: %s revision %d: %w", ErrChainBroken, stream, rec.EventNumber, err)
 	}
 	return eventlog.Head{Exists: true, Revision: r.Revision, Hash: r.Metadata.Hash}, nil
-}
-
-func isNotFound(err error) bool {
-	var e *esdb.Error
-	return errors.As(err, &e) && e.Code() == esdb.ErrorCodeResourceNotFound
 }
 
 // verifyNext checks that rec is the event that follows head in its stream:

@@ -14,10 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
-
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // TokenStream is the stream that holds the built-in tokens.
@@ -117,7 +116,7 @@ type tokenState struct {
 //
 // A Tokens is safe for concurrent use.
 type Tokens struct {
-	client  *esdb.Client
+	client  eventstore.Store
 	stream  string
 	refresh time.Duration
 	now     func() time.Time
@@ -135,7 +134,7 @@ type Tokens struct {
 
 // NewTokens returns the token store on client. It reads nothing until first
 // used.
-func NewTokens(client *esdb.Client, cfg TokensConfig) *Tokens {
+func NewTokens(client eventstore.Store, cfg TokensConfig) *Tokens {
 	if cfg.Stream == "" {
 		cfg.Stream = TokenStream
 	}

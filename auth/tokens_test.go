@@ -10,6 +10,7 @@ import (
 
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 func testCtx(t *testing.T) context.Context {
@@ -19,7 +20,7 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-func newTestTokens(store *eventlog.Store, refresh time.Duration) *Tokens {
+func newTestTokens(store *eventstore.Conn, refresh time.Duration) *Tokens {
 	return NewTokens(store.Client, TokensConfig{Refresh: refresh, Logger: eventlogtest.Logger()})
 }
 

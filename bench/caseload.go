@@ -7,9 +7,10 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/aggregates"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeygen"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // NationalCases is the size of the organisation whose caseload page is measured: one NPS
@@ -25,7 +26,7 @@ const NationalCases = 50_000
 // organisation, its rows and the p99 in ms.
 func nationalCaseload(ctx context.Context, cfg ProjectionConfig, now time.Time) (string, int, float64, error) {
 	dataDir := filepath.Join(cfg.Dir, "national")
-	store, err := eventlog.Open(ctx, eventlog.Config{DataDir: dataDir, Logger: cfg.Logger})
+	store, err := eventstore.Open(ctx, eventstore.Config{DataDir: dataDir, Logger: cfg.Logger})
 	if err != nil {
 		return "", 0, 0, err
 	}
@@ -59,7 +60,7 @@ func nationalCaseload(ctx context.Context, cfg ProjectionConfig, now time.Time) 
 	if err := w.Write(ctx, people); err != nil {
 		return "", 0, 0, err
 	}
-	r, err := projections.Open(filepath.Join(dataDir, "projections.db"), store.Client, cfg.Logger, projections.All(cfg.Policy)...)
+	r, err := readmodel.Open(filepath.Join(dataDir, "projections.db"), store.Client, cfg.Logger, projections.All(cfg.Policy)...)
 	if err != nil {
 		return "", 0, 0, err
 	}

@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/aggregates"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeygen"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/progress"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // ProjectionResults are the read-model figures; the JSON keys are the ones
@@ -94,12 +95,12 @@ func RunProjections(ctx context.Context, cfg ProjectionConfig) (ProjectionResult
 	}
 
 	fmt.Fprintln(cfg.Progress, "bench: query latency")
-	store, err := eventlog.Open(ctx, eventlog.Config{DataDir: dataDir, Logger: cfg.Logger})
+	store, err := eventstore.Open(ctx, eventstore.Config{DataDir: dataDir, Logger: cfg.Logger})
 	if err != nil {
 		return res, err
 	}
 	defer store.Close(context.WithoutCancel(ctx))
-	r, err := projections.Open(filepath.Join(dataDir, "projections.db"), store.Client, cfg.Logger, projections.All(cfg.Policy)...)
+	r, err := readmodel.Open(filepath.Join(dataDir, "projections.db"), store.Client, cfg.Logger, projections.All(cfg.Policy)...)
 	if err != nil {
 		return res, err
 	}
@@ -136,7 +137,7 @@ func RunProjections(ctx context.Context, cfg ProjectionConfig) (ProjectionResult
 // fill writes generated journeys until cfg.Events events are stored, plus one person
 // with a 500-event history for the audit trail query.
 func fill(ctx context.Context, cfg ProjectionConfig, dataDir string, now time.Time, longNOMS string) (int, error) {
-	store, err := eventlog.Open(ctx, eventlog.Config{DataDir: dataDir, Logger: cfg.Logger})
+	store, err := eventstore.Open(ctx, eventstore.Config{DataDir: dataDir, Logger: cfg.Logger})
 	if err != nil {
 		return 0, err
 	}
@@ -175,7 +176,7 @@ func fill(ctx context.Context, cfg ProjectionConfig, dataDir string, now time.Ti
 
 // longJourney records a person whose plan was revised hundreds of times: a 500-event
 // audit trail, through the command service.
-func longJourney(ctx context.Context, store *eventlog.Store, pol aggregates.Policy, noms string, now time.Time) error {
+func longJourney(ctx context.Context, store *eventstore.Conn, pol aggregates.Policy, noms string, now time.Time) error {
 	svc := &journeys.Service{Store: store, Policy: pol}
 	at := now.Add(-30 * 24 * time.Hour)
 	meta := func(i int) journeys.CommandMeta {

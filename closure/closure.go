@@ -29,6 +29,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // DefaultInterval is how often the closer looks for journeys to close.
@@ -40,7 +41,7 @@ const UserID = "system:closer"
 // Closer closes journeys whose supervision has ended.
 type Closer struct {
 	Journeys *journeys.Service
-	Runner   *projections.Runner
+	Runner   *readmodel.Runner
 	// Interval between passes; DefaultInterval when zero.
 	Interval time.Duration
 	// Clock; nil means the service's clock (time.Now).

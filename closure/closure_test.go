@@ -11,6 +11,7 @@ import (
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // A journey whose supervision ended is closed by the ledger, once: by two
@@ -24,7 +25,7 @@ func TestClosesOnceAcrossInstancesAndRestarts(t *testing.T) {
 	pol := aggregates.DefaultPolicy(nil)
 	now := time.Now().UTC()
 	svc := &journeys.Service{Store: store, Policy: pol, Logger: log}
-	runner, err := projections.Open(filepath.Join(t.TempDir(), "p.db"), store.Client, log, projections.All(pol)...)
+	runner, err := readmodel.Open(filepath.Join(t.TempDir(), "p.db"), store.Client, log, projections.All(pol)...)
 	if err != nil {
 		t.Fatal(err)
 	}

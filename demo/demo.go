@@ -19,6 +19,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeygen"
 	"github.com/gateledger/gateledger/progress"
 )
@@ -33,7 +34,7 @@ type SignIn struct {
 
 // Config says what to load.
 type Config struct {
-	Store  *eventlog.Store
+	Store  *eventstore.Conn
 	Tokens *auth.Tokens
 	Policy aggregates.Policy
 	// DataDir keeps the demo sign-ins (0600), so a restart can show them again.

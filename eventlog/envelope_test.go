@@ -19,6 +19,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 const noms = "A4092EA"
@@ -286,7 +287,7 @@ func TestAppendReadVerifyThroughTheStore(t *testing.T) {
 	// When an append expects a stale head, it is a conflict.
 	_, err = eventlog.Append(ctx, store.Client, stream, eventlog.Head{Exists: true, Revision: 3, Hash: recs[3].Metadata.Hash}, "k9", proposed(1, "x"))
 	var ce *eventlog.ConflictError
-	if !errors.Is(err, eventlog.ErrWrongExpectedRevision) || !errors.As(err, &ce) || !eventlog.IsWrongExpectedVersion(err) {
+	if !errors.Is(err, eventlog.ErrWrongExpectedRevision) || !errors.As(err, &ce) || !eventstore.IsWrongExpectedVersion(err) {
 		t.Fatalf("stale append: %v", err)
 	}
 	if recs, _ = eventlog.ReadStream(ctx, store.Client, stream); len(recs) != 6 {

@@ -8,6 +8,7 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
 	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // JourneyEvent is a decoded journey event with its stored record.
@@ -81,7 +82,7 @@ func DecodeJourneyEvent(r Recorded) (aggregates.Event, error) {
 // code cannot decode (unknown type, newer schema, malformed data or envelope)
 // is an error: deciding on a state read in part could break an invariant.
 // The hash chain is not verified here (VerifyStream does that).
-func LoadJourney(ctx context.Context, client *esdb.Client, noms string) (JourneyStream, error) {
+func LoadJourney(ctx context.Context, client eventstore.Store, noms string) (JourneyStream, error) {
 	if err := aggregates.ValidateIdentifier("noms", noms); err != nil {
 		return JourneyStream{}, fmt.Errorf("eventlog: load journey: %w", err)
 	}
@@ -107,49 +108,11 @@ func LoadJourney(ctx context.Context, client *esdb.Client, noms string) (Journey
 	return s, nil
 }
 
-// RefreshJourney brings st, a journey read earlier, up to date: it reads only the
-// events after st's head and folds them on, so a journey that has not moved costs one
-// short read. st is not changed. A stream that no longer reads as a continuation of st
-// (deleted, or not where st left it) is read again whole.
-func RefreshJourney(ctx context.Context, client *esdb.Client, st JourneyStream) (JourneyStream, error) {
-	if !st.Head.Exists {
-		return LoadJourney(ctx, client, st.NOMS)
-	}
-	recs, envErrs, notFound, err := readFrom(ctx, client, st.Stream, esdb.Revision(st.Head.Revision+1))
-	if err != nil {
-		return JourneyStream{}, err
-	}
-	if notFound || (len(recs) > 0 && recs[0].Revision != st.Head.Revision+1) {
-		return LoadJourney(ctx, client, st.NOMS)
-	}
-	if len(recs) == 0 {
-		return st, nil
-	}
-	out := st
-	// A new backing array: st and its readers keep theirs.
-	out.Events = make([]JourneyEvent, len(st.Events), len(st.Events)+len(recs))
-	copy(out.Events, st.Events)
-	for i, r := range recs {
-		if envErrs[i] != nil {
-			return JourneyStream{}, fmt.Errorf("eventlog: %s revision %d: %w", st.Stream, r.Revision, envErrs[i])
-		}
-		ev, err := DecodeJourneyEvent(r)
-		if err != nil {
-			return JourneyStream{}, err
-		}
-		out.Events = append(out.Events, JourneyEvent{Recorded: r, Event: ev})
-		out.Journey = aggregates.Evolve(out.Journey, ev)
-	}
-	last := recs[len(recs)-1]
-	out.Head = Head{Exists: true, Revision: last.Revision, Hash: last.Metadata.Hash}
-	return out, nil
-}
-
 // AppendJourney appends decided events to the journey stream after head,
 // under the idempotency key. Each event gets meta with its own schema version
 // and, when the event has one, its own occurredAt (meta.OccurredAt is the
 // fallback); meta.RecordedAt is set to recordedAt.
-func AppendJourney(ctx context.Context, client *esdb.Client, noms string, head Head, key string, events []aggregates.Event, meta Metadata, recordedAt time.Time) (AppendResult, []JourneyEvent, error) {
+func AppendJourney(ctx context.Context, client eventstore.Store, noms string, head Head, key string, events []aggregates.Event, meta Metadata, recordedAt time.Time) (AppendResult, []JourneyEvent, error) {
 	stream := aggregates.StreamName(noms)
 	proposed := make([]Proposed, len(events))
 	for i, ev := range events {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // readPage is how many events one read request asks for.
@@ -37,28 +40,18 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // Is matches ErrWrongExpectedRevision.
 func (e *ConflictError) Is(target error) bool { return target == ErrWrongExpectedRevision }
 
-// IsWrongExpectedVersion reports whether err is the client's
-// ErrorCodeWrongExpectedVersion.
-func IsWrongExpectedVersion(err error) bool {
-	var e *esdb.Error
-	return errors.As(err, &e) && e.Code() == esdb.ErrorCodeWrongExpectedVersion
-}
-
-func isNotFound(err error) bool {
-	var e *esdb.Error
-	return errors.As(err, &e) && e.Code() == esdb.ErrorCodeResourceNotFound
-}
+func isEOF(err error) bool { return errors.Is(err, io.EOF) }
 
 // readRaw reads a whole stream forwards. envErrs[i] is the envelope error of
 // events[i], if any. A stream that does not exist reads as empty.
-func readRaw(ctx context.Context, client *esdb.Client, stream string) (events []Recorded, envErrs []error, err error) {
+func readRaw(ctx context.Context, client eventstore.Store, stream string) (events []Recorded, envErrs []error, err error) {
 	events, envErrs, _, err = readFrom(ctx, client, stream, esdb.Start{})
 	return events, envErrs, err
 }
 
 // readFrom reads a stream forwards from from to its end. notFound reports that the
 // store answered the stream does not exist (never written, or deleted).
-func readFrom(ctx context.Context, client *esdb.Client, stream string, from esdb.StreamPosition) (events []Recorded, envErrs []error, notFound bool, err error) {
+func readFrom(ctx context.Context, client eventstore.Store, stream string, from esdb.StreamPosition) (events []Recorded, envErrs []error, notFound bool, err error) {
 	for {
 		n, nf, err := readPageInto(ctx, client, stream, from, &events, &envErrs)
 		if err != nil {
@@ -74,13 +67,13 @@ func readFrom(ctx context.Context, client *esdb.Client, stream string, from esdb
 	}
 }
 
-func readPageInto(ctx context.Context, client *esdb.Client, stream string, from esdb.StreamPosition, events *[]Recorded, envErrs *[]error) (n int, notFound bool, err error) {
+func readPageInto(ctx context.Context, client eventstore.Store, stream string, from esdb.StreamPosition, events *[]Recorded, envErrs *[]error) (n int, notFound bool, err error) {
 	rs, err := client.ReadStream(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Forwards, From: from}, readPage)
 	if err != nil {
-		if isNotFound(err) {
+		if eventstore.IsNotFound(err) {
 			return 0, true, nil
 		}
-		return 0, false, fmt.Errorf("eventlog: read %s: %w", stream, classifyStoreError(err))
+		return 0, false, fmt.Errorf("eventlog: read %s: %w", stream, eventstore.Classify(err))
 	}
 	defer rs.Close()
 	for {
@@ -89,10 +82,10 @@ func readPageInto(ctx context.Context, client *esdb.Client, stream string, from 
 			return n, false, nil
 		}
 		if err != nil {
-			if isNotFound(err) {
+			if eventstore.IsNotFound(err) {
 				return n, true, nil
 			}
-			return n, false, fmt.Errorf("eventlog: read %s: %w", stream, classifyStoreError(err))
+			return n, false, fmt.Errorf("eventlog: read %s: %w", stream, eventstore.Classify(err))
 		}
 		rec := ev.OriginalEvent()
 		if rec == nil {
@@ -105,10 +98,22 @@ func readPageInto(ctx context.Context, client *esdb.Client, stream string, from 
 	}
 }
 
+// ReadStreamFrom reads a stream forwards from revision from to its end, with each
+// event's envelope error beside it (envErrs[i] for events[i]: the event is still
+// returned, with zero Metadata). notFound reports that the store answered the stream
+// does not exist (never written, or deleted).
+func ReadStreamFrom(ctx context.Context, client eventstore.Store, stream string, from uint64) (events []Recorded, envErrs []error, notFound bool, err error) {
+	var start esdb.StreamPosition = esdb.Start{}
+	if from > 0 {
+		start = esdb.Revision(from)
+	}
+	return readFrom(ctx, client, stream, start)
+}
+
 // ReadStream reads every event of a stream, oldest first, with its envelope. A
 // stream that does not exist reads as no events. An event whose metadata is
 // not an envelope is an error matching ErrMalformedEnvelope.
-func ReadStream(ctx context.Context, client *esdb.Client, stream string) ([]Recorded, error) {
+func ReadStream(ctx context.Context, client eventstore.Store, stream string) ([]Recorded, error) {
 	events, envErrs, err := readRaw(ctx, client, stream)
 	if err != nil {
 		return nil, err
@@ -136,7 +141,7 @@ type AppendResult struct {
 // ErrWrongExpectedRevision (*ConflictError). Retrying the same call after a
 // lost answer is idempotent: the event ids are derived from key and the
 // expected revision is exact, so the store returns the first result.
-func Append(ctx context.Context, client *esdb.Client, stream string, head Head, key string, events []Proposed) (AppendResult, error) {
+func Append(ctx context.Context, client eventstore.Store, stream string, head Head, key string, events []Proposed) (AppendResult, error) {
 	if len(events) == 0 {
 		return AppendResult{}, fmt.Errorf("eventlog: append to %s: no events", stream)
 	}
@@ -150,10 +155,10 @@ func Append(ctx context.Context, client *esdb.Client, stream string, head Head, 
 	}
 	wr, err := client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: head.ExpectedRevision()}, data...)
 	if err != nil {
-		if IsWrongExpectedVersion(err) {
+		if eventstore.IsWrongExpectedVersion(err) {
 			return AppendResult{}, &ConflictError{Stream: stream, Expected: head, Err: err}
 		}
-		return AppendResult{}, fmt.Errorf("eventlog: append to %s: %w", stream, classifyStoreError(err))
+		return AppendResult{}, fmt.Errorf("eventlog: append to %s: %w", stream, eventstore.Classify(err))
 	}
 	pos := esdb.Position{Commit: wr.CommitPosition, Prepare: wr.PreparePosition}
 	recs[len(recs)-1].Position = pos

@@ -6,8 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
+
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // Verification is the result of checking a stream's hash chain.
@@ -127,7 +128,7 @@ func EnvelopeHashes(raw []byte) (hash, previousHash string) {
 // VerifyStream reads a stream and checks its hash chain (VerifyEvents). The
 // error is for a failed read; a broken chain is reported in Verification.
 // A stream that does not exist verifies with Checked 0.
-func VerifyStream(ctx context.Context, client *esdb.Client, stream string) (Verification, error) {
+func VerifyStream(ctx context.Context, client eventstore.Store, stream string) (Verification, error) {
 	events, _, err := readRaw(ctx, client, stream)
 	if err != nil {
 		return Verification{Stream: stream}, err

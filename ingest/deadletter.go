@@ -289,7 +289,7 @@ func (f *Feed) readDeadLetters(ctx context.Context) ([]DeadLetter, eventlog.Head
 	if f.Journeys == nil || f.Journeys.Store == nil {
 		return nil, eventlog.Head{}, errors.New("ingest: feed has no store")
 	}
-	recs, err := eventlog.ReadStream(ctx, f.Journeys.Store.Client, f.stream())
+	recs, err := eventlog.ReadStream(ctx, f.Journeys.Store, f.stream())
 	if err != nil {
 		return nil, eventlog.Head{}, err
 	}
@@ -496,7 +496,7 @@ func (f *Feed) appendChained(ctx context.Context, next func([]DeadLetter) (p eve
 		if err != nil || !ok {
 			return false, err
 		}
-		res, err := eventlog.Append(ctx, f.Journeys.Store.Client, f.stream(), head, key, []eventlog.Proposed{p})
+		res, err := eventlog.Append(ctx, f.Journeys.Store, f.stream(), head, key, []eventlog.Proposed{p})
 		if errors.Is(err, eventlog.ErrWrongExpectedRevision) {
 			last = err
 			select {

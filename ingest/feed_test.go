@@ -101,7 +101,7 @@ func journeySteps(t *testing.T, f *ingest.Feed) ([]step, eventlog.JourneyStream)
 			t.Errorf("event %d metadata %+v", ev.Revision, ev.Metadata)
 		}
 	}
-	if v, err := eventlog.VerifyStream(context.Background(), f.Journeys.Store.Client, st.Stream); err != nil || !v.OK() {
+	if v, err := eventlog.VerifyStream(context.Background(), f.Journeys.Store, st.Stream); err != nil || !v.OK() {
 		t.Fatalf("journey chain: %v %v", v.Break, err)
 	}
 	return out, st
@@ -113,7 +113,7 @@ func deadLetters(t *testing.T, f *ingest.Feed) []ingest.DeadLetter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, err := eventlog.VerifyStream(context.Background(), f.Journeys.Store.Client, ingest.DefaultDeadLetterStream); err != nil || !v.OK() {
+	if v, err := eventlog.VerifyStream(context.Background(), f.Journeys.Store, ingest.DefaultDeadLetterStream); err != nil || !v.OK() {
 		t.Fatalf("dead-letter chain: %v %v", v.Break, err)
 	}
 	return ls

@@ -39,7 +39,7 @@ func tickingClock() func() time.Time {
 
 func streamTypes(t *testing.T, f *ingest.Feed) []string {
 	t.Helper()
-	recs, err := eventlog.ReadStream(context.Background(), f.Journeys.Store.Client, ingest.DefaultDeadLetterStream)
+	recs, err := eventlog.ReadStream(context.Background(), f.Journeys.Store, ingest.DefaultDeadLetterStream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestDiscard(t *testing.T) {
 		})
 	}
 	// The discard is one event, who and why in it and in its metadata.
-	recs, err := eventlog.ReadStream(ctx, f.Journeys.Store.Client, ingest.DefaultDeadLetterStream)
+	recs, err := eventlog.ReadStream(ctx, f.Journeys.Store, ingest.DefaultDeadLetterStream)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ type subEvent struct {
 
 // run is one subscription's life: sweep, subscribe, react.
 func (r *Redriver) run(ctx context.Context) error {
-	client := r.Feed.Journeys.Store.Client
+	client := r.Feed.Journeys.Store
 	from, err := eventlog.LastPosition(ctx, client)
 	if err != nil {
 		return err

@@ -10,17 +10,16 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
-
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // Writer appends generated journeys to an event store with the envelope and hash chain
 // the command service would have written, much faster than deciding each command
 // through the service: a chunk of steps is one append.
 type Writer struct {
-	Client *esdb.Client
+	Client eventstore.Store
 	// Concurrency is how many appends run at once; 0 means 32.
 	Concurrency int
 	// StepsPerAppend is how many steps of one journey go in one append; a smaller
@@ -99,7 +98,7 @@ func (w *Writer) Write(ctx context.Context, journeys []Journey) error {
 }
 
 // appendSteps appends the events of some steps, each step with its own envelope.
-func appendSteps(ctx context.Context, client *esdb.Client, noms string, head eventlog.Head, chunk int, steps []Step) (eventlog.Head, int, error) {
+func appendSteps(ctx context.Context, client eventstore.Store, noms string, head eventlog.Head, chunk int, steps []Step) (eventlog.Head, int, error) {
 	var proposed []eventlog.Proposed
 	for k, s := range steps {
 		cmdJSON, err := json.Marshal(s.Command)

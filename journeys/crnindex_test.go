@@ -47,7 +47,7 @@ func TestCRNBelongsToOnePerson(t *testing.T) {
 		t.Errorf("the refused link was recorded: %q", j.CRN)
 	}
 	// A correction to a CRN held by someone else is refused the same way.
-	recs, err := eventlog.ReadStream(ctx, svc.Store.Client, aggregates.StreamName(other))
+	recs, err := eventlog.ReadStream(ctx, svc.Store, aggregates.StreamName(other))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestCRNBelongsToOnePerson(t *testing.T) {
 		t.Fatalf("correction to a taken CRN: %v", err)
 	}
 	// The index is one chained stream per CRN.
-	if v, err := eventlog.VerifyStream(ctx, svc.Store.Client, journeys.CRNStream("X373878")); err != nil || !v.OK() {
+	if v, err := eventlog.VerifyStream(ctx, svc.Store, journeys.CRNStream("X373878")); err != nil || !v.OK() {
 		t.Fatalf("index stream: %+v %v", v, err)
 	}
 }

@@ -47,6 +47,8 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
+	"github.com/gateledger/gateledger/folds"
 )
 
 // DefaultMaxAttempts bounds how many times Handle decides and appends a
@@ -56,8 +58,8 @@ const DefaultMaxAttempts = 5
 // Service runs journey commands against the event store. The zero value is
 // not usable: Store is required. A Service is safe for concurrent use.
 type Service struct {
-	// Store is the open event store.
-	Store *eventlog.Store
+	// Store is the event store (eventstore.Open's Conn, or any eventstore.Store).
+	Store eventstore.Store
 	// Policy holds the rules' parameters (aggregates.DefaultPolicy).
 	Policy aggregates.Policy
 	// Clock gives the time commands are decided at and events recorded at;
@@ -67,13 +69,17 @@ type Service struct {
 	Logger *slog.Logger
 	// MaxAttempts overrides DefaultMaxAttempts when positive.
 	MaxAttempts int
-	// CacheSize bounds the journeys kept between commands (see streamCache):
+	// CacheSize bounds the journeys kept between commands (folds.Cache.Stream):
 	// zero means DefaultCacheSize, a negative value keeps none.
 	CacheSize int
 
 	cacheOnce sync.Once
-	cache     *streamCache // nil when CacheSize is negative
+	cache     *folds.Cache
 }
+
+// DefaultCacheSize is how many journeys a Service keeps when CacheSize is zero. A
+// journey of a few dozen events takes some tens of kilobytes.
+const DefaultCacheSize = 4096
 
 // CommandMeta is who sends a command, from where, and under which key.
 type CommandMeta struct {
@@ -149,11 +155,11 @@ func (s *Service) log() *slog.Logger {
 	return slog.Default()
 }
 
-func (s *Service) client() (*esdb.Client, error) {
-	if s.Store == nil || s.Store.Client == nil {
+func (s *Service) client() (eventstore.Store, error) {
+	if s.Store == nil {
 		return nil, errors.New("journeys: service has no event store")
 	}
-	return s.Store.Client, nil
+	return s.Store, nil
 }
 
 // Load reads the journey of noms. A journey with no events is the zero
@@ -180,41 +186,23 @@ func (s *Service) LoadPerson(ctx context.Context, noms string) (eventlog.Journey
 	return s.LoadStream(ctx, st.Journey.MergedInto)
 }
 
-// LoadStream reads the journey of noms with its events and their metadata.
+// LoadStream reads the journey of noms with its events and their metadata. The
+// journeys read last are kept, so that the next read of one asks the store only for
+// what came after; every read still reaches the store, so a journey written by another
+// process or ledger instance is seen as soon as it is written.
 func (s *Service) LoadStream(ctx context.Context, noms string) (eventlog.JourneyStream, error) {
 	c, err := s.client()
 	if err != nil {
 		return eventlog.JourneyStream{}, err
 	}
-	cache := s.streams()
-	if cache == nil {
-		return eventlog.LoadJourney(ctx, c, noms)
-	}
-	var st eventlog.JourneyStream
-	if cached, ok := cache.get(noms); ok {
-		st, err = eventlog.RefreshJourney(ctx, c, cached)
-	} else {
-		st, err = eventlog.LoadJourney(ctx, c, noms)
-	}
-	if err != nil {
-		cache.drop(noms)
-		return eventlog.JourneyStream{}, err
-	}
-	cache.put(st)
-	return st, nil
-}
-
-// streams is the journey cache, made on first use; nil when turned off.
-func (s *Service) streams() *streamCache {
 	s.cacheOnce.Do(func() {
-		switch {
-		case s.CacheSize == 0:
-			s.cache = newStreamCache(DefaultCacheSize)
-		case s.CacheSize > 0:
-			s.cache = newStreamCache(s.CacheSize)
+		size := s.CacheSize
+		if size == 0 {
+			size = DefaultCacheSize
 		}
+		s.cache = folds.NewCache(c, size) // none kept when negative
 	})
-	return s.cache
+	return s.cache.Stream(ctx, noms)
 }
 
 // Handle decides cmd on the journey of noms and records the events. Rule
@@ -223,18 +211,6 @@ func (s *Service) streams() *streamCache {
 // ErrConflict, ErrRevisionMismatch, ErrIdempotencyKeyReused and
 // ErrCorrectedEventNotFound; anything else is the store failing.
 func (s *Service) Handle(ctx context.Context, noms string, cmd aggregates.Command, meta CommandMeta) (Result, error) {
-	return s.handle(ctx, noms, nil, cmd, meta)
-}
-
-// HandleLoaded is Handle deciding first on st, the journey the caller has just read
-// with LoadStream (to authorise the command, say), rather than reading it again. If
-// the journey has moved on since, the append is refused and the command is decided
-// again on a fresh read, exactly as Handle does.
-func (s *Service) HandleLoaded(ctx context.Context, st eventlog.JourneyStream, cmd aggregates.Command, meta CommandMeta) (Result, error) {
-	return s.handle(ctx, st.NOMS, &st, cmd, meta)
-}
-
-func (s *Service) handle(ctx context.Context, noms string, loaded *eventlog.JourneyStream, cmd aggregates.Command, meta CommandMeta) (Result, error) {
 	client, err := s.client()
 	if err != nil {
 		return Result{}, err
@@ -263,10 +239,8 @@ func (s *Service) handle(ctx context.Context, noms string, loaded *eventlog.Jour
 	log := s.log().With("noms", noms, "command", cmd.CommandName(), "key", key)
 	var lastConflict error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		var st eventlog.JourneyStream
-		if attempt == 1 && loaded != nil {
-			st = *loaded
-		} else if st, err = s.LoadStream(ctx, noms); err != nil {
+		st, err := s.LoadStream(ctx, noms)
+		if err != nil {
 			return Result{}, fmt.Errorf("journeys: %s: %w", cmd.CommandName(), err)
 		}
 		if res, done, err := s.already(st, key, digest, cmd); done || err != nil {

@@ -71,7 +71,7 @@ func TestHandleRecordsWithMetadataAndChain(t *testing.T) {
 	if err != nil || rev != 1 || j.ScreenedAt.IsZero() || j.Version != 2 {
 		t.Fatalf("load: %+v %d %v", j, rev, err)
 	}
-	v, err := eventlog.VerifyStream(ctx, svc.Store.Client, aggregates.StreamName(noms))
+	v, err := eventlog.VerifyStream(ctx, svc.Store, aggregates.StreamName(noms))
 	if err != nil || !v.OK() || v.Checked != 2 {
 		t.Fatalf("verify: %+v %v", v.Break, err)
 	}
@@ -260,7 +260,7 @@ func TestConflictRetry(t *testing.T) {
 			}
 		})
 	}
-	v, err := eventlog.VerifyStream(ctx, svc.Store.Client, aggregates.StreamName(noms))
+	v, err := eventlog.VerifyStream(ctx, svc.Store, aggregates.StreamName(noms))
 	if err != nil || !v.OK() {
 		t.Fatalf("verify: %+v %v", v.Break, err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/journeys"
-	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // DefaultWaitTimeout bounds a read's wait for a read model, and the access
@@ -23,7 +23,7 @@ type Config struct {
 	// reads are authorised on.
 	Journeys *journeys.Service
 	// Runner serves the read models and the waits for them.
-	Runner *projections.Runner
+	Runner *readmodel.Runner
 	// AccessLog records every read before it is served.
 	AccessLog *auth.AccessLog
 	// WaitTimeout bounds a read's wait for a read model, and the recording
@@ -68,7 +68,7 @@ func New(cfg Config) (*Ledger, error) {
 var ErrNotRecorded = errors.New("ledger: the access could not be recorded")
 
 // WaitError is a read whose read model did not reach the position the read
-// needs in time (it matches projections.ErrNotCaughtUp then), or failed.
+// needs in time (it matches readmodel.ErrNotCaughtUp then), or failed.
 type WaitError struct {
 	Projection string
 	Position   uint64

@@ -17,6 +17,7 @@ import (
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 var (
@@ -37,7 +38,7 @@ type world struct {
 	t      *testing.T
 	svc    *journeys.Service // the ledger's command service
 	other  *journeys.Service // another writer on the same store
-	runner *projections.Runner
+	runner *readmodel.Runner
 	access *auth.AccessLog
 	l      *ledger.Ledger
 	n      int
@@ -62,7 +63,7 @@ func newWorld(t *testing.T) *world {
 		return now
 	}}
 	w.other = &journeys.Service{Store: store, Policy: policy, Logger: log, CacheSize: -1, Clock: func() time.Time { return now }}
-	runner, err := projections.Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, log, projections.All(policy)...)
+	runner, err := readmodel.Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, log, projections.All(policy)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 // Package loadtest measures the WebSocket live feed under load, on loopback,
-// bounded in count and time: it starts an embedded ledger (event store,
-// projections runner, HTTP API and live feed, wired as gateledger serve
-// wires them) in a scratch directory, gives each of the 12 NPS regions
+// bounded in count and time: it starts an embedded ledger as gateledger
+// serve starts it (package instance: event store, read models, HTTP API,
+// live feed and the rest) in a scratch directory, gives each of the 12 NPS regions
 // cases, connects N WebSocket subscribers spread over the 12 providers with
 // from "now", then sends commands through the HTTP API at R per second for D
 // and measures, for every event each subscriber may see:
@@ -31,6 +31,9 @@
 // the new region's acceptance (after which the old one sees nothing more). So
 // visibility changes during the run, and each provider's subscribers must
 // receive exactly the events of the cases they hold or are handed.
+//
+// It imports instance (the ledger it measures), and aggregates, auth,
+// eventlog, journeygen and web/live to drive and judge it.
 package loadtest
 
 import (
@@ -259,7 +262,7 @@ func Run(ctx context.Context, cfg Config) (Results, error) {
 	res.DurationSeconds = math.Round(elapsed.Seconds()*10) / 10
 	res.CommandP50Ms, res.CommandP99Ms = quantile(cmdLat, 0.50), quantile(cmdLat, 0.99)
 
-	last, err := eventlog.LastPosition(ctx, l.store.Client)
+	last, err := eventlog.LastPosition(ctx, l.Store().Client)
 	if err != nil {
 		return res, err
 	}
@@ -548,7 +551,7 @@ func (r *run) expected(ctx context.Context, js []*journey) (map[int][]uint64, in
 // judge reads one journey back and says which of its events after minFrom
 // each provider may see, and how many events it has after minFrom.
 func (r *run) judge(ctx context.Context, j *journey, principals []auth.Principal, minFrom uint64) (map[int][]uint64, int, error) {
-	recs, err := eventlog.ReadStream(ctx, r.l.store.Client, aggregates.StreamName(j.noms))
+	recs, err := eventlog.ReadStream(ctx, r.l.Store().Client, aggregates.StreamName(j.noms))
 	if err != nil {
 		return nil, 0, err
 	}

@@ -26,15 +26,27 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
+
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // ErrDiverged means the target holds events that are not the source's at the same
 // place: it was written to by something other than this migration.
 var ErrDiverged = errors.New("the target has diverged from the source")
 
+// Target is a store to copy into: an eventstore.Store that can also tombstone a
+// stream, since the copy re-makes the source's tombstones (the ledger itself never
+// deletes anything, so eventstore.Store does not name it). *esdb.Client and
+// *eventstore.Conn are both.
+type Target interface {
+	eventstore.Store
+	TombstoneStream(ctx context.Context, stream string, opts esdb.TombstoneStreamOptions) (*esdb.DeleteResult, error)
+}
+
 // Config is a migration.
 type Config struct {
-	Source, Target *esdb.Client
+	Source eventstore.Store
+	Target Target
 	// PageSize is how many events are read from the source at once; 0 means 1,000.
 	PageSize uint64
 	// MaxBatch bounds how many consecutive events of one stream go in one append; 0
@@ -255,7 +267,7 @@ func (c *copier) sourceTombstoned(ctx context.Context, stream string) bool {
 // deleted in the source); when none can, the copy starts again from the beginning,
 // which the idempotent appends make safe. A target event whose place in the source
 // holds another event means the target diverged.
-func resumePoint(ctx context.Context, src, dst *esdb.Client) (esdb.AllPosition, uuid.UUID, error) {
+func resumePoint(ctx context.Context, src, dst eventstore.Store) (esdb.AllPosition, uuid.UUID, error) {
 	const walk = 1000
 	rs, err := dst.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, walk)
 	if err != nil {
@@ -290,7 +302,7 @@ func resumePoint(ctx context.Context, src, dst *esdb.Client) (esdb.AllPosition, 
 }
 
 // eventAt reads one event of the source, or nil when it cannot be read there.
-func eventAt(ctx context.Context, c *esdb.Client, stream string, revision uint64) (*esdb.RecordedEvent, error) {
+func eventAt(ctx context.Context, c eventstore.Store, stream string, revision uint64) (*esdb.RecordedEvent, error) {
 	rs, err := c.ReadStream(ctx, stream, esdb.ReadStreamOptions{From: esdb.Revision(revision)}, 1)
 	if err != nil {
 		return nil, fmt.Errorf("source: read %q: %w", stream, err)
@@ -313,7 +325,7 @@ func eventAt(ctx context.Context, c *esdb.Client, stream string, revision uint64
 	return e, nil
 }
 
-func lastPosition(ctx context.Context, c *esdb.Client) (uint64, error) {
+func lastPosition(ctx context.Context, c eventstore.Store) (uint64, error) {
 	rs, err := c.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
 	if err != nil {
 		return 0, err

@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // CaseloadName names the caseload projection and its bucket.
@@ -70,7 +71,7 @@ func (*CaseloadProjection) Name() string { return CaseloadName }
 func (*CaseloadProjection) Version() int { return 4 }
 
 // Apply implements Projection.
-func (c *CaseloadProjection) Apply(_ *bolt.Bucket, ev *Event) error {
+func (c *CaseloadProjection) Apply(_ *bolt.Bucket, ev *readmodel.Event) error {
 	if !ev.IsJourney() {
 		return nil
 	}
@@ -88,11 +89,11 @@ func (c *CaseloadProjection) Commit(b *bolt.Bucket) error {
 	if len(c.pending) == 0 {
 		return nil
 	}
-	rows, err := subBucket(b, caseRows)
+	rows, err := readmodel.SubBucket(b, caseRows)
 	if err != nil {
 		return err
 	}
-	people, err := subBucket(b, casePeople)
+	people, err := readmodel.SubBucket(b, casePeople)
 	if err != nil {
 		return err
 	}
@@ -175,12 +176,12 @@ func (c *CaseloadProjection) update(b, rows, people *bolt.Bucket, noms string, j
 	now := relations(j, c.needs)
 	var had []string
 	if old := people.Get([]byte(noms)); old != nil {
-		r := rbuf{b: old}
-		for n := r.uvar(); n > 0 && r.err == nil; n-- {
-			org := r.str()
+		r := readmodel.Reader{B: old}
+		for n := r.Uvar(); n > 0 && r.Err == nil; n-- {
+			org := r.Str()
 			had = append(had, org)
 			if !slices.ContainsFunc(now, func(x orgRel) bool { return string(x.org) == org }) {
-				k := append(key(org), noms...)
+				k := append(readmodel.Key(org), noms...)
 				if err := reindexCase(b, org, noms, rows.Get(k), nil); err != nil {
 					return err
 				}
@@ -192,18 +193,18 @@ func (c *CaseloadProjection) update(b, rows, people *bolt.Bucket, noms string, j
 				}
 			}
 		}
-		if r.err != nil {
-			return r.err
+		if r.Err != nil {
+			return r.Err
 		}
 	}
 	if len(now) == 0 {
 		return people.Delete([]byte(noms))
 	}
 	base := caseRowFor(j, c.policy, c.needs)
-	var orgs wbuf
-	orgs.uvar(uint64(len(now)))
+	var orgs readmodel.Writer
+	orgs.Uvar(uint64(len(now)))
 	for _, x := range now {
-		orgs.str(string(x.org))
+		orgs.Str(string(x.org))
 		k := append(append(append(c.kbuf[:0], x.org...), 0), noms...)
 		c.kbuf = k
 		v := base.encode(x.rel)
@@ -232,7 +233,7 @@ func (c *CaseloadProjection) update(b, rows, people *bolt.Bucket, noms string, j
 // addCount keeps the number of rows of each organisation, so that a query allocates
 // its result once instead of growing it.
 func addCount(b *bolt.Bucket, org string, d int64) error {
-	counts, err := subBucket(b, caseCounts)
+	counts, err := readmodel.SubBucket(b, caseCounts)
 	if err != nil {
 		return err
 	}
@@ -244,7 +245,7 @@ func addCount(b *bolt.Bucket, org string, d int64) error {
 	if n == 0 {
 		return counts.Delete([]byte(org))
 	}
-	return counts.Put([]byte(org), U64(n))
+	return counts.Put([]byte(org), readmodel.U64(n))
 }
 
 // Row flags.
@@ -381,7 +382,7 @@ func (s storedCase) encode(rel Relation) []byte {
 	w[4], w[5] = roshRank(s.rosh), byte(s.mappa)
 	be.PutUint64(w[6:], uint64(dateDays(s.releaseDate)))
 	for i, t := range [...]time.Time{s.screeningDue, s.planDue, s.windowOpens, s.supervision, s.handoverDue, s.releasedAt} {
-		be.PutUint64(w[14+8*i:], uint64(timeNanos(t)))
+		be.PutUint64(w[14+8*i:], uint64(readmodel.TimeNanos(t)))
 	}
 	for _, str := range [...]string{s.crn, s.prison, string(s.responsible), string(s.from), string(s.to), string(s.shouldTake)} {
 		w = append(w, byte(len(str)))
@@ -570,14 +571,14 @@ type OpenHandover struct {
 
 // Caseload returns the people org can see, in NOMS order, with stage and attention
 // decided at now. An organisation with no cases gets an empty list.
-func Caseload(r *Runner, org string, now time.Time) ([]CaseRow, error) {
+func Caseload(r *readmodel.Runner, org string, now time.Time) ([]CaseRow, error) {
 	var out []CaseRow
 	err := r.View(CaseloadName, func(b *bolt.Bucket) error {
 		rows := b.Bucket(caseRows)
 		if rows == nil {
 			return nil
 		}
-		prefix := key(org)
+		prefix := readmodel.Key(org)
 		in := func(k []byte) bool { return len(k) > len(prefix) && string(k[:len(prefix)]) == string(prefix) }
 		n := 0
 		if counts := b.Bucket(caseCounts); counts != nil {
@@ -607,14 +608,14 @@ func Caseload(r *Runner, org string, now time.Time) ([]CaseRow, error) {
 // sight: it is responsible, on either side of an open handover, or the prison holding
 // them. A row that only says the organisation should take the case (RelShouldTake)
 // does not: sight comes with a handover.
-func CanSee(r *Runner, org, noms string) (bool, error) {
+func CanSee(r *readmodel.Runner, org, noms string) (bool, error) {
 	found := false
 	err := r.View(CaseloadName, func(b *bolt.Bucket) error {
 		rows := b.Bucket(caseRows)
 		if rows == nil {
 			return nil
 		}
-		v := rows.Get(append(key(org), noms...))
+		v := rows.Get(append(readmodel.Key(org), noms...))
 		found = len(v) > 1 && Relation(v[1])&^RelShouldTake != 0
 		return nil
 	})
@@ -624,7 +625,7 @@ func CanSee(r *Runner, org, noms string) (bool, error) {
 // SupervisionEnded lists, in NOMS order, the people whose supervision after release
 // ended before now and whose journey is not closed: the work of the closer (package
 // closure), which checks each on its stream before closing it.
-func SupervisionEnded(r *Runner, now time.Time) ([]string, error) {
+func SupervisionEnded(r *readmodel.Runner, now time.Time) ([]string, error) {
 	var out []string
 	cut := now.UnixNano()
 	err := r.View(CaseloadName, func(b *bolt.Bucket) error {
@@ -704,7 +705,7 @@ func (q *caseQuery) str(b []byte) string {
 // decode fills *row (which must be zero) from a stored row.
 func (q *caseQuery) decode(row *CaseRow, noms, v []byte) error {
 	if len(v) < caseHeaderLen || v[0] != caseRowVersion {
-		return fmt.Errorf("%w: caseload row of %s", ErrCorruptRow, noms)
+		return fmt.Errorf("%w: caseload row of %s", readmodel.ErrCorruptRow, noms)
 	}
 	be := binary.BigEndian
 	row.Relation, row.MAPPA = Relation(v[1]), int(v[5])
@@ -722,13 +723,13 @@ func (q *caseQuery) decode(row *CaseRow, noms, v []byte) error {
 	var strs [caseRowStrings][]byte
 	for i := range strs {
 		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
-			return fmt.Errorf("%w: caseload row of %s", ErrCorruptRow, noms)
+			return fmt.Errorf("%w: caseload row of %s", readmodel.ErrCorruptRow, noms)
 		}
 		strs[i], rest = rest[1:1+int(rest[0])], rest[1+int(rest[0]):]
 	}
 	n, w := binary.Uvarint(rest)
 	if w <= 0 || uint64(len(rest)-w) < 4*n {
-		return fmt.Errorf("%w: caseload row of %s", ErrCorruptRow, noms)
+		return fmt.Errorf("%w: caseload row of %s", readmodel.ErrCorruptRow, noms)
 	}
 	rest = rest[w:]
 	q.arena = append(q.arena, noms...)
@@ -738,8 +739,8 @@ func (q *caseQuery) decode(row *CaseRow, noms, v []byte) error {
 	row.Prison = q.str(strs[1])
 	row.Responsible = aggregates.Org(q.str(strs[2]))
 	row.ReleaseDate = daysDate(releaseDays)
-	row.ReleasedAt = nanosTime(releasedAt)
-	row.NextDue = nanosTime(caseNextDue(flags, t, rest, n))
+	row.ReleasedAt = readmodel.NanosTime(releasedAt)
+	row.NextDue = readmodel.NanosTime(caseNextDue(flags, t, rest, n))
 
 	inCustody, released, closed := flags&flagInCustody != 0, flags&flagReleased != 0, flags&flagClosed != 0
 	switch {
@@ -757,7 +758,7 @@ func (q *caseQuery) decode(row *CaseRow, noms, v []byte) error {
 		row.Stage = StageCustody
 	}
 	if flags&flagHandoverOpen != 0 {
-		row.Handover = &OpenHandover{From: aggregates.Org(q.str(strs[3])), To: aggregates.Org(q.str(strs[4])), Due: nanosTime(handoverDue)}
+		row.Handover = &OpenHandover{From: aggregates.Org(q.str(strs[3])), To: aggregates.Org(q.str(strs[4])), Due: readmodel.NanosTime(handoverDue)}
 	}
 	if len(strs[5]) > 0 {
 		row.ShouldTake = aggregates.Org(q.str(strs[5]))

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // The caseload's secondary index: the orders of CaseloadPage other than by prison
@@ -118,7 +120,7 @@ func reindexCase(b *bolt.Bucket, org, noms string, old, new []byte) error {
 			is[i], hasNew[i] = caseSortValue(s, new)
 		}
 	}
-	idx, err := subBucket(b, caseSorted)
+	idx, err := readmodel.SubBucket(b, caseSorted)
 	if err != nil {
 		return err
 	}

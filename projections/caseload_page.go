@@ -12,6 +12,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // One page of a caseload, for lists at national size: an NPS region holds tens of
@@ -126,7 +128,7 @@ func ValidSort(s CaseSort) bool {
 
 // CaseloadPage returns one page of the people q.Org can see, filtered and ordered as
 // asked, with stage and attention decided at q.Now.
-func CaseloadPage(r *Runner, q CaseQuery) (CasePage, error) {
+func CaseloadPage(r *readmodel.Runner, q CaseQuery) (CasePage, error) {
 	if q.Sort == 0 {
 		q.Sort = SortNOMS
 	}
@@ -167,7 +169,7 @@ func scanCases(b *bolt.Bucket, q CaseQuery, from []byte) (CasePage, error) {
 	if rows == nil {
 		return CasePage{Rows: pb.rows}, nil
 	}
-	rowPrefix := key(q.Org)
+	rowPrefix := readmodel.Key(q.Org)
 	src, prefix := rows, rowPrefix
 	if q.Sort != SortNOMS {
 		if src = b.Bucket(caseSorted); src == nil {
@@ -184,12 +186,12 @@ func scanCases(b *bolt.Bucket, q CaseQuery, from []byte) (CasePage, error) {
 		noms := k[len(prefix):]
 		if q.Sort != SortNOMS {
 			if len(noms) < 8 {
-				return CasePage{}, fmt.Errorf("%w: caseload index key", ErrCorruptRow)
+				return CasePage{}, fmt.Errorf("%w: caseload index key", readmodel.ErrCorruptRow)
 			}
 			noms = noms[8:]
 			rk = append(append(rk[:0], rowPrefix...), noms...)
 			if v = rows.Get(rk); v == nil {
-				return CasePage{}, fmt.Errorf("%w: caseload index names %s, which has no row", ErrCorruptRow, noms)
+				return CasePage{}, fmt.Errorf("%w: caseload index names %s, which has no row", readmodel.ErrCorruptRow, noms)
 			}
 		}
 		if !f.rawMatch(noms, v) {
@@ -373,7 +375,7 @@ func AttentionReasons() []string { return slices.Clone(attentionNames[:]) }
 
 // CaseloadCount is how many rows org's caseload holds, closed cases included, read
 // from the kept count rather than the rows.
-func CaseloadCount(r *Runner, org string) (int, error) {
+func CaseloadCount(r *readmodel.Runner, org string) (int, error) {
 	n := 0
 	err := r.View(CaseloadName, func(b *bolt.Bucket) error {
 		if counts := b.Bucket(caseCounts); counts != nil {
@@ -388,13 +390,13 @@ func CaseloadCount(r *Runner, org string) (int, error) {
 
 // CaseloadRow returns the row of noms in org's caseload, with ok false when org does
 // not see the person: one lookup, for the live page's refresh of one row.
-func CaseloadRow(r *Runner, org, noms string, now time.Time) (row CaseRow, ok bool, err error) {
+func CaseloadRow(r *readmodel.Runner, org, noms string, now time.Time) (row CaseRow, ok bool, err error) {
 	err = r.View(CaseloadName, func(b *bolt.Bucket) error {
 		rows := b.Bucket(caseRows)
 		if rows == nil {
 			return nil
 		}
-		v := rows.Get(append(key(org), noms...))
+		v := rows.Get(append(readmodel.Key(org), noms...))
 		if v == nil {
 			return nil
 		}
@@ -432,7 +434,7 @@ func (s CaseSort) Key(c CaseRow) string {
 	case SortReleaseDate:
 		x = int64(dateDays(c.ReleaseDate))
 	case SortDeadline:
-		x = timeNanos(c.NextDue)
+		x = readmodel.TimeNanos(c.NextDue)
 	default:
 		return c.NOMS
 	}

@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // variedCaseload records n people received at Moorland, their case held by NPS-C, in every
 // stage: some with CRNs, release dates or none, released, closed, or being handed on.
-func variedCaseload(tb testing.TB, f *feeder, n int) []Event {
-	var evs []Event
+func variedCaseload(tb testing.TB, f *feeder, n int) []readmodel.Event {
+	var evs []readmodel.Event
 	for i := range n {
 		noms := nomsFor(i)
 		t := time.Date(2019, 1, 6, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour)
@@ -50,9 +51,9 @@ func variedCaseload(tb testing.TB, f *feeder, n int) []Event {
 	return evs
 }
 
-func pageRunner(t *testing.T) (*Runner, *feeder) {
+func pageRunner(t *testing.T) (*readmodel.Runner, *feeder) {
 	t.Helper()
-	r, err := Open(filepath.Join(t.TempDir(), "page.db"), nil, quiet(), All(testPolicy())...)
+	r, err := readmodel.Open(filepath.Join(t.TempDir(), "page.db"), nil, quiet(), All(testPolicy())...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func refSortValue(s CaseSort, c CaseRow) int64 {
 }
 
 // reference answers a query from the whole caseload, filtered and sorted in memory.
-func reference(t *testing.T, r *Runner, q CaseQuery) []string {
+func reference(t *testing.T, r *readmodel.Runner, q CaseQuery) []string {
 	t.Helper()
 	all, err := Caseload(r, q.Org, q.Now)
 	if err != nil {
@@ -138,7 +139,7 @@ func nomsOf(rows []CaseRow) []string {
 
 // walk reads every page forwards with Next, then backwards with Prev from the last,
 // and checks both cover want exactly once, in order, in pages of at most the limit.
-func walk(t *testing.T, r *Runner, q CaseQuery, want []string) {
+func walk(t *testing.T, r *readmodel.Runner, q CaseQuery, want []string) {
 	t.Helper()
 	var pages [][]string
 	var got []string
@@ -235,7 +236,7 @@ func TestCaseloadPage(t *testing.T) {
 func TestCaseloadPageIndexFollowsChanges(t *testing.T) {
 	r, f := pageRunner(t)
 	applyDirect(t, r, variedCaseload(t, f, 60), 100)
-	var evs []Event
+	var evs []readmodel.Event
 	at := time.Date(2019, 5, 1, 9, 0, 0, 0, time.UTC)
 	for i := 1; i < 60; i += 2 {
 		noms := nomsFor(i)

@@ -9,7 +9,9 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/folds"
 	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // The binary plan state reads back exactly what the JSON it replaced did, for the
@@ -41,16 +43,16 @@ func TestPlanStateRoundTripsLikeJSON(t *testing.T) {
 func TestAuditHashesRoundTrip(t *testing.T) {
 	for _, h := range []string{"", strings.Repeat("ab", 32), strings.Repeat("AB", 32), strings.Repeat("a", 63),
 		strings.Repeat("g", 64), "not a hash", strings.Repeat("0f", 32)} {
-		w := appendHash(wbuf{9}, h)
-		r := rbuf{b: w[1:]}
-		if got := r.hash(); got != h || r.err != nil || len(r.b) != 0 || w[0] != 9 {
-			t.Errorf("%q read back as %q (%v, %d left)", h, got, r.err, len(r.b))
+		w := appendHash(readmodel.Writer{9}, h)
+		r := readmodel.Reader{B: w[1:]}
+		if got := readHash(&r); got != h || r.Err != nil || len(r.B) != 0 || w[0] != 9 {
+			t.Errorf("%q read back as %q (%v, %d left)", h, got, r.Err, len(r.B))
 		}
 		if (len(h) == 64 && h == strings.ToLower(h) && !strings.Contains(h, "g")) != (w[1] == hashRaw) {
 			t.Errorf("%q stored with tag %d", h, w[1])
 		}
 	}
-	ev := Event{Envelope: eventlog.Metadata{Metadata: aggregates.Metadata{UserID: "u", CorrelationID: "c", RecordedAt: time.Unix(5, 0).UTC()}}}
+	ev := readmodel.Event{Decoded: folds.Decoded{Envelope: eventlog.Metadata{Metadata: aggregates.Metadata{UserID: "u", CorrelationID: "c", RecordedAt: time.Unix(5, 0).UTC()}}}}
 	ev.Envelope.Hash = strings.Repeat("ab", 32)
 	e, err := decodeAudit("s", appendAudit(nil, &ev))
 	if err != nil || e.Hash != ev.Envelope.Hash || e.UserID != "u" || e.CorrelationID != "c" || !e.RecordedAt.Equal(time.Unix(5, 0)) {

@@ -8,6 +8,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // PeopleWithCRN returns the prison numbers of the people whose journeys are linked to
@@ -16,7 +17,7 @@ import (
 // several organisations is listed once. No index is kept for it: one scan compares
 // the CRN bytes of each row without decoding it, which is enough for an inspector's
 // search over a region's caseloads.
-func PeopleWithCRN(r *Runner, crn string) ([]string, error) {
+func PeopleWithCRN(r *readmodel.Runner, crn string) ([]string, error) {
 	var out []string
 	err := r.View(CaseloadName, func(b *bolt.Bucket) error {
 		rows := b.Bucket(caseRows)

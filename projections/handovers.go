@@ -9,6 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // HandoversName names the handover queue projection and its bucket.
@@ -56,7 +57,7 @@ func (*HandoversProjection) Version() int { return 2 }
 
 // Apply implements Projection: a handover event rewrites both rows of that handover
 // from the journey after it.
-func (h *HandoversProjection) Apply(b *bolt.Bucket, ev *Event) error {
+func (h *HandoversProjection) Apply(b *bolt.Bucket, ev *readmodel.Event) error {
 	if !ev.IsJourney() {
 		return nil
 	}
@@ -83,7 +84,7 @@ func (h *HandoversProjection) Apply(b *bolt.Bucket, ev *Event) error {
 		return nil
 	}
 	ho := ev.After.Handovers[i]
-	rows, err := subBucket(b, handoverRows)
+	rows, err := readmodel.SubBucket(b, handoverRows)
 	if err != nil {
 		return err
 	}
@@ -134,25 +135,25 @@ func stateOther(s aggregates.HandoverStatus) HandoverState {
 }
 
 func handoverKey(org aggregates.Org, dir Direction, st HandoverState, noms string, seq int) []byte {
-	k := key(string(org))
+	k := readmodel.Key(string(org))
 	k = append(k, byte(dir), byte(st))
 	k = append(k, noms...)
 	k = append(k, 0)
-	return append(k, U64(uint64(seq))...)
+	return append(k, readmodel.U64(uint64(seq))...)
 }
 
 func encodeHandover(h aggregates.Handover, model string) []byte {
-	var w wbuf
-	w.u8(handoverRowVersion)
-	w.str(string(h.From))
-	w.str(string(h.To))
-	w.str(h.Reason)
-	w.str(string(h.Status))
-	w.time(h.RequestedAt)
-	w.time(h.Due)
-	w.time(h.DecidedAt)
-	w.str(h.RejectReason)
-	w.str(model)
+	var w readmodel.Writer
+	w.U8(handoverRowVersion)
+	w.Str(string(h.From))
+	w.Str(string(h.To))
+	w.Str(h.Reason)
+	w.Str(string(h.Status))
+	w.Time(h.RequestedAt)
+	w.Time(h.Due)
+	w.Time(h.DecidedAt)
+	w.Str(h.RejectReason)
+	w.Str(model)
 	return w
 }
 
@@ -193,11 +194,11 @@ type HandoverQueue struct {
 }
 
 // Handovers returns org's handover queue with overdue flags and ages at now.
-func Handovers(r *Runner, org string, now time.Time) (HandoverQueue, error) {
+func Handovers(r *readmodel.Runner, org string, now time.Time) (HandoverQueue, error) {
 	q := HandoverQueue{Org: aggregates.Org(org), Sending: []HandoverRow{}, Receiving: []HandoverRow{}}
-	prefix := key(org)
+	prefix := readmodel.Key(org)
 	err := r.View(HandoversName, func(b *bolt.Bucket) error {
-		return scanPrefix(b.Bucket(handoverRows), prefix, func(k, v []byte) error {
+		return readmodel.ScanPrefix(b.Bucket(handoverRows), prefix, func(k, v []byte) error {
 			row, err := decodeHandoverRow(k[len(prefix):], v, now)
 			if err != nil {
 				return fmt.Errorf("handovers of %s: %w", org, err)
@@ -242,26 +243,26 @@ func Handovers(r *Runner, org string, now time.Time) (HandoverQueue, error) {
 // decodeHandoverRow reads a row; rest is the key after the organisation prefix.
 func decodeHandoverRow(rest, v []byte, now time.Time) (HandoverRow, error) {
 	if len(rest) < 2+1+8 || rest[len(rest)-9] != 0 {
-		return HandoverRow{}, fmt.Errorf("%w: handover key", ErrCorruptRow)
+		return HandoverRow{}, fmt.Errorf("%w: handover key", readmodel.ErrCorruptRow)
 	}
 	row := HandoverRow{Direction: Direction(rest[0]), NOMS: string(rest[2 : len(rest)-9])}
-	r := rbuf{b: rest[len(rest)-8:]}
-	row.Seq = int(r.u64())
-	r = rbuf{b: v}
-	if ver := r.u8(); ver != handoverRowVersion {
-		return HandoverRow{}, fmt.Errorf("%w: handover row version %d", ErrCorruptRow, ver)
+	r := readmodel.Reader{B: rest[len(rest)-8:]}
+	row.Seq = int(r.U64())
+	r = readmodel.Reader{B: v}
+	if ver := r.U8(); ver != handoverRowVersion {
+		return HandoverRow{}, fmt.Errorf("%w: handover row version %d", readmodel.ErrCorruptRow, ver)
 	}
-	row.From = aggregates.Org(r.str())
-	row.To = aggregates.Org(r.str())
-	row.Reason = r.str()
-	row.Status = aggregates.HandoverStatus(r.str())
-	row.RequestedAt = r.time()
-	row.Due = r.time()
-	row.DecidedAt = r.time()
-	row.RejectReason = r.str()
-	row.Model = aggregates.ModelKind(r.str())
-	if r.err != nil {
-		return HandoverRow{}, r.err
+	row.From = aggregates.Org(r.Str())
+	row.To = aggregates.Org(r.Str())
+	row.Reason = r.Str()
+	row.Status = aggregates.HandoverStatus(r.Str())
+	row.RequestedAt = r.Time()
+	row.Due = r.Time()
+	row.DecidedAt = r.Time()
+	row.RejectReason = r.Str()
+	row.Model = aggregates.ModelKind(r.Str())
+	if r.Err != nil {
+		return HandoverRow{}, r.Err
 	}
 	if row.Direction == Sending {
 		row.Counterpart = row.To

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // One page of an organisation's handover queue. The order is the rows' key order
@@ -69,7 +71,7 @@ func (f HandoverFilter) ranges() [][]byte {
 
 // HandoversPage returns one page of q.Org's handovers, with overdue flags and ages at
 // q.Now.
-func HandoversPage(r *Runner, q HandoverQuery) (HandoverPage, error) {
+func HandoversPage(r *readmodel.Runner, q HandoverQuery) (HandoverPage, error) {
 	if q.After != "" && q.Before != "" {
 		return HandoverPage{}, fmt.Errorf("after and before: %w", ErrBadCursor)
 	}
@@ -97,7 +99,7 @@ func HandoversPage(r *Runner, q HandoverQuery) (HandoverPage, error) {
 		if rows == nil {
 			return nil
 		}
-		prefix := key(q.Org)
+		prefix := readmodel.Key(q.Org)
 		walk := newRangesWalk(rows.Cursor(), prefix, f.ranges(), from, pb.backward())
 		for k, v := walk.first(); k != nil; k, v = walk.next() {
 			rest := k[len(prefix):]

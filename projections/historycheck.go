@@ -7,7 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/gateledger/gateledger/eventstore"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // HistoryCheck verifies every hash chain of the store once, when the ledger
@@ -28,7 +29,7 @@ type HistoryCheck struct {
 
 // Run verifies the chains (VerifyAll) and records the result. It logs what it
 // found, naming every break and what to do.
-func (h *HistoryCheck) Run(ctx context.Context, r *Runner, client *esdb.Client, log *slog.Logger) {
+func (h *HistoryCheck) Run(ctx context.Context, r *readmodel.Runner, client eventstore.Store, log *slog.Logger) {
 	start := time.Now()
 	rep, err := VerifyAll(ctx, r, client)
 	h.mu.Lock()

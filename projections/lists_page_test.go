@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // walkPages reads every page forwards with next, then backwards with prev from the
@@ -61,8 +62,8 @@ func walkPages(t *testing.T, limit int, want []string, read func(after, before s
 // handoverTraffic: n people received at Moorland and handed to C05 (decided); then
 // C05 hands some on to C06 or C07, which accept, reject or leave them open, some due
 // before now and some after.
-func handoverTraffic(tb testing.TB, f *feeder, n int) []Event {
-	var evs []Event
+func handoverTraffic(tb testing.TB, f *feeder, n int) []readmodel.Event {
+	var evs []readmodel.Event
 	for i := range n {
 		noms := nomsFor(i)
 		t := time.Date(2019, 1, 6, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour)
@@ -92,7 +93,7 @@ func handoverTraffic(tb testing.TB, f *feeder, n int) []Event {
 }
 
 // refHandovers answers a query from the whole queue, filtered and sorted in memory.
-func refHandovers(t *testing.T, r *Runner, q HandoverQuery) []string {
+func refHandovers(t *testing.T, r *readmodel.Runner, q HandoverQuery) []string {
 	t.Helper()
 	all, err := Handovers(r, q.Org, q.Now)
 	if err != nil {
@@ -210,8 +211,8 @@ func TestHandoversPage(t *testing.T) {
 
 // cohortTraffic: n people received from 2015 on, each released a month later into
 // the area of one of six companies, some reoffending: cohorts over many quarters.
-func cohortTraffic(tb testing.TB, f *feeder, n int) []Event {
-	var evs []Event
+func cohortTraffic(tb testing.TB, f *feeder, n int) []readmodel.Event {
+	var evs []readmodel.Event
 	for i := range n {
 		noms := nomsFor(i)
 		t := time.Date(2015, 1, 6, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * 5 * 24 * time.Hour)

@@ -9,6 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // OutcomesName names the payment-by-results projection and its bucket.
@@ -79,7 +80,7 @@ type cohortRow struct {
 }
 
 // Apply implements Projection.
-func (o *OutcomesProjection) Apply(b *bolt.Bucket, ev *Event) error {
+func (o *OutcomesProjection) Apply(b *bolt.Bucket, ev *readmodel.Event) error {
 	if !ev.IsJourney() {
 		return nil
 	}
@@ -108,7 +109,7 @@ func (o *OutcomesProjection) release(b *bolt.Bucket, noms string, after *aggrega
 	if after.InReoffendingCohort() {
 		m.provider, m.cohort = after.CohortProvider(o.policy, at), cohortLabel(start)
 	}
-	members, err := subBucket(b, outcomeMembers)
+	members, err := readmodel.SubBucket(b, outcomeMembers)
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func (o *OutcomesProjection) release(b *bolt.Bucket, noms string, after *aggrega
 // attribute gives a pending membership of the current release its provider once
 // one is known, bringing the reoffences already recorded against it into the cohort.
 func (o *OutcomesProjection) attribute(b *bolt.Bucket, noms string, after *aggregates.Journey) error {
-	members, err := subBucket(b, outcomeMembers)
+	members, err := readmodel.SubBucket(b, outcomeMembers)
 	if err != nil {
 		return err
 	}
@@ -155,7 +156,7 @@ func (o *OutcomesProjection) attribute(b *bolt.Bucket, noms string, after *aggre
 }
 
 func (o *OutcomesProjection) reoffence(b *bolt.Bucket, noms string, e aggregates.ProvenReoffenceRecorded) error {
-	members, err := subBucket(b, outcomeMembers)
+	members, err := readmodel.SubBucket(b, outcomeMembers)
 	if err != nil {
 		return err
 	}
@@ -204,11 +205,11 @@ func countsForPbR(p aggregates.Policy, releasedAt time.Time, offence, conviction
 }
 
 func (o *OutcomesProjection) updateCohort(b *bolt.Bucket, m member, change func(*cohortRow)) error {
-	cohorts, err := subBucket(b, outcomeCohorts)
+	cohorts, err := readmodel.SubBucket(b, outcomeCohorts)
 	if err != nil {
 		return err
 	}
-	k := key(string(m.provider), m.cohort)
+	k := readmodel.Key(string(m.provider), m.cohort)
 	var c cohortRow
 	if v := cohorts.Get(k); v != nil {
 		if c, err = decodeCohort(v); err != nil {
@@ -223,7 +224,7 @@ func (o *OutcomesProjection) updateCohort(b *bolt.Bucket, m member, change func(
 }
 
 func memberKey(noms string, at time.Time) []byte {
-	return append(key(noms), U64(uint64(timeNanos(at)))...)
+	return append(readmodel.Key(noms), readmodel.U64(uint64(readmodel.TimeNanos(at)))...)
 }
 
 // quarterStart is the first day of the UK calendar quarter of t: a release at 23:30
@@ -238,43 +239,43 @@ func cohortLabel(start aggregates.Date) string {
 }
 
 func (m member) encode() []byte {
-	var w wbuf
-	w.u8(outcomeRowVersion)
-	w.str(string(m.provider))
-	w.str(m.cohort)
-	w.time(m.releasedAt)
-	w.uvar(m.counted)
-	w.uvar(m.excluded)
+	var w readmodel.Writer
+	w.U8(outcomeRowVersion)
+	w.Str(string(m.provider))
+	w.Str(m.cohort)
+	w.Time(m.releasedAt)
+	w.Uvar(m.counted)
+	w.Uvar(m.excluded)
 	return w
 }
 
 func decodeMember(v []byte) (member, error) {
-	r := rbuf{b: v}
-	if ver := r.u8(); ver != outcomeRowVersion {
-		return member{}, fmt.Errorf("%w: outcome member version %d", ErrCorruptRow, ver)
+	r := readmodel.Reader{B: v}
+	if ver := r.U8(); ver != outcomeRowVersion {
+		return member{}, fmt.Errorf("%w: outcome member version %d", readmodel.ErrCorruptRow, ver)
 	}
-	m := member{provider: aggregates.Org(r.str()), cohort: r.str(), releasedAt: r.time(), counted: r.uvar(), excluded: r.uvar()}
-	return m, r.err
+	m := member{provider: aggregates.Org(r.Str()), cohort: r.Str(), releasedAt: r.Time(), counted: r.Uvar(), excluded: r.Uvar()}
+	return m, r.Err
 }
 
 func (c cohortRow) encode() []byte {
-	var w wbuf
-	w.u8(outcomeRowVersion)
-	w.date(c.start)
-	w.uvar(c.size)
-	w.uvar(c.reoffenders)
-	w.uvar(c.counted)
-	w.uvar(c.excluded)
+	var w readmodel.Writer
+	w.U8(outcomeRowVersion)
+	w.Date(c.start)
+	w.Uvar(c.size)
+	w.Uvar(c.reoffenders)
+	w.Uvar(c.counted)
+	w.Uvar(c.excluded)
 	return w
 }
 
 func decodeCohort(v []byte) (cohortRow, error) {
-	r := rbuf{b: v}
-	if ver := r.u8(); ver != outcomeRowVersion {
-		return cohortRow{}, fmt.Errorf("%w: outcome cohort version %d", ErrCorruptRow, ver)
+	r := readmodel.Reader{B: v}
+	if ver := r.U8(); ver != outcomeRowVersion {
+		return cohortRow{}, fmt.Errorf("%w: outcome cohort version %d", readmodel.ErrCorruptRow, ver)
 	}
-	c := cohortRow{start: r.date(), size: r.uvar(), reoffenders: r.uvar(), counted: r.uvar(), excluded: r.uvar()}
-	return c, r.err
+	c := cohortRow{start: r.Date(), size: r.Uvar(), reoffenders: r.Uvar(), counted: r.Uvar(), excluded: r.Uvar()}
+	return c, r.Err
 }
 
 // CohortOutcome is the payment-by-results measure of one provider's quarterly release
@@ -308,14 +309,14 @@ type CohortOutcome struct {
 
 // Outcomes returns every provider's cohorts, ordered by cohort then provider, with
 // provisional flags decided at now.
-func Outcomes(r *Runner, now time.Time) ([]CohortOutcome, error) {
+func Outcomes(r *readmodel.Runner, now time.Time) ([]CohortOutcome, error) {
 	return outcomesOf(r, now, "")
 }
 
 // outcomesOf is Outcomes of one provider's cohorts, or of every provider's when
 // provider is "".
-func outcomesOf(r *Runner, now time.Time, provider string) ([]CohortOutcome, error) {
-	o, err := projectionOf[*OutcomesProjection](r, OutcomesName)
+func outcomesOf(r *readmodel.Runner, now time.Time, provider string) ([]CohortOutcome, error) {
+	o, err := readmodel.ProjectionOf[*OutcomesProjection](r, OutcomesName)
 	if err != nil {
 		return nil, err
 	}
@@ -328,15 +329,15 @@ func outcomesOf(r *Runner, now time.Time, provider string) ([]CohortOutcome, err
 		}
 		var prefix []byte
 		if provider != "" {
-			prefix = key(provider)
+			prefix = readmodel.Key(provider)
 		}
-		return scanPrefix(cohorts, prefix, func(k, v []byte) error {
+		return readmodel.ScanPrefix(cohorts, prefix, func(k, v []byte) error {
 			if len(k) < 2 || k[len(k)-1] != 0 {
-				return fmt.Errorf("%w: outcome cohort key %q", ErrCorruptRow, k)
+				return fmt.Errorf("%w: outcome cohort key %q", readmodel.ErrCorruptRow, k)
 			}
 			provider, label, ok := splitKey2(k)
 			if !ok {
-				return fmt.Errorf("%w: outcome cohort key %q", ErrCorruptRow, k)
+				return fmt.Errorf("%w: outcome cohort key %q", readmodel.ErrCorruptRow, k)
 			}
 			c, err := decodeCohort(v)
 			if err != nil {

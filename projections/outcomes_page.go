@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"time"
+
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // One page of the payment-by-results cohorts (provider × quarter rows), ordered by
@@ -57,7 +59,7 @@ func cohortKey(c CohortOutcome) []byte {
 
 // OutcomesPage returns one page of the cohorts q.Filter selects, with provisional
 // flags decided at q.Now.
-func OutcomesPage(r *Runner, q CohortQuery) (CohortPage, error) {
+func OutcomesPage(r *readmodel.Runner, q CohortQuery) (CohortPage, error) {
 	f := q.Filter
 	for _, s := range []string{f.From, f.To} {
 		if s != "" && !ValidQuarter(s) {

@@ -12,6 +12,7 @@ import (
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
 	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // Every figure of the outcomes read model is reproducible from the events: generated
@@ -37,7 +38,7 @@ func TestOutcomesRecomputedFromEvents(t *testing.T) {
 		js[i] = g.Journey(i)
 	}
 
-	r, err := Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, quiet(), NewOutcomes(policy))
+	r, err := readmodel.Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, quiet(), NewOutcomes(policy))
 	if err != nil {
 		t.Fatal(err)
 	}

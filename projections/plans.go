@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/gateledger/gateledger/aggregates"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // PlansName names the resettlement plan projection and its bucket.
@@ -43,7 +44,7 @@ const planHistoryVersion = 1
 type PlansProjection struct {
 	// policy decides what a case needs (aggregates.Journey.Needs).
 	policy aggregates.Policy
-	arena  arena
+	arena  readmodel.Arena
 	// pending holds the latest state of each person changed in the current batch, so
 	// that a person with several events in a batch is written once (Batcher).
 	pending map[string]*pendingPlan
@@ -90,7 +91,7 @@ const planHistoryChunkShift = 4
 
 // Apply implements Projection: it writes the history row of a plan item now and keeps
 // the person's state for Commit.
-func (p *PlansProjection) Apply(b *bolt.Bucket, ev *Event) error {
+func (p *PlansProjection) Apply(b *bolt.Bucket, ev *readmodel.Event) error {
 	if !ev.IsJourney() {
 		return nil
 	}
@@ -126,9 +127,9 @@ func (p *PlansProjection) Apply(b *bolt.Bucket, ev *Event) error {
 		}
 	}
 	pp.histChunk = chunk
-	var w wbuf = p.entry[:0]
-	w.str(item)
-	w.u64(ev.Position)
+	var w readmodel.Writer = p.entry[:0]
+	w.Str(item)
+	w.U64(ev.Position)
 	w = appendHistory(w, ev, change)
 	p.entry = w
 	pp.hist = binary.AppendUvarint(pp.hist, uint64(len(w)))
@@ -141,12 +142,12 @@ func (p *PlansProjection) writeHistory(b *bolt.Bucket, noms string, pp *pendingP
 	if len(pp.hist) == 0 {
 		return nil
 	}
-	st, err := subBucket(b, planPeople)
+	st, err := readmodel.SubBucket(b, planPeople)
 	if err != nil {
 		return err
 	}
-	st.FillPercent = appendFill
-	if err := appendChunk(st, &p.arena, noms, pp.histChunk, pp.hist); err != nil {
+	st.FillPercent = readmodel.AppendFill
+	if err := readmodel.AppendChunk(st, &p.arena, noms, pp.histChunk, pp.hist); err != nil {
 		return fmt.Errorf("plan history of %s: %w", noms, err)
 	}
 	pp.hist = pp.hist[:0]
@@ -156,14 +157,14 @@ func (p *PlansProjection) writeHistory(b *bolt.Bucket, noms string, pp *pendingP
 // eachHistoryEntry calls fn with every entry of a stored history chunk, in revision
 // order.
 func eachHistoryEntry(chunk []byte, fn func(item string, pos uint64, row []byte) error) error {
-	return eachEntry(chunk, func(entry []byte) error {
-		r := rbuf{b: entry}
-		item := r.str()
-		pos := r.u64()
-		if r.err != nil {
-			return r.err
+	return readmodel.EachEntry(chunk, func(entry []byte) error {
+		r := readmodel.Reader{B: entry}
+		item := r.Str()
+		pos := r.U64()
+		if r.Err != nil {
+			return r.Err
 		}
-		return fn(item, pos, r.b)
+		return fn(item, pos, r.B)
 	})
 }
 
@@ -194,7 +195,7 @@ func changesItems(ev aggregates.Event) bool {
 func (pp *pendingPlan) load(b *bolt.Bucket, noms string) error {
 	pp.loaded = true
 	if st := b.Bucket(planPeople); st != nil {
-		if v := st.Get(key(noms)); v != nil {
+		if v := st.Get(readmodel.Key(noms)); v != nil {
 			sp, err := decodePlanState(v)
 			if err != nil {
 				return fmt.Errorf("plan of %s: %w", noms, err)
@@ -236,11 +237,11 @@ func (p *PlansProjection) Commit(b *bolt.Bucket) error {
 	if len(p.pending) == 0 {
 		return nil
 	}
-	st, err := subBucket(b, planPeople)
+	st, err := readmodel.SubBucket(b, planPeople)
 	if err != nil {
 		return err
 	}
-	st.FillPercent = appendFill
+	st.FillPercent = readmodel.AppendFill
 	nomss := make([]string, 0, len(p.pending))
 	for n := range p.pending {
 		nomss = append(nomss, n)
@@ -249,8 +250,8 @@ func (p *PlansProjection) Commit(b *bolt.Bucket) error {
 	for _, n := range nomss {
 		pp := p.pending[n]
 		sp := storedPlanOf(pp.j, pp.pos, pp.rev, p.policy)
-		v := p.arena.take(sp.appendTo(p.arena.free(256)))
-		if err := st.Put(p.arena.take(append(append(p.arena.free(len(n)+1), n...), 0)), v); err != nil {
+		v := p.arena.Take(sp.appendTo(p.arena.Free(256)))
+		if err := st.Put(p.arena.Take(append(append(p.arena.Free(len(n)+1), n...), 0)), v); err != nil {
 			return fmt.Errorf("plan of %s: %w", n, err)
 		}
 		if err := p.writeHistory(b, n, pp); err != nil {
@@ -306,138 +307,138 @@ func storedPlanOf(j *aggregates.Journey, pos, rev uint64, policy aggregates.Poli
 // description, due, owner, agreed, outcome, completed), the five release dates, the
 // release time, closed and its time, and the open handover if any (seq, from, to,
 // reason, due, requested, status, decided, reject reason).
-func (s *storedPlan) appendTo(w wbuf) wbuf {
-	w.u8(planStateVersion)
-	w.str(s.NOMS)
-	w.uvar(s.Position)
-	w.uvar(s.Revision)
-	w.str(string(s.Custody))
-	w.str(s.Prison)
-	w.str(string(s.Responsible))
-	w.xtime(s.ReceivedAt)
-	w.xtime(s.ScreenedAt)
-	w.svar(int64(s.Plan.Revision))
-	w.str(s.Plan.Summary)
-	w.xtime(s.Plan.DraftedAt)
-	w.xtime(s.Plan.RevisedAt)
-	w.uvar(uint64(len(s.Pathways)))
+func (s *storedPlan) appendTo(w readmodel.Writer) readmodel.Writer {
+	w.U8(planStateVersion)
+	w.Str(s.NOMS)
+	w.Uvar(s.Position)
+	w.Uvar(s.Revision)
+	w.Str(string(s.Custody))
+	w.Str(s.Prison)
+	w.Str(string(s.Responsible))
+	w.XTime(s.ReceivedAt)
+	w.XTime(s.ScreenedAt)
+	w.Svar(int64(s.Plan.Revision))
+	w.Str(s.Plan.Summary)
+	w.XTime(s.Plan.DraftedAt)
+	w.XTime(s.Plan.RevisedAt)
+	w.Uvar(uint64(len(s.Pathways)))
 	if len(s.Pathways) > 0 {
 		for _, p := range slices.Sorted(maps.Keys(s.Pathways)) {
 			ps := s.Pathways[p]
-			w.str(string(p))
-			w.str(string(ps.Status))
-			w.str(ps.Reason)
-			w.str(ps.Need)
-			w.xtime(ps.IdentifiedAt)
-			w.xtime(ps.ChangedAt)
+			w.Str(string(p))
+			w.Str(string(ps.Status))
+			w.Str(ps.Reason)
+			w.Str(ps.Need)
+			w.XTime(ps.IdentifiedAt)
+			w.XTime(ps.ChangedAt)
 		}
 	}
-	w.uvar(uint64(len(s.Actions)))
+	w.Uvar(uint64(len(s.Actions)))
 	if len(s.Actions) > 0 {
 		for _, id := range slices.Sorted(maps.Keys(s.Actions)) {
 			a := s.Actions[id]
-			w.str(id)
-			w.str(a.ID)
-			w.str(string(a.Pathway))
-			w.str(a.Description)
-			w.xdate(a.Due)
-			w.str(string(a.Owner))
-			w.xtime(a.AgreedAt)
-			w.str(a.Outcome)
-			w.xtime(a.CompletedAt)
+			w.Str(id)
+			w.Str(a.ID)
+			w.Str(string(a.Pathway))
+			w.Str(a.Description)
+			w.XDate(a.Due)
+			w.Str(string(a.Owner))
+			w.XTime(a.AgreedAt)
+			w.Str(a.Outcome)
+			w.XTime(a.CompletedAt)
 		}
 	}
 	rd := &s.ReleaseDates
 	for _, d := range [...]aggregates.Date{rd.ConfirmedRelease, rd.ActualParole, rd.HDCActual, rd.ConditionalRelease, rd.AutomaticRelease} {
-		w.xdate(d)
+		w.XDate(d)
 	}
-	w.xtime(s.ReleasedAt)
-	w.bool(s.Closed)
-	w.xtime(s.ClosedAt)
-	w.bool(s.OpenHandover != nil)
+	w.XTime(s.ReleasedAt)
+	w.Bool(s.Closed)
+	w.XTime(s.ClosedAt)
+	w.Bool(s.OpenHandover != nil)
 	if h := s.OpenHandover; h != nil {
-		w.svar(int64(h.Seq))
-		w.str(string(h.From))
-		w.str(string(h.To))
-		w.str(h.Reason)
-		w.xtime(h.Due)
-		w.xtime(h.RequestedAt)
-		w.str(string(h.Status))
-		w.xtime(h.DecidedAt)
-		w.str(h.RejectReason)
+		w.Svar(int64(h.Seq))
+		w.Str(string(h.From))
+		w.Str(string(h.To))
+		w.Str(h.Reason)
+		w.XTime(h.Due)
+		w.XTime(h.RequestedAt)
+		w.Str(string(h.Status))
+		w.XTime(h.DecidedAt)
+		w.Str(h.RejectReason)
 	}
-	w.str(string(s.ReceptionKind))
-	w.str(string(s.ReleaseKind))
+	w.Str(string(s.ReceptionKind))
+	w.Str(string(s.ReleaseKind))
 	se := &s.Sentence
-	w.str(string(se.Type))
-	w.uvar(uint64(se.LengthMonths))
-	w.uvar(uint64(se.LengthDays))
-	w.xdate(se.SentenceDate)
-	w.xdate(se.OffenceDate)
-	w.bool(se.Under18)
-	w.xtime(se.At)
+	w.Str(string(se.Type))
+	w.Uvar(uint64(se.LengthMonths))
+	w.Uvar(uint64(se.LengthDays))
+	w.XDate(se.SentenceDate)
+	w.XDate(se.OffenceDate)
+	w.Bool(se.Under18)
+	w.XTime(se.At)
 	n := &s.Needs
-	w.str(string(n.HandoverTo))
-	w.bool(n.HandoverRejected)
-	w.bool(n.HandoverOvertaken)
-	w.bool(n.NoReleaseArea)
+	w.Str(string(n.HandoverTo))
+	w.Bool(n.HandoverRejected)
+	w.Bool(n.HandoverOvertaken)
+	w.Bool(n.NoReleaseArea)
 	return w
 }
 
 // decodePlanState reads what appendTo wrote.
 func decodePlanState(v []byte) (storedPlan, error) {
-	r := rbuf{b: v}
-	if ver := r.u8(); ver != planStateVersion {
-		return storedPlan{}, fmt.Errorf("%w: plan state version %d", ErrCorruptRow, ver)
+	r := readmodel.Reader{B: v}
+	if ver := r.U8(); ver != planStateVersion {
+		return storedPlan{}, fmt.Errorf("%w: plan state version %d", readmodel.ErrCorruptRow, ver)
 	}
 	var s storedPlan
-	s.NOMS = r.str()
-	s.Position = r.uvar()
-	s.Revision = r.uvar()
-	s.Custody = aggregates.CustodyStatus(r.str())
-	s.Prison = r.str()
-	s.Responsible = aggregates.Org(r.str())
-	s.ReceivedAt = r.xtime()
-	s.ScreenedAt = r.xtime()
-	s.Plan.Revision = int(r.svar())
-	s.Plan.Summary = r.str()
-	s.Plan.DraftedAt = r.xtime()
-	s.Plan.RevisedAt = r.xtime()
-	if n := r.count(); n > 0 {
+	s.NOMS = r.Str()
+	s.Position = r.Uvar()
+	s.Revision = r.Uvar()
+	s.Custody = aggregates.CustodyStatus(r.Str())
+	s.Prison = r.Str()
+	s.Responsible = aggregates.Org(r.Str())
+	s.ReceivedAt = r.XTime()
+	s.ScreenedAt = r.XTime()
+	s.Plan.Revision = int(r.Svar())
+	s.Plan.Summary = r.Str()
+	s.Plan.DraftedAt = r.XTime()
+	s.Plan.RevisedAt = r.XTime()
+	if n := r.Count(); n > 0 {
 		s.Pathways = make(map[aggregates.Pathway]aggregates.PathwayState, n)
 		for range n {
-			p := aggregates.Pathway(r.str())
-			s.Pathways[p] = aggregates.PathwayState{Status: aggregates.PathwayStatus(r.str()), Reason: r.str(), Need: r.str(),
-				IdentifiedAt: r.xtime(), ChangedAt: r.xtime()}
+			p := aggregates.Pathway(r.Str())
+			s.Pathways[p] = aggregates.PathwayState{Status: aggregates.PathwayStatus(r.Str()), Reason: r.Str(), Need: r.Str(),
+				IdentifiedAt: r.XTime(), ChangedAt: r.XTime()}
 		}
 	}
-	if n := r.count(); n > 0 {
+	if n := r.Count(); n > 0 {
 		s.Actions = make(map[string]aggregates.Action, n)
 		for range n {
-			id := r.str()
-			s.Actions[id] = aggregates.Action{ID: r.str(), Pathway: aggregates.Pathway(r.str()), Description: r.str(), Due: r.xdate(),
-				Owner: aggregates.Org(r.str()), AgreedAt: r.xtime(), Outcome: r.str(), CompletedAt: r.xtime()}
+			id := r.Str()
+			s.Actions[id] = aggregates.Action{ID: r.Str(), Pathway: aggregates.Pathway(r.Str()), Description: r.Str(), Due: r.XDate(),
+				Owner: aggregates.Org(r.Str()), AgreedAt: r.XTime(), Outcome: r.Str(), CompletedAt: r.XTime()}
 		}
 	}
 	rd := &s.ReleaseDates
-	rd.ConfirmedRelease, rd.ActualParole, rd.HDCActual, rd.ConditionalRelease, rd.AutomaticRelease = r.xdate(), r.xdate(), r.xdate(), r.xdate(), r.xdate()
-	s.ReleasedAt = r.xtime()
-	s.Closed = r.bool()
-	s.ClosedAt = r.xtime()
-	if r.bool() {
-		s.OpenHandover = &aggregates.Handover{Seq: int(r.svar()), From: aggregates.Org(r.str()), To: aggregates.Org(r.str()),
-			Reason: r.str(), Due: r.xtime(), RequestedAt: r.xtime(), Status: aggregates.HandoverStatus(r.str()),
-			DecidedAt: r.xtime(), RejectReason: r.str()}
+	rd.ConfirmedRelease, rd.ActualParole, rd.HDCActual, rd.ConditionalRelease, rd.AutomaticRelease = r.XDate(), r.XDate(), r.XDate(), r.XDate(), r.XDate()
+	s.ReleasedAt = r.XTime()
+	s.Closed = r.Bool()
+	s.ClosedAt = r.XTime()
+	if r.Bool() {
+		s.OpenHandover = &aggregates.Handover{Seq: int(r.Svar()), From: aggregates.Org(r.Str()), To: aggregates.Org(r.Str()),
+			Reason: r.Str(), Due: r.XTime(), RequestedAt: r.XTime(), Status: aggregates.HandoverStatus(r.Str()),
+			DecidedAt: r.XTime(), RejectReason: r.Str()}
 	}
-	s.ReceptionKind = aggregates.ReceptionKind(r.str())
-	s.ReleaseKind = aggregates.ReleaseKind(r.str())
-	s.Sentence = aggregates.Sentence{Type: aggregates.SentenceType(r.str()), LengthMonths: int(r.uvar()), LengthDays: int(r.uvar()),
-		SentenceDate: r.xdate(), OffenceDate: r.xdate(), Under18: r.bool(), At: r.xtime()}
-	s.Needs = aggregates.Needs{HandoverTo: aggregates.Org(r.str()), HandoverRejected: r.bool(), HandoverOvertaken: r.bool(), NoReleaseArea: r.bool()}
-	if r.err == nil && len(r.b) != 0 {
-		r.err = fmt.Errorf("%w: %d bytes after the plan state", ErrCorruptRow, len(r.b))
+	s.ReceptionKind = aggregates.ReceptionKind(r.Str())
+	s.ReleaseKind = aggregates.ReleaseKind(r.Str())
+	s.Sentence = aggregates.Sentence{Type: aggregates.SentenceType(r.Str()), LengthMonths: int(r.Uvar()), LengthDays: int(r.Uvar()),
+		SentenceDate: r.XDate(), OffenceDate: r.XDate(), Under18: r.Bool(), At: r.XTime()}
+	s.Needs = aggregates.Needs{HandoverTo: aggregates.Org(r.Str()), HandoverRejected: r.Bool(), HandoverOvertaken: r.Bool(), NoReleaseArea: r.Bool()}
+	if r.Err == nil && len(r.B) != 0 {
+		r.Err = fmt.Errorf("%w: %d bytes after the plan state", readmodel.ErrCorruptRow, len(r.B))
 	}
-	return s, r.err
+	return s, r.Err
 }
 
 // journey rebuilds enough of the journey for aggregates.Journey.Deadlines.
@@ -527,19 +528,19 @@ func displayed(d aggregates.ReleaseDates) string {
 	return "none"
 }
 
-func appendHistory(w wbuf, ev *Event, change string) wbuf {
+func appendHistory(w readmodel.Writer, ev *readmodel.Event, change string) readmodel.Writer {
 	m := &ev.Envelope
-	w.u8(planHistoryVersion)
-	w.uvar(ev.Revision)
+	w.U8(planHistoryVersion)
+	w.Uvar(ev.Revision)
 	w = append(w, ev.ID[:]...)
-	w.str(ev.Type)
-	w.str(m.UserID)
-	w.str(m.Role)
-	w.str(m.Organisation)
-	w.str(string(m.Source))
-	w.time(m.OccurredAt)
-	w.time(m.RecordedAt)
-	w.str(change)
+	w.Str(ev.Type)
+	w.Str(m.UserID)
+	w.Str(m.Role)
+	w.Str(m.Organisation)
+	w.Str(string(m.Source))
+	w.Time(m.OccurredAt)
+	w.Time(m.RecordedAt)
+	w.Str(change)
 	return w
 }
 
@@ -563,27 +564,27 @@ type HistoryEntry struct {
 }
 
 func decodeHistory(item string, pos uint64, v []byte) (HistoryEntry, error) {
-	r := rbuf{b: v}
-	if ver := r.u8(); ver != planHistoryVersion {
-		return HistoryEntry{}, fmt.Errorf("%w: plan history version %d", ErrCorruptRow, ver)
+	r := readmodel.Reader{B: v}
+	if ver := r.U8(); ver != planHistoryVersion {
+		return HistoryEntry{}, fmt.Errorf("%w: plan history version %d", readmodel.ErrCorruptRow, ver)
 	}
 	h := HistoryEntry{Item: item, Position: pos}
-	h.Revision = r.uvar()
-	if len(r.b) < 16 {
-		r.fail()
+	h.Revision = r.Uvar()
+	if len(r.B) < 16 {
+		r.Fail()
 	} else {
-		copy(h.EventID[:], r.b[:16])
-		r.b = r.b[16:]
+		copy(h.EventID[:], r.B[:16])
+		r.B = r.B[16:]
 	}
-	h.EventType = r.str()
-	h.UserID = r.str()
-	h.Role = r.str()
-	h.Organisation = r.str()
-	h.Source = aggregates.Source(r.str())
-	h.OccurredAt = r.time()
-	h.RecordedAt = r.time()
-	h.Change = r.str()
-	return h, r.err
+	h.EventType = r.Str()
+	h.UserID = r.Str()
+	h.Role = r.Str()
+	h.Organisation = r.Str()
+	h.Source = aggregates.Source(r.Str())
+	h.OccurredAt = r.Time()
+	h.RecordedAt = r.Time()
+	h.Change = r.Str()
+	return h, r.Err
 }
 
 // DeadlineView is one derived deadline as of the query's now.
@@ -667,12 +668,12 @@ type PlanView struct {
 // Plan returns the resettlement plan of the person with prison number noms, with
 // deadlines derived under policy and overdue flags decided at now. A person the
 // projection has not seen gives a *NotFoundError.
-func Plan(r *Runner, noms string, now time.Time, policy aggregates.Policy) (PlanView, error) {
+func Plan(r *readmodel.Runner, noms string, now time.Time, policy aggregates.Policy) (PlanView, error) {
 	var st storedPlan
 	var hist []HistoryEntry
 	err := r.View(PlansName, func(b *bolt.Bucket) error {
 		people := b.Bucket(planPeople)
-		prefix := key(noms)
+		prefix := readmodel.Key(noms)
 		var v []byte
 		if people != nil {
 			v = people.Get(prefix)
@@ -684,13 +685,13 @@ func Plan(r *Runner, noms string, now time.Time, policy aggregates.Policy) (Plan
 		if st, err = decodePlanState(v); err != nil {
 			return fmt.Errorf("plan of %s: %w", noms, err)
 		}
-		return scanPrefix(people, prefix, func(k, v []byte) error {
+		return readmodel.ScanPrefix(people, prefix, func(k, v []byte) error {
 			switch len(k) - len(prefix) {
 			case 0:
 				return nil // the state row
 			case 8:
 			default:
-				return fmt.Errorf("%w: plan history key %q", ErrCorruptRow, k)
+				return fmt.Errorf("%w: plan history key %q", readmodel.ErrCorruptRow, k)
 			}
 			err := eachHistoryEntry(v, func(item string, pos uint64, row []byte) error {
 				h, err := decodeHistory(item, pos, row)

@@ -16,7 +16,9 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/folds"
 	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // feeder builds the events a runner would hand the projections, without a store:
@@ -41,7 +43,7 @@ func newFeeder(policy aggregates.Policy) *feeder {
 
 // cmd decides c on noms's journey as a user of org and returns the events recorded.
 // Events are recorded a second apart from 1 March 2026, after every fact they record.
-func (f *feeder) cmd(tb testing.TB, noms, org string, c aggregates.Command) []Event {
+func (f *feeder) cmd(tb testing.TB, noms, org string, c aggregates.Command) []readmodel.Event {
 	tb.Helper()
 	p := f.people[noms]
 	if p == nil {
@@ -71,12 +73,12 @@ func (f *feeder) cmd(tb testing.TB, noms, org string, c aggregates.Command) []Ev
 	if err != nil {
 		tb.Fatal(err)
 	}
-	out := make([]Event, len(recs))
+	out := make([]readmodel.Event, len(recs))
 	for i, rec := range recs {
 		f.pos += 100
 		after := aggregates.Evolve(p.j, evs[i])
-		out[i] = Event{Position: f.pos, Stream: stream, Revision: rec.Revision, ID: rec.ID, Type: rec.Type, Data: rec.Data,
-			Metadata: rec.RawMetadata, Recorded: recordedAt, Envelope: rec.Metadata, NOMS: noms, Domain: evs[i],
+		out[i] = readmodel.Event{Position: f.pos, Stream: stream, Revision: rec.Revision, ID: rec.ID, Type: rec.Type, Data: rec.Data,
+			Metadata: rec.RawMetadata, Recorded: recordedAt, Decoded: folds.Decoded{Envelope: rec.Metadata, NOMS: noms, Domain: evs[i]},
 			After: &after}
 		p.j = after
 	}
@@ -86,19 +88,19 @@ func (f *feeder) cmd(tb testing.TB, noms, org string, c aggregates.Command) []Ev
 
 // applyDirect applies events to every projection of r in transactions of batch
 // events, as the runner does, without a subscription.
-func applyDirect(tb testing.TB, r *Runner, evs []Event, batch int) {
+func applyDirect(tb testing.TB, r *readmodel.Runner, evs []readmodel.Event, batch int) {
 	tb.Helper()
 	for len(evs) > 0 {
 		n := min(batch, len(evs))
-		err := r.db.Update(func(tx *bolt.Tx) error {
-			for _, s := range r.slots {
-				b := tx.Bucket(s.name)
+		err := r.Update(func(ps []readmodel.Projection, buckets []*bolt.Bucket) error {
+			for k, p := range ps {
+				b := buckets[k]
 				for i := range evs[:n] {
-					if err := s.p.Apply(b, &evs[i]); err != nil {
+					if err := p.Apply(b, &evs[i]); err != nil {
 						return err
 					}
 				}
-				if bt, ok := s.p.(Batcher); ok {
+				if bt, ok := p.(readmodel.Batcher); ok {
 					if err := bt.Commit(b); err != nil {
 						return err
 					}
@@ -119,8 +121,8 @@ func nomsFor(i int) string {
 
 // caseloadPeople records n people received at Moorland in 2019, with risk, release
 // dates, a need and an action, handed over to the West Yorkshire CRC (split model).
-func caseloadPeople(tb testing.TB, f *feeder, n int) []Event {
-	var evs []Event
+func caseloadPeople(tb testing.TB, f *feeder, n int) []readmodel.Event {
+	var evs []readmodel.Event
 	for i := range n {
 		noms := nomsFor(i)
 		t := time.Date(2019, 1, 7, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
@@ -143,9 +145,9 @@ func p99(durs []time.Duration) float64 {
 	return float64(durs[min(max(i, 0), len(durs)-1)]) / float64(time.Millisecond)
 }
 
-func benchRunner(b *testing.B) *Runner {
+func benchRunner(b *testing.B) *readmodel.Runner {
 	b.Helper()
-	r, err := Open(filepath.Join(b.TempDir(), "bench.db"), nil, quiet(), All(testPolicy())...)
+	r, err := readmodel.Open(filepath.Join(b.TempDir(), "bench.db"), nil, quiet(), All(testPolicy())...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -185,7 +187,7 @@ func BenchmarkAuditTrail(b *testing.B) {
 	f := newFeeder(testPolicy())
 	const noms = "A4092EA"
 	t := time.Date(2024, 1, 8, 9, 0, 0, 0, time.UTC)
-	var evs []Event
+	var evs []readmodel.Event
 	evs = append(evs, f.cmd(b, noms, "MDI", aggregates.ReceivePrisoner{NOMS: noms, Kind: aggregates.ReceptionSentence, Prison: "MDI", At: t})...)
 	evs = append(evs, f.cmd(b, noms, "MDI", aggregates.CompleteScreening{At: t.Add(time.Hour)})...)
 	evs = append(evs, f.cmd(b, noms, "MDI", aggregates.ReleasePrisoner{Kind: aggregates.ReleaseOnLicence, Prison: "MDI", At: t.Add(24 * time.Hour)})...)
@@ -226,7 +228,7 @@ func BenchmarkAuditTrail(b *testing.B) {
 // its stream's hash chain with the envelope the writer gives it. Domain is set; After is
 // left to applyFolded, and the stored bytes (Data, Metadata) are left out: no
 // projection reads them, and 200,000 of them would dominate the benchmark's memory.
-func genEvents(tb testing.TB, n int) []Event {
+func genEvents(tb testing.TB, n int) []readmodel.Event {
 	tb.Helper()
 	genMu.Lock()
 	defer genMu.Unlock()
@@ -243,7 +245,7 @@ func genEvents(tb testing.TB, n int) []Event {
 	}
 	const per = 6
 	heads := make([]eventlog.Head, len(js))
-	evs := make([]Event, 0, n+n/8)
+	evs := make([]readmodel.Event, 0, n+n/8)
 	var pos uint64
 	for round, more := 0, true; more; round++ {
 		more = false
@@ -283,8 +285,8 @@ func genEvents(tb testing.TB, n int) []Event {
 			heads[i] = eventlog.HeadOf(recs)
 			for k, rec := range recs {
 				pos += 200
-				evs = append(evs, Event{Position: pos, Stream: stream, Revision: rec.Revision, ID: rec.ID, Type: rec.Type,
-					Recorded: rec.Metadata.RecordedAt, Envelope: rec.Metadata, NOMS: j.NOMS, Domain: domain[k]})
+				evs = append(evs, readmodel.Event{Position: pos, Stream: stream, Revision: rec.Revision, ID: rec.ID, Type: rec.Type,
+					Recorded: rec.Metadata.RecordedAt, Decoded: folds.Decoded{Envelope: rec.Metadata, NOMS: j.NOMS, Domain: domain[k]}})
 			}
 		}
 	}
@@ -294,23 +296,19 @@ func genEvents(tb testing.TB, n int) []Event {
 
 var (
 	genMu    sync.Mutex
-	genCache = map[int][]Event{}
+	genCache = map[int][]readmodel.Event{}
 )
 
 // applyFolded applies events to every projection of r as the runner does: in
 // transactions of batch events, each event to every projection in turn, with the
 // person's journey folded in place just before (After points at it, so a Batcher that
 // keeps it sees the person's latest state at Commit).
-func applyFolded(tb testing.TB, r *Runner, evs []Event, batch int) {
+func applyFolded(tb testing.TB, r *readmodel.Runner, evs []readmodel.Event, batch int) {
 	tb.Helper()
 	folds := map[string]*aggregates.Journey{}
 	for len(evs) > 0 {
 		n := min(batch, len(evs))
-		err := r.db.Update(func(tx *bolt.Tx) error {
-			buckets := make([]*bolt.Bucket, len(r.slots))
-			for k, s := range r.slots {
-				buckets[k] = tx.Bucket(s.name)
-			}
+		err := r.Update(func(ps []readmodel.Projection, buckets []*bolt.Bucket) error {
 			for i := range evs[:n] {
 				ev := evs[i]
 				j := folds[ev.NOMS]
@@ -320,14 +318,14 @@ func applyFolded(tb testing.TB, r *Runner, evs []Event, batch int) {
 				}
 				aggregates.Fold(j, ev.Domain)
 				ev.After = j
-				for k, s := range r.slots {
-					if err := s.p.Apply(buckets[k], &ev); err != nil {
-						return fmt.Errorf("%s at %d: %w", s.p.Name(), ev.Position, err)
+				for k, p := range ps {
+					if err := p.Apply(buckets[k], &ev); err != nil {
+						return fmt.Errorf("%s at %d: %w", p.Name(), ev.Position, err)
 					}
 				}
 			}
-			for k, s := range r.slots {
-				if bt, ok := s.p.(Batcher); ok {
+			for k, p := range ps {
+				if bt, ok := p.(readmodel.Batcher); ok {
 					if err := bt.Commit(buckets[k]); err != nil {
 						return err
 					}
@@ -363,7 +361,7 @@ func BenchmarkApplyAll(b *testing.B) {
 		applyFolded(b, r, evs, 2000)
 		b.StopTimer()
 		written += float64(procWritten() - w0)
-		if fi, err := os.Stat(r.db.Path()); err == nil {
+		if fi, err := os.Stat(r.Path()); err == nil {
 			size += float64(fi.Size())
 		}
 		b.StartTimer()

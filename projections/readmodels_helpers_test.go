@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -14,9 +15,10 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/calendar"
-	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeys"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // testPolicy is the default policy with the England and Wales calendar.
@@ -40,10 +42,10 @@ func (c *tick) Now() time.Time {
 // model, running.
 type world struct {
 	t      *testing.T
-	store  *eventlog.Store
+	store  *eventstore.Conn
 	svc    *journeys.Service
 	policy aggregates.Policy
-	r      *Runner
+	r      *readmodel.Runner
 	clock  *tick
 	n      int
 	last   uint64 // $all position of the last recorded event
@@ -63,9 +65,9 @@ func newWorld(t *testing.T) *world {
 
 // runner opens another runner with every read model on the world's store; batch 0
 // keeps the default batch size.
-func (w *world) runner(path string, batch int) *Runner {
+func (w *world) runner(path string, batch int) *readmodel.Runner {
 	w.t.Helper()
-	r, err := Open(path, w.store.Client, quiet(), All(w.policy)...)
+	r, err := readmodel.Open(path, w.store.Client, quiet(), All(w.policy)...)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -93,7 +95,7 @@ func (w *world) do(noms, org string, cmd aggregates.Command) journeys.Result {
 }
 
 // sync waits until every read model of r has applied everything recorded so far.
-func (w *world) sync(r *Runner) {
+func (w *world) sync(r *readmodel.Runner) {
 	w.t.Helper()
 	for _, p := range All(w.policy) {
 		if err := r.WaitFor(waitCtx(w.t), p.Name(), w.last); err != nil {
@@ -172,14 +174,15 @@ func findRow(rows []CaseRow, noms string) (CaseRow, bool) {
 }
 
 // tamper changes a stored audit row of stream at revision with fn.
-func tamper(t *testing.T, r *Runner, stream string, revision uint64, fn func(v []byte) []byte) {
+func tamper(t *testing.T, r *readmodel.Runner, stream string, revision uint64, fn func(v []byte) []byte) {
 	t.Helper()
-	err := r.db.Update(func(tx *bolt.Tx) error {
-		rows := tx.Bucket([]byte(AuditName)).Bucket(auditRows)
-		k := chunkKey(nil, stream, revision>>auditChunkShift)
+	err := r.Update(func(ps []readmodel.Projection, buckets []*bolt.Bucket) error {
+		i := slices.IndexFunc(ps, func(p readmodel.Projection) bool { return p.Name() == AuditName })
+		rows := buckets[i].Bucket(auditRows)
+		k := readmodel.ChunkKey(nil, stream, revision>>auditChunkShift)
 		var chunk []byte
 		found := false
-		err := eachEntry(rows.Get(k), func(row []byte) error {
+		err := readmodel.EachEntry(rows.Get(k), func(row []byte) error {
 			if rev, _ := auditRowRevision(row); rev == revision {
 				row, found = fn(append([]byte(nil), row...)), true
 			}

@@ -19,6 +19,8 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/folds"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // Journeys used by several tests. Each records a realistic history through the
@@ -316,7 +318,7 @@ func TestRecallMidJourney(t *testing.T) {
 	}
 
 	// Between recall and second release the person is in custody again.
-	asAt, err := AsAtPosition(context.Background(), w.store.Client, noms, positionOf(t, w.r, noms, aggregates.TypeProvenReoffenceRecorded, 0))
+	asAt, err := folds.AsAtPosition(context.Background(), w.store.Client, noms, positionOf(t, w.r, noms, aggregates.TypeProvenReoffenceRecorded, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +364,7 @@ func TestRecallMidJourney(t *testing.T) {
 }
 
 // positionOf is the $all position of the n-th event of a type in the person's trail.
-func positionOf(t *testing.T, r *Runner, noms, typ string, n int) uint64 {
+func positionOf(t *testing.T, r *readmodel.Runner, noms, typ string, n int) uint64 {
 	t.Helper()
 	trail, err := Trail(r, noms)
 	if err != nil {
@@ -496,11 +498,13 @@ func TestAuditTrailAsAtAndVerification(t *testing.T) {
 		n    int // events folded
 	}{
 		{"before anything", func() (aggregates.Journey, error) {
-			return AsAt(ctx, w.store.Client, noms, trail[0].RecordedAt.Add(-time.Second))
+			return folds.AsAt(ctx, w.store.Client, noms, trail[0].RecordedAt.Add(-time.Second))
 		}, 0},
-		{"as at the 3rd event's recording", func() (aggregates.Journey, error) { return AsAt(ctx, w.store.Client, noms, trail[2].RecordedAt) }, 3},
-		{"as at the 5th event's position", func() (aggregates.Journey, error) { return AsAtPosition(ctx, w.store.Client, noms, trail[4].Position) }, 5},
-		{"now", func() (aggregates.Journey, error) { return AsAt(ctx, w.store.Client, noms, time.Now()) }, 8},
+		{"as at the 3rd event's recording", func() (aggregates.Journey, error) { return folds.AsAt(ctx, w.store.Client, noms, trail[2].RecordedAt) }, 3},
+		{"as at the 5th event's position", func() (aggregates.Journey, error) {
+			return folds.AsAtPosition(ctx, w.store.Client, noms, trail[4].Position)
+		}, 5},
+		{"now", func() (aggregates.Journey, error) { return folds.AsAt(ctx, w.store.Client, noms, time.Now()) }, 8},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -521,7 +525,7 @@ func TestAuditTrailAsAtAndVerification(t *testing.T) {
 		})
 	}
 
-	if _, err := AsAt(ctx, w.store.Client, "Z9999ZZ", time.Now()); !errors.Is(err, ErrNotFound) {
+	if _, err := folds.AsAt(ctx, w.store.Client, "Z9999ZZ", time.Now()); !errors.Is(err, folds.ErrNoEvents) {
 		t.Fatalf("as at for an unknown person: %v", err)
 	}
 
@@ -550,7 +554,7 @@ func TestAuditTrailAsAtAndVerification(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.Hash = strings.Repeat("0", 64)
-		ev := Event{Position: e.Position, Stream: e.Stream, Revision: e.Revision, ID: e.EventID, Type: e.Type, Recorded: e.StoredAt}
+		ev := readmodel.Event{Position: e.Position, Stream: e.Stream, Revision: e.Revision, ID: e.EventID, Type: e.Type, Recorded: e.StoredAt}
 		ev.Envelope.SchemaVersion, ev.Envelope.UserID, ev.Envelope.Role, ev.Envelope.Organisation = e.SchemaVersion, e.UserID, e.Role, e.Organisation
 		ev.Envelope.OccurredAt, ev.Envelope.RecordedAt, ev.Envelope.Source = e.OccurredAt, e.RecordedAt, e.Source
 		ev.Envelope.CorrelationID, ev.Envelope.CausationID, ev.Envelope.IdempotencyKey = e.CorrelationID, e.CausationID, e.IdempotencyKey
@@ -632,12 +636,12 @@ func TestUndecodableEventStopsOnlyTheReadModelsThatNeedIt(t *testing.T) {
 	if v, err := VerifyPerson(context.Background(), w.r, w.store.Client, "F6789GH"); err != nil || v.OK() || v.Break == nil || v.BreakPosition != poison.CommitPosition {
 		t.Fatalf("poison verifies: %+v %v", v, err)
 	}
-	if _, err := AsAt(context.Background(), w.store.Client, "F6789GH", time.Now()); !errors.Is(err, aggregates.ErrUnsupportedSchemaVersion) {
+	if _, err := folds.AsAt(context.Background(), w.store.Client, "F6789GH", time.Now()); !errors.Is(err, aggregates.ErrUnsupportedSchemaVersion) {
 		t.Fatalf("as at the poison: %v", err)
 	}
 	// and each read model that needs the decoded event stops at it, naming it.
 	for _, name := range []string{PlansName, HandoversName, CaseloadName, OutcomesName} {
-		var ae *ApplyError
+		var ae *readmodel.ApplyError
 		err := w.r.WaitFor(waitCtx(t), name, w.last)
 		if !errors.As(err, &ae) || ae.Position != poison.CommitPosition || ae.EventType != aggregates.TypePrisonerReceived ||
 			!errors.Is(err, aggregates.ErrUnsupportedSchemaVersion) {
@@ -680,7 +684,7 @@ func TestStateDoesNotDependOnBatching(t *testing.T) {
 	}
 	var want []string
 	for _, batch := range []int{len(evs), 1, 7, 16, 100} {
-		r, err := Open(filepath.Join(t.TempDir(), "projections.db"), nil, quiet(), All(testPolicy())...)
+		r, err := readmodel.Open(filepath.Join(t.TempDir(), "projections.db"), nil, quiet(), All(testPolicy())...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -738,14 +742,14 @@ func TestChunkCorrupt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n := 0
-			err := eachEntry(tt.chunk, func(r []byte) error {
+			err := readmodel.EachEntry(tt.chunk, func(r []byte) error {
 				if rev, ok := auditRowRevision(r); !ok || rev != 5 {
 					t.Fatalf("row revision %d %v", rev, ok)
 				}
 				n++
 				return nil
 			})
-			if n != tt.rows || (err != nil) != tt.err || (err != nil && !errors.Is(err, ErrCorruptRow)) {
+			if n != tt.rows || (err != nil) != tt.err || (err != nil && !errors.Is(err, readmodel.ErrCorruptRow)) {
 				t.Fatalf("rows %d err %v; want %d rows, error %v", n, err, tt.rows, tt.err)
 			}
 		})

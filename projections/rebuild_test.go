@@ -11,6 +11,7 @@ import (
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
 	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // The proof: state built incrementally, while a generated history of thousands
@@ -50,7 +51,7 @@ func TestIncrementalStateEqualsRebuiltState(t *testing.T) {
 		t.Fatalf("the generated history lacks a stage: %v, %d closed", stages, closed)
 	}
 
-	r, err := Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, quiet(), All(policy)...)
+	r, err := readmodel.Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, quiet(), All(policy)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"io"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // Break is something that does not verify: a seal that is not what it should be
@@ -51,7 +53,7 @@ const rootBudget = 20_000_000
 // chain (sequence, previous seal's hash, position), its signature, its key (when
 // trusted is set, every seal must be signed by it), that no stream goes back to an
 // earlier revision, and the Merkle root over the streams sealed so far.
-func ReadChain(ctx context.Context, client *esdb.Client, trusted ed25519.PublicKey) (*Chain, error) {
+func ReadChain(ctx context.Context, client eventstore.Store, trusted ed25519.PublicKey) (*Chain, error) {
 	c := &Chain{Tree: newTree(nil)}
 	set := map[string]Entry{}
 	var prev *Record
@@ -69,10 +71,10 @@ func ReadChain(ctx context.Context, client *esdb.Client, trusted ed25519.PublicK
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			if isNotFound(err) {
+			if eventstore.IsNotFound(err) {
 				break
 			}
-			if isDeleted(err) {
+			if eventstore.IsStreamDeleted(err) {
 				rs.Close()
 				c.Breaks = append(c.Breaks, Break{Stream: Stream, Seal: -1,
 					Reason: "tombstoned: every seal is gone; compare the journeys with roots inspectors exported, and restore the store from a backup"})
@@ -186,13 +188,3 @@ func checkRoot(t *Tree, h Head) error {
 
 // readPage is how many events one read asks for.
 const readPage = 1024
-
-func isNotFound(err error) bool {
-	var e *esdb.Error
-	return errors.As(err, &e) && e.Code() == esdb.ErrorCodeResourceNotFound
-}
-
-func isDeleted(err error) bool {
-	var e *esdb.Error
-	return errors.As(err, &e) && e.Code() == esdb.ErrorCodeStreamDeleted
-}

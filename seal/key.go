@@ -19,6 +19,11 @@ func KeyFile(dataDir string) string { return filepath.Join(dataDir, "seal", "ed2
 // LoadOrCreateKey reads the ed25519 seal key from path (PKCS #8 PEM), generating and
 // writing one (0600, directory 0700) when there is none. Ledger instances that share
 // one store should share one key file, so that their seals verify as one chain.
+//
+// Instances started together on one key path all find it missing: the key is written
+// to a file of its own and then linked to path, which fails when another instance
+// linked its key first; that key is then read and used, so that every instance signs
+// with the one key on disk.
 func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
 	key, err := LoadKey(path)
 	if !errors.Is(err, fs.ErrNotExist) {
@@ -35,12 +40,24 @@ func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", filepath.Dir(path), err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return nil, fmt.Errorf("write seal key: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	if err = errors.Join(err, tmp.Close()); err != nil {
 		return nil, fmt.Errorf("write seal key: %w", err)
+	}
+	switch err := os.Link(tmp.Name(), path); {
+	case errors.Is(err, fs.ErrExist):
+		return LoadKey(path) // another instance's key, complete before it was linked
+	case err != nil:
+		// A file system without hard links: the key is renamed into place, as
+		// it is complete; only instances started at the same moment may then differ.
+		if err := os.Rename(tmp.Name(), path); err != nil {
+			return nil, fmt.Errorf("write seal key: %w", err)
+		}
 	}
 	return key, nil
 }

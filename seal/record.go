@@ -16,13 +16,13 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/aggregates"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // Stream is the stream the seals are appended to, one event per seal; a seal's
 // Sequence is its revision there. It is an ordinary stream, so that KurrentDB's
 // default access rules for system ($) streams do not apply to it.
-const Stream = eventlog.SealStream
+const Stream = eventstore.SealStream
 
 // EventType is the type of every event in Stream.
 const EventType = "HistorySealed"

@@ -14,8 +14,8 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventdb"
-	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeygen"
 	"github.com/gateledger/gateledger/seal"
 )
@@ -35,7 +35,7 @@ func newKey(t *testing.T) ed25519.PrivateKey {
 }
 
 // writeJourneys writes generated journeys numbered from..to-1 and returns them.
-func writeJourneys(t *testing.T, store *eventlog.Store, from, to int) []journeygen.Journey {
+func writeJourneys(t *testing.T, store *eventstore.Conn, from, to int) []journeygen.Journey {
 	t.Helper()
 	g := journeygen.New(7, time.Now(), 365*24*time.Hour, aggregates.DefaultPolicy(nil))
 	var js []journeygen.Journey

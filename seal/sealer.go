@@ -15,11 +15,12 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // Sealer writes seals to a store.
 type Sealer struct {
-	Client *esdb.Client
+	Client eventstore.Store
 	Key    ed25519.PrivateKey
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -126,7 +127,7 @@ func (s *Sealer) Seal(ctx context.Context, o Options) (Result, error) {
 	}
 	_, err = s.Client.AppendToStream(ctx, Stream, esdb.AppendToStreamOptions{ExpectedRevision: expected},
 		esdb.EventData{ContentType: esdb.ContentTypeJson, EventType: EventType, Data: data})
-	if eventlog.IsWrongExpectedVersion(err) {
+	if eventstore.IsWrongExpectedVersion(err) {
 		s.log().Info("seal: another instance sealed first", "sequence", h.Sequence)
 		return Result{Skipped: SkippedConflict}, nil
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // Report is the result of Verify.
@@ -40,7 +41,7 @@ func (r Report) OK() bool { return len(r.Breaks) == 0 }
 // seal covers still holds what was sealed: it exists, is not tombstoned, deleted or
 // truncated, has no $maxAge, $maxCount or $tb that hides events, reads from revision
 // 0, reaches the sealed revision, and has the sealed hash there.
-func Verify(ctx context.Context, client *esdb.Client, trusted ed25519.PublicKey) (Report, error) {
+func Verify(ctx context.Context, client eventstore.Store, trusted ed25519.PublicKey) (Report, error) {
 	chain, err := ReadChain(ctx, client, trusted)
 	if err != nil {
 		return Report{}, err
@@ -54,7 +55,7 @@ func Verify(ctx context.Context, client *esdb.Client, trusted ed25519.PublicKey)
 	}
 	// The seal stream's own metadata can hide seals (a soft delete leaves it empty).
 	meta, err := readOne(ctx, client, "$$"+Stream, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}})
-	if err != nil && !isDeleted(err) {
+	if err != nil && !eventstore.IsStreamDeleted(err) {
 		return Report{}, err
 	}
 	if meta != nil {
@@ -114,11 +115,11 @@ feed:
 
 // CheckStream checks one sealed stream against the store and says what is wrong
 // with it, "" when nothing is. The error is for a store that cannot be read.
-func CheckStream(ctx context.Context, client *esdb.Client, e Entry) (string, error) {
+func CheckStream(ctx context.Context, client eventstore.Store, e Entry) (string, error) {
 	var why []string
 	sealed := fmt.Sprintf("sealed with revisions 0 to %d", e.Revision)
 	meta, err := readOne(ctx, client, "$$"+e.Stream, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}})
-	if err != nil && !isDeleted(err) {
+	if err != nil && !eventstore.IsStreamDeleted(err) {
 		return "", err
 	}
 	if meta != nil {
@@ -126,7 +127,7 @@ func CheckStream(ctx context.Context, client *esdb.Client, e Entry) (string, err
 	}
 	first, err := readOne(ctx, client, e.Stream, esdb.ReadStreamOptions{Direction: esdb.Forwards, From: esdb.Start{}})
 	switch {
-	case isDeleted(err):
+	case eventstore.IsStreamDeleted(err):
 		return strings.Join(append(why, "tombstoned (hard-deleted): "+sealed+", none can ever be read again"), "; "), nil
 	case err != nil:
 		return "", err
@@ -144,7 +145,7 @@ func CheckStream(ctx context.Context, client *esdb.Client, e Entry) (string, err
 	}
 	if at == nil || at.EventNumber != e.Revision {
 		last, err := readOne(ctx, client, e.Stream, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}})
-		if err != nil && !isDeleted(err) {
+		if err != nil && !eventstore.IsStreamDeleted(err) {
 			return "", err
 		}
 		now := "no readable event"
@@ -192,10 +193,10 @@ func hidingMetadata(data []byte) []string {
 }
 
 // readOne reads one event; nil when the stream has none there or does not exist.
-// A tombstoned stream is an error matching isDeleted.
-func readOne(ctx context.Context, client *esdb.Client, stream string, opts esdb.ReadStreamOptions) (*esdb.RecordedEvent, error) {
+// A tombstoned stream is an error matching eventstore.IsStreamDeleted.
+func readOne(ctx context.Context, client eventstore.Store, stream string, opts esdb.ReadStreamOptions) (*esdb.RecordedEvent, error) {
 	rs, err := client.ReadStream(ctx, stream, opts, 1)
-	if isNotFound(err) {
+	if eventstore.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -204,9 +205,9 @@ func readOne(ctx context.Context, client *esdb.Client, stream string, opts esdb.
 	defer rs.Close()
 	ev, err := rs.Recv()
 	switch {
-	case errors.Is(err, io.EOF), isNotFound(err):
+	case errors.Is(err, io.EOF), eventstore.IsNotFound(err):
 		return nil, nil
-	case isDeleted(err):
+	case eventstore.IsStreamDeleted(err):
 		return nil, err
 	case err != nil:
 		return nil, fmt.Errorf("seal: read %s: %w", stream, err)
@@ -221,7 +222,7 @@ var ErrNotSealed = errors.New("not sealed yet")
 // Export returns the latest seal's signed head and the inclusion proof of the
 // person's journey stream in it. A seal chain that does not verify is an error: an
 // inspector is never handed a proof from a broken chain.
-func Export(ctx context.Context, client *esdb.Client, trusted ed25519.PublicKey, noms string) (Signed, Proof, error) {
+func Export(ctx context.Context, client eventstore.Store, trusted ed25519.PublicKey, noms string) (Signed, Proof, error) {
 	chain, err := ReadChain(ctx, client, trusted)
 	if err != nil {
 		return Signed{}, Proof{}, err

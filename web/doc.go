@@ -112,7 +112,7 @@
 //
 // Reads of the read models accept Gateledger-Min-Position (a command's
 // Gateledger-Position) and wait, up to Config.WaitTimeout, until the read
-// model has applied it (projections.Runner.WaitFor); past that they answer
+// model has applied it (readmodel.Runner.WaitFor); past that they answer
 // 503 not-caught-up with Retry-After. Reads of one person also wait, by
 // themselves, until the read model reflects the person's last event as the
 // store had it when the read was authorised, so a plan is never older than

@@ -16,12 +16,13 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/calendar"
-	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 	"github.com/gateledger/gateledger/web/problem"
 )
 
@@ -30,9 +31,9 @@ import (
 // tokens and the access log. There is no mock anywhere.
 type world struct {
 	t       *testing.T
-	store   *eventlog.Store
+	store   *eventstore.Conn
 	svc     *journeys.Service
-	runner  *projections.Runner
+	runner  *readmodel.Runner
 	tokens  *auth.Tokens
 	access  *auth.AccessLog
 	cfg     Config
@@ -58,7 +59,7 @@ func newWorld(t *testing.T, adjust func(*Config)) *world {
 	log := eventlogtest.Logger()
 	policy := aggregates.DefaultPolicy(calendar.New(time.UTC))
 	svc := &journeys.Service{Store: store, Policy: policy, Logger: log}
-	runner, err := projections.Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, log, projections.All(policy)...)
+	runner, err := readmodel.Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, log, projections.All(policy)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,9 +219,9 @@ func (w *world) receive(noms, as, prison string) answer {
 }
 
 // mustIdleRunner opens a runner over the world's store that never runs.
-func mustIdleRunner(t *testing.T, w *world) *projections.Runner {
+func mustIdleRunner(t *testing.T, w *world) *readmodel.Runner {
 	t.Helper()
-	r, err := projections.Open(filepath.Join(t.TempDir(), "idle.db"), w.store.Client, eventlogtest.Logger(),
+	r, err := readmodel.Open(filepath.Join(t.TempDir(), "idle.db"), w.store.Client, eventlogtest.Logger(),
 		projections.All(w.cfg.Policy)...)
 	if err != nil {
 		t.Fatal(err)

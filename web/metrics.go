@@ -11,7 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gateledger/gateledger/eventlog"
-	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/eventstore"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // Metrics holds the ledger's Prometheus metrics in a registry of its own (never
@@ -138,13 +139,13 @@ func (m *Metrics) command(name, outcome string, events int) {
 // position at scrape time, so that the lag is exact when asked for and costs
 // nothing in between.
 type ledgerCollector struct {
-	store  *eventlog.Store
-	runner *projections.Runner
+	store  *eventstore.Conn
+	runner *readmodel.Runner
 
 	last, pos, lag, live *prometheus.Desc
 }
 
-func newLedgerCollector(store *eventlog.Store, runner *projections.Runner) *ledgerCollector {
+func newLedgerCollector(store *eventstore.Conn, runner *readmodel.Runner) *ledgerCollector {
 	return &ledgerCollector{store: store, runner: runner,
 		last: prometheus.NewDesc("gateledger_store_last_position", "Position in $all of the event store's last event.", nil, nil),
 		pos:  prometheus.NewDesc("gateledger_projection_position", "Lowest checkpoint of the healthy read models.", nil, nil),

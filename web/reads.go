@@ -12,6 +12,8 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
+	"github.com/gateledger/gateledger/folds"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web/export"
@@ -199,12 +201,12 @@ func (s *server) trailOf(ctx context.Context, st eventlog.JourneyStream, asAt ti
 	if !asAt.IsZero() || asAtPos != 0 {
 		var j aggregates.Journey
 		if !asAt.IsZero() {
-			j, err = projections.AsAt(ctx, s.cfg.Store.Client, noms, asAt)
+			j, err = folds.AsAt(ctx, s.cfg.Store.Client, noms, asAt)
 		} else {
-			j, err = projections.AsAtPosition(ctx, s.cfg.Store.Client, noms, asAtPos)
+			j, err = folds.AsAtPosition(ctx, s.cfg.Store.Client, noms, asAtPos)
 		}
 		switch {
-		case errors.Is(err, projections.ErrNotFound):
+		case errors.Is(err, folds.ErrNoEvents):
 			// The ledger knew nothing of the person then.
 		case err != nil:
 			return trailView{}, err
@@ -526,7 +528,7 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 		// Reads still work on a full disk, but no command can be recorded: not ready
 		// until a write succeeds again, which the next probe finds by itself.
 		checks["writes"], ready = "failing", false
-		if eventlog.IsStoreFull(err) {
+		if eventstore.IsStoreFull(err) {
 			checks["writes"] = "disk full"
 		}
 		s.log.WarnContext(ctx, "readiness: event store writes", "err", err)

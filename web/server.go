@@ -20,10 +20,11 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 	"github.com/gateledger/gateledger/seal"
 	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web/problem"
@@ -43,14 +44,14 @@ const (
 // AccessLog are required.
 type Config struct {
 	// Store is the open event store (readiness, as-at reads, verification).
-	Store *eventlog.Store
+	Store *eventstore.Conn
 	// Ledger carries out every command and every read of a person or of
 	// an organisation's lists (package ledger).
 	Ledger *ledger.Ledger
 	// Feed ingests HMPPS messages; nil answers the feed route with 503.
 	Feed *ingest.Feed
 	// Runner serves the read models and read-your-writes waits.
-	Runner *projections.Runner
+	Runner *readmodel.Runner
 	// History, when set, is the start-up check of the hash chains; /readyz is
 	// not ready until it has passed.
 	History *projections.HistoryCheck

@@ -22,7 +22,7 @@ import (
 	"github.com/gateledger/gateledger/demo"
 	"github.com/gateledger/gateledger/esdbserver"
 	"github.com/gateledger/gateledger/eventdb"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeygen"
 )
 
@@ -68,7 +68,7 @@ func startLedgerProcess(t *testing.T, dir string, extra ...string) (stop func(),
 	}, h[1], e[1]
 }
 
-func insecureClient(t *testing.T, addr string) *esdb.Client {
+func insecureClient(t *testing.T, addr string) eventstore.Store {
 	t.Helper()
 	conf, err := esdb.ParseConnectionString("esdb://" + addr + "?tls=false")
 	if err != nil {
@@ -83,7 +83,7 @@ func insecureClient(t *testing.T, addr string) *esdb.Client {
 	return c
 }
 
-func streamIDs(ctx context.Context, t *testing.T, c *esdb.Client, stream string) []uuid.UUID {
+func streamIDs(ctx context.Context, t *testing.T, c eventstore.Store, stream string) []uuid.UUID {
 	t.Helper()
 	rs, err := c.ReadStream(ctx, stream, esdb.ReadStreamOptions{From: esdb.Start{}}, ^uint64(0))
 	if err != nil {
@@ -213,11 +213,11 @@ func TestBackupOfARunningLedgerRestores(t *testing.T) {
 
 	// Every journey acknowledged before the backup began is there, event for event,
 	// as in the original store.
-	src, err := eventlog.Open(ctx, eventlog.Config{DataDir: dir, Logger: quietLog()})
+	src, err := eventstore.Open(ctx, eventstore.Config{DataDir: dir, Logger: quietLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst, err := eventlog.Open(ctx, eventlog.Config{DataDir: restored, Logger: quietLog()})
+	dst, err := eventstore.Open(ctx, eventstore.Config{DataDir: restored, Logger: quietLog()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/gateledger/gateledger/boltfile"
 	"github.com/gateledger/gateledger/eventdb"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeygen"
 )
 
@@ -96,7 +97,7 @@ func journeyStore(t *testing.T, dir string, people int) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	store, err := eventlog.Open(ctx, eventlog.Config{DataDir: dir, Logger: quietLog()})
+	store, err := eventstore.Open(ctx, eventstore.Config{DataDir: dir, Logger: quietLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +290,7 @@ func TestServeStaysNotReadyOnABrokenChain(t *testing.T) {
 	journeyStore(t, dir, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	store, err := eventlog.Open(ctx, eventlog.Config{DataDir: dir, Logger: quietLog()})
+	store, err := eventstore.Open(ctx, eventstore.Config{DataDir: dir, Logger: quietLog()})
 	if err != nil {
 		t.Fatal(err)
 	}

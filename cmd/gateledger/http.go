@@ -1,32 +1,16 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/closure"
-	"github.com/gateledger/gateledger/eventlog"
-	"github.com/gateledger/gateledger/ingest"
-	"github.com/gateledger/gateledger/journeys"
-	appledger "github.com/gateledger/gateledger/ledger"
-	"github.com/gateledger/gateledger/projections"
-	"github.com/gateledger/gateledger/seal"
 	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web"
-	"github.com/gateledger/gateledger/web/inspect"
-	"github.com/gateledger/gateledger/web/live"
-	"github.com/gateledger/gateledger/web/pages"
 )
 
 // httpConfig is the flags of the HTTP API: where it listens, the external
@@ -46,13 +30,8 @@ type httpConfig struct {
 	proxies      string
 	// requestLog is where per-request lines go at info: "" keeps them on
 	// the main log at debug, "stderr" sends them there, else a file.
-	requestLog string
-	// requestLogger is requestLog opened (by serve), nil for "".
-	requestLogger *slog.Logger
-	jwksRefresh   string
-	// history is the start-up check of the hash chains serve runs (not a
-	// flag); nil leaves it out of readiness.
-	history *projections.HistoryCheck
+	requestLog  string
+	jwksRefresh string
 }
 
 func (c *httpConfig) register(f *flags) {
@@ -72,11 +51,11 @@ func (c *httpConfig) register(f *flags) {
 	f.string(&c.origins, "allowed-origins", "ALLOWED_ORIGINS", "", "comma-separated origins (scheme://host[:port]) whose web pages may open the WebSocket live feed; empty allows http://<the --http-listen address>")
 }
 
-// allowedOrigins is --allowed-origins as a list, or the http origin of the
-// address the API listens on (port 0 resolved) when it is empty.
-func (c *httpConfig) allowedOrigins(addr net.Addr) ([]string, error) {
+// allowedOrigins is --allowed-origins as a list; empty (nil) leaves the
+// instance to allow the http origin of the address it listens on.
+func (c *httpConfig) allowedOrigins() ([]string, error) {
 	if strings.TrimSpace(c.origins) == "" {
-		return []string{"http://" + addr.String()}, nil
+		return nil, nil
 	}
 	var out []string
 	for _, o := range strings.Split(c.origins, ",") {
@@ -124,177 +103,3 @@ func (c *httpConfig) checkThrottle() ([]netip.Prefix, time.Duration, error) {
 	}
 	return proxies, refresh, nil
 }
-
-// httpService is the running HTTP API and what it owns.
-type httpService struct {
-	srv    *http.Server
-	live   *live.Handler
-	addr   net.Addr
-	access *auth.AccessLog
-	done   chan error
-	// stopRedrive stops the dead-letter redriver; redriveDone is closed
-	// when it has.
-	stopRedrive context.CancelFunc
-	redriveDone chan struct{}
-	// closerDone is closed when the closer (package closure) has stopped; it
-	// stops with the redriver (stopRedrive).
-	closerDone chan struct{}
-}
-
-// startHTTP wires the API over the open store and runner and starts serving.
-func startHTTP(ctx context.Context, c *httpConfig, store *eventlog.Store, runner *projections.Runner, pol aggregates.Policy, sealer *seal.Sealer, log *slog.Logger) (*httpService, error) {
-	limit, err := c.limit()
-	if err != nil {
-		return nil, err
-	}
-	proxies, refresh, err := c.checkThrottle()
-	if err != nil {
-		return nil, err
-	}
-	// One throttle for the API, the pages and the live feed: a principal
-	// has one budget whichever way it comes.
-	thr := throttle.New(throttle.Config{Principal: limit, TrustedProxies: proxies})
-	tokens := auth.NewTokens(store.Client, auth.TokensConfig{Logger: log})
-	// Names says who acted in histories: token names, and identity provider
-	// users' names as they sign in.
-	names := &auth.Names{Tokens: tokens}
-	authn := &auth.Authenticator{Tokens: tokens, Logger: log, Refusals: auth.NewRefusalLog(5, 20), Names: names}
-	if c.oidcIssuer != "" || c.oidcAudience != "" || c.oidcJWKS != "" {
-		v, err := auth.NewOIDCVerifier(ctx, auth.OIDCConfig{Issuer: c.oidcIssuer, Audience: c.oidcAudience, JWKSURL: c.oidcJWKS,
-			RoleClaim: c.oidcRole, OrgClaim: c.oidcOrg, JWKSRefreshInterval: refresh})
-		if err != nil {
-			return nil, err
-		}
-		authn.OIDC = v
-	}
-	// The web pages' sessions. The live feed accepts their cookie (behind
-	// its Origin check); the rest of the API takes bearer tokens only, so a
-	// form on another page of the same site cannot ride a session into it.
-	sessions := pages.NewSessions(pages.SessionsConfig{Verify: authn.VerifyBearer})
-	liveAuthn := *authn
-	liveAuthn.Session = sessions.Principal
-	svc := &journeys.Service{Store: store, Policy: pol, Logger: log}
-	access := auth.NewAccessLog(store.Client, auth.AccessLogConfig{Logger: log})
-	metrics := web.NewMetrics()
-
-	ln, err := net.Listen("tcp", c.listen)
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("HTTP API: %w", err), access.Close(context.WithoutCancel(ctx)))
-	}
-	origins, err := c.allowedOrigins(ln.Addr())
-	if err != nil {
-		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
-	}
-	// The WebSocket live feed, mounted by web at GET /v1/live; it
-	// authenticates its own upgrade and reports its connections to the same
-	// Prometheus metrics.
-	feed := live.New(live.Config{Client: store.Client, Auth: &liveAuthn, AllowedOrigins: origins, AccessLog: access,
-		Logger: log, Metrics: liveMetrics{metrics}, Throttle: thr})
-
-	ingestFeed := &ingest.Feed{Journeys: svc, Logger: log}
-	app, err := appledger.New(appledger.Config{Journeys: svc, Runner: runner, AccessLog: access, Logger: log})
-	if err != nil {
-		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
-	}
-	h, err := web.New(web.Config{Store: store, Ledger: app, Feed: ingestFeed, Runner: runner,
-		Policy: pol, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Metrics: metrics, Logger: log, Throttle: thr, Seals: sealer,
-		History: c.history, Names: names.Name, RequestLog: c.requestLogger})
-	if err != nil {
-		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
-	}
-	// The web pages at /, handing the API's paths to the API. With an
-	// identity provider they offer its sign-in (authorization code + PKCE).
-	var oidcLogin *pages.OIDCLogin
-	if authn.OIDC != nil {
-		redirect := c.oidcRedirect
-		if redirect == "" {
-			redirect = "http://" + ln.Addr().String() + "/sign-in/oidc/callback"
-		}
-		oidcLogin, err = pages.NewOIDCLogin(ctx, pages.OIDCLoginConfig{Issuer: c.oidcIssuer, ClientID: c.oidcAudience,
-			ClientSecret: c.oidcSecret, RedirectURL: redirect})
-		if err != nil {
-			log.Warn("the web pages offer no identity provider sign-in", "err", err)
-			oidcLogin = nil
-		}
-	}
-	// The inspector's views, shown in UK time.
-	london, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("load Europe/London: %w", err), ln.Close(), access.Close(context.WithoutCancel(ctx)))
-	}
-	insp, err := inspect.New(inspect.Config{Store: store, Ledger: app, Journeys: svc, Runner: runner, Policy: pol, Location: london, Names: names.Name})
-	if err != nil {
-		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
-	}
-	h, err = pages.New(pages.Config{API: h, Ledger: app, Runner: runner, Policy: pol, Auth: authn,
-		Sessions: sessions, AllowedOrigins: origins, OIDC: oidcLogin, Logger: log, Inspector: insp, Feed: ingestFeed, Throttle: thr})
-	if err != nil {
-		return nil, errors.Join(err, ln.Close(), access.Close(context.WithoutCancel(ctx)))
-	}
-	srv := web.NewServer(c.listen, h, log)
-	// The dead-letter redriver: a person's waiting dead letters are offered
-	// again whenever their journey gains an event (a reception, above all).
-	redriveCtx, stopRedrive := context.WithCancel(context.WithoutCancel(ctx))
-	hs := &httpService{srv: srv, live: feed, addr: ln.Addr(), access: access, done: make(chan error, 1),
-		stopRedrive: stopRedrive, redriveDone: make(chan struct{}), closerDone: make(chan struct{})}
-	go func() {
-		defer close(hs.redriveDone)
-		_ = (&ingest.Redriver{Feed: ingestFeed, Logger: log}).Run(redriveCtx)
-	}()
-	// The closer: journeys whose supervision ended are closed by the ledger
-	// itself, once, whatever the number of instances (package closure).
-	go func() {
-		defer close(hs.closerDone)
-		_ = (&closure.Closer{Journeys: svc, Runner: runner, Logger: log}).Run(redriveCtx)
-	}()
-	go func() {
-		err := srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		hs.done <- err
-	}()
-	return hs, nil
-}
-
-// shutdown closes the live feed's connections (http.Server.Shutdown neither
-// closes nor waits for hijacked WebSocket connections), stops accepting
-// requests, lets those in flight finish (within ctx), then stores the access
-// log entries still pending.
-func (h *httpService) shutdown(ctx context.Context) error {
-	liveErr := h.live.Shutdown(ctx)
-	err := h.srv.Shutdown(ctx)
-	if err == nil {
-		err = <-h.done
-	}
-	// The redriver appends to the store: it stops before the store closes.
-	h.stopRedrive()
-	select {
-	case <-h.redriveDone:
-	case <-ctx.Done():
-		err = errors.Join(err, fmt.Errorf("the dead-letter redriver has not stopped: %w", ctx.Err()))
-	}
-	select {
-	case <-h.closerDone:
-	case <-ctx.Done():
-		err = errors.Join(err, fmt.Errorf("the closer has not stopped: %w", ctx.Err()))
-	}
-	return errors.Join(liveErr, err, h.access.Close(ctx))
-}
-
-// liveMetrics reports the live feed's connections through the web package's
-// Prometheus metrics. gateledger_live_drops_total counts the connections
-// closed because the client fell behind (slow-client); the feed logs every
-// other reason for closing a connection.
-type liveMetrics struct{ m *web.Metrics }
-
-func (l liveMetrics) Connected()    { l.m.LiveConnected() }
-func (l liveMetrics) Disconnected() { l.m.LiveDisconnected() }
-func (l liveMetrics) Dropped(reason string) {
-	if reason == live.DropSlowClient {
-		l.m.LiveDropped()
-	}
-}
-
-// shutdownTimeout bounds the wait for requests in flight at shutdown.
-const shutdownTimeout = 15 * time.Second

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,17 +16,17 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/eventlog"
-	"github.com/gateledger/gateledger/seal"
+	"github.com/gateledger/gateledger/instance"
+	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web/live"
 )
 
-// ledger is serve's wiring (embedded store with TLS, projections runner, HTTP
-// API with the live feed) started in-process on loopback.
+// ledger is serve's wiring (package instance: embedded store with TLS,
+// projections runner, HTTP API with the live feed) started in-process on
+// loopback, as serve starts it with --rate-limit 0.
 type ledger struct {
 	t      *testing.T
-	store  *eventlog.Store
-	api    *httpService
+	inst   *instance.Instance
 	tokens *auth.Tokens
 }
 
@@ -35,43 +34,32 @@ func startLedger(t *testing.T, origins string) *ledger {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := storeConfig{dataDir: filepath.Join(t.TempDir(), "data")}
-	store, err := eventlog.Open(ctx, eventlog.Config{DataDir: cfg.dataDir, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
 	pol, err := policy()
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner, err := openProjections(&cfg, store, pol, log)
+	hc := httpConfig{rateLimit: "0", rateBurst: "1", origins: origins}
+	limit, err := hc.limit()
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stopRunner := context.WithCancel(ctx)
-	runnerDone := make(chan struct{})
-	go func() { defer close(runnerDone); _ = runner.Run(runCtx) }()
-	hc := httpConfig{listen: "127.0.0.1:0", rateLimit: "0", rateBurst: "1", origins: origins,
-		oidcRole: auth.DefaultRoleClaim, oidcOrg: auth.DefaultOrgClaim, jwksRefresh: auth.DefaultJWKSRefreshInterval.String()}
-	key, err := seal.LoadOrCreateKey(seal.KeyFile(cfg.dataDir))
+	allowed, err := hc.allowedOrigins()
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := startHTTP(ctx, &hc, store, runner, pol, &seal.Sealer{Client: store.Client, Key: key, Logger: log}, log)
+	inst, err := instance.Start(ctx, instance.Config{DataDir: filepath.Join(t.TempDir(), "data"), Policy: pol,
+		Listen: "127.0.0.1:0", AllowedOrigins: allowed, Throttle: throttle.Config{Principal: limit}, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &ledger{t: t, store: store, api: api, tokens: auth.NewTokens(store.Client, auth.TokensConfig{Logger: log})}
+	// Tokens are issued elsewhere than in the instance, as `gateledger token
+	// create` issues them: the instance learns of them through its subscription.
+	l := &ledger{t: t, inst: inst, tokens: auth.NewTokens(inst.Store().Client, auth.TokensConfig{Logger: log})}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		if err := api.shutdown(ctx); err != nil {
-			t.Errorf("HTTP shutdown: %v", err)
-		}
-		stopRunner()
-		<-runnerDone
-		if err := errors.Join(runner.Close(), store.Close(ctx)); err != nil {
-			t.Errorf("close: %v", err)
+		if err := inst.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
 		}
 	})
 	return l
@@ -89,7 +77,7 @@ func (l *ledger) token(role auth.Role, org string) string {
 // post sends a command and fails the test unless it is recorded (201).
 func (l *ledger) post(token, path, body string) {
 	l.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "http://"+l.api.addr.String()+path, strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, "http://"+l.inst.Addr().String()+path, strings.NewReader(body))
 	if err != nil {
 		l.t.Fatal(err)
 	}
@@ -114,7 +102,7 @@ func (l *ledger) dial(token string, hdr http.Header) (*websocket.Conn, *http.Res
 		hdr.Set("Authorization", "Bearer "+token)
 	}
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
-	return d.Dial("ws://"+l.api.addr.String()+"/v1/live", hdr)
+	return d.Dial("ws://"+l.inst.Addr().String()+"/v1/live", hdr)
 }
 
 type wsMessage struct {
@@ -227,7 +215,7 @@ func TestLiveFeedOriginAndShutdown(t *testing.T) {
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("foreign origin: err %v, resp %v; want 403", err, resp)
 	}
-	ws, _, err := l.dial(c05, http.Header{"Origin": {"http://" + l.api.addr.String()}})
+	ws, _, err := l.dial(c05, http.Header{"Origin": {"http://" + l.inst.Addr().String()}})
 	if err != nil {
 		t.Fatalf("own origin refused: %v", err)
 	}
@@ -239,7 +227,7 @@ func TestLiveFeedOriginAndShutdown(t *testing.T) {
 		t.Fatalf("got %+v", m)
 	}
 	// Metrics count the open connection.
-	resp, err = http.Get("http://" + l.api.addr.String() + "/metrics")
+	resp, err = http.Get("http://" + l.inst.Addr().String() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +239,7 @@ func TestLiveFeedOriginAndShutdown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- l.api.live.Shutdown(ctx) }()
+	go func() { done <- l.inst.Live().Shutdown(ctx) }()
 	for {
 		_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 		if _, _, err = ws.ReadMessage(); err != nil {
@@ -279,12 +267,12 @@ func grep(b []byte, s string) string {
 func TestAllowedOrigins(t *testing.T) {
 	for _, bad := range []string{"ledger.example.org", "ftp://x", "https://x/path", "https://x?q"} {
 		c := httpConfig{origins: bad}
-		if _, err := c.allowedOrigins(nil); err == nil {
+		if _, err := c.allowedOrigins(); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
 	c := httpConfig{origins: " https://a.example , http://localhost:8080"}
-	got, err := c.allowedOrigins(nil)
+	got, err := c.allowedOrigins()
 	if err != nil || strings.Join(got, " ") != "https://a.example http://localhost:8080" {
 		t.Errorf("got %v, %v", got, err)
 	}

@@ -7,14 +7,15 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 	_ "time/tzdata" // the calendar needs Europe/London on machines without zoneinfo
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/calendar"
 	"github.com/gateledger/gateledger/eventlog"
-	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/eventstore"
+	"github.com/gateledger/gateledger/instance"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // storeConfig is the flags every command that opens the event store shares.
@@ -54,10 +55,6 @@ func requireDataDir(dir, eventstore string) error {
 	return nil
 }
 
-// projectionsFile is where read models keep their state: beside the embedded store, or
-// on the local disk of this instance in external mode.
-func (c *storeConfig) projectionsFile() string { return filepath.Join(c.dataDir, "projections.db") }
-
 // policy is the ledger's policy: the default durations, the England and Wales calendar
 // in London time, and the allocation models with their effective dates.
 func policy() (aggregates.Policy, error) {
@@ -70,7 +67,7 @@ func policy() (aggregates.Policy, error) {
 
 // openLedger opens the store and the read models over it, for the operator commands
 // that work on a stopped ledger (replay, verify); closeLedger closes both.
-func openLedger(ctx context.Context, c *storeConfig, log *slog.Logger) (store *eventlog.Store, r *projections.Runner, closeLedger func(), err error) {
+func openLedger(ctx context.Context, c *storeConfig, log *slog.Logger) (store *eventstore.Conn, r *readmodel.Runner, closeLedger func(), err error) {
 	pol, err := policy()
 	if err != nil {
 		return nil, nil, nil, err
@@ -78,11 +75,11 @@ func openLedger(ctx context.Context, c *storeConfig, log *slog.Logger) (store *e
 	if err := requireDataDir(c.dataDir, c.eventstore); err != nil {
 		return nil, nil, nil, err
 	}
-	store, err = eventlog.Open(ctx, eventlog.Config{ConnectionString: c.eventstore, DataDir: c.dataDir, Logger: log})
+	store, err = eventstore.Open(ctx, eventstore.Config{ConnectionString: c.eventstore, DataDir: c.dataDir, Logger: log})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	r, err = openProjections(c, store, pol, log)
+	r, err = instance.OpenProjections(store, c.dataDir, pol, log)
 	if err != nil {
 		_ = store.Close(context.WithoutCancel(ctx))
 		return nil, nil, nil, err
@@ -90,18 +87,9 @@ func openLedger(ctx context.Context, c *storeConfig, log *slog.Logger) (store *e
 	return store, r, func() { _ = r.Close(); _ = store.Close(context.WithoutCancel(ctx)) }, nil
 }
 
-// openProjections opens the read models' state over an open store.
-func openProjections(c *storeConfig, store *eventlog.Store, pol aggregates.Policy, log *slog.Logger) (*projections.Runner, error) {
-	// In external mode nothing else creates the data directory.
-	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	return projections.Open(c.projectionsFile(), store.Client, log, projections.All(pol)...)
-}
-
 // waitForHead blocks until every projection has applied the store's last event as it was
 // when called, reporting progress, or a projection fails.
-func waitForHead(ctx context.Context, store *eventlog.Store, r *projections.Runner, report func(pos, head, applied uint64)) (uint64, error) {
+func waitForHead(ctx context.Context, store *eventstore.Conn, r *readmodel.Runner, report func(pos, head, applied uint64)) (uint64, error) {
 	head, err := eventlog.LastPosition(ctx, store.Client)
 	if err != nil {
 		return 0, err

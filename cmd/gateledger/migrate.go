@@ -10,7 +10,7 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
 	"github.com/gateledger/gateledger/esdbserver"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/migrate"
 	"github.com/gateledger/gateledger/progress"
 )
@@ -55,7 +55,7 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := requireDataDir(sc.dataDir, sc.eventstore); err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
-	source, err := eventlog.Open(ctx, eventlog.Config{ConnectionString: sc.eventstore, DataDir: sc.dataDir, Logger: log})
+	source, err := eventstore.Open(ctx, eventstore.Config{ConnectionString: sc.eventstore, DataDir: sc.dataDir, Logger: log})
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
 	}

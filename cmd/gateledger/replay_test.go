@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/aggregates"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeygen"
 )
 
@@ -19,7 +19,7 @@ func TestReplayRebuildsFromZeroAndRefusesALockedStore(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	store, err := eventlog.Open(ctx, eventlog.Config{DataDir: dir, Logger: quietLog()})
+	store, err := eventstore.Open(ctx, eventstore.Config{DataDir: dir, Logger: quietLog()})
 	if err != nil {
 		t.Fatal(err)
 	}

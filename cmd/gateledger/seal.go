@@ -12,7 +12,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/seal"
 )
 
@@ -88,7 +88,7 @@ func sealCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 // openStoreOnly opens the event store for a seal command: no read models needed.
-func openStoreOnly(ctx context.Context, sc *storeConfig, lc *logConfig, stderr io.Writer) (*eventlog.Store, *slog.Logger, error) {
+func openStoreOnly(ctx context.Context, sc *storeConfig, lc *logConfig, stderr io.Writer) (*eventstore.Conn, *slog.Logger, error) {
 	log, err := lc.logger(stderr)
 	if err != nil {
 		return nil, nil, err
@@ -96,7 +96,7 @@ func openStoreOnly(ctx context.Context, sc *storeConfig, lc *logConfig, stderr i
 	if err := requireDataDir(sc.dataDir, sc.eventstore); err != nil {
 		return nil, nil, err
 	}
-	store, err := eventlog.Open(ctx, eventlog.Config{ConnectionString: sc.eventstore, DataDir: sc.dataDir, Logger: log})
+	store, err := eventstore.Open(ctx, eventstore.Config{ConnectionString: sc.eventstore, DataDir: sc.dataDir, Logger: log})
 	return store, log, err
 }
 

@@ -17,7 +17,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventdb"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeygen"
 	"github.com/gateledger/gateledger/seal"
 )
@@ -34,7 +34,7 @@ func TestSealCatchesHiddenHistory(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	store, err := eventlog.Open(ctx, eventlog.Config{DataDir: dir, Logger: quietLog()})
+	store, err := eventstore.Open(ctx, eventstore.Config{DataDir: dir, Logger: quietLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestSealCatchesHiddenHistory(t *testing.T) {
 		t.Fatalf("seal check of an altered proof: %s", out)
 	}
 
-	store, err = eventlog.Open(ctx, eventlog.Config{DataDir: dir, Logger: quietLog()})
+	store, err = eventstore.Open(ctx, eventstore.Config{DataDir: dir, Logger: quietLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestSealRoutesThroughServe(t *testing.T) {
 
 	call := func(method, path, token string, want int) []byte {
 		t.Helper()
-		req, err := http.NewRequest(method, "http://"+l.api.addr.String()+path, nil)
+		req, err := http.NewRequest(method, "http://"+l.inst.Addr().String()+path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

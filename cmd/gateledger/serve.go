@@ -2,19 +2,17 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
-	"net"
+	"log/slog"
 	"os"
-	"path/filepath"
+	"time"
 
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/demo"
-	"github.com/gateledger/gateledger/eventlog"
-	"github.com/gateledger/gateledger/projections"
-	"github.com/gateledger/gateledger/seal"
+	"github.com/gateledger/gateledger/instance"
+	"github.com/gateledger/gateledger/throttle"
 )
 
 type serveConfig struct {
@@ -53,10 +51,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// requestLog takes a line per HTTP request at info; nil keeps them on
+	// the main log at debug.
+	var requestLog *slog.Logger
 	switch cfg.http.requestLog {
 	case "":
 	case "stderr", "-":
-		if cfg.http.requestLogger, err = cfg.log.newLogger(stderr); err != nil {
+		if requestLog, err = cfg.log.newLogger(stderr); err != nil {
 			return err
 		}
 	default:
@@ -65,22 +66,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--request-log: %w", err)
 		}
 		defer rf.Close()
-		if cfg.http.requestLogger, err = cfg.log.newLogger(rf); err != nil {
+		if requestLog, err = cfg.log.newLogger(rf); err != nil {
 			return err
 		}
 	}
-	if _, err := cfg.http.limit(); err != nil {
+	limit, err := cfg.http.limit()
+	if err != nil {
 		return err
 	}
 	sealEvery, err := cfg.seal.every()
 	if err != nil {
 		return err
 	}
-
-	if _, err := cfg.http.allowedOrigins(&net.TCPAddr{}); err != nil {
+	origins, err := cfg.http.allowedOrigins()
+	if err != nil {
 		return err
 	}
-	if _, _, err := cfg.http.checkThrottle(); err != nil {
+	proxies, refresh, err := cfg.http.checkThrottle()
+	if err != nil {
 		return err
 	}
 	if cfg.store.eventstore != "" && (cfg.esdbListen != "" || cfg.esdbInsecure) {
@@ -95,104 +98,53 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "\n*** WARNING: the embedded event store on %s has NO TLS and NO AUTHENTICATION. ***\n*** Anyone on this machine can read and write every event. Local experiments only. ***\n\n", listen)
 		log.Warn("embedded event store is insecure: no TLS, no authentication", "listen", listen)
 	}
-	store, err := eventlog.Open(ctx, eventlog.Config{
-		ConnectionString: cfg.store.eventstore,
-		DataDir:          cfg.store.dataDir,
-		Listen:           cfg.esdbListen,
-		Insecure:         cfg.esdbInsecure,
+	pol, err := policy()
+	if err != nil {
+		return err
+	}
+	inst, err := instance.Start(ctx, instance.Config{
+		DataDir:      cfg.store.dataDir,
+		EventStore:   cfg.store.eventstore,
+		ESDBListen:   cfg.esdbListen,
+		ESDBInsecure: cfg.esdbInsecure,
+		Policy:       pol,
+		Demo:         cfg.demo,
+		DemoPeople:   cfg.demoPeople,
+		Progress:     stderr,
+		SealKeyFile:  cfg.seal.keyPath(cfg.store.dataDir),
+		SealEvery:    sealEvery,
+		Listen:       cfg.http.listen,
+		// The principal limit is --rate-limit; the per-address and
+		// failed-credential limits are throttle's defaults.
+		Throttle:       throttle.Config{Principal: limit, TrustedProxies: proxies},
+		AllowedOrigins: origins,
+		OIDC: auth.OIDCConfig{Issuer: cfg.http.oidcIssuer, Audience: cfg.http.oidcAudience, JWKSURL: cfg.http.oidcJWKS,
+			RoleClaim: cfg.http.oidcRole, OrgClaim: cfg.http.oidcOrg, JWKSRefreshInterval: refresh},
+		OIDCClientSecret: cfg.http.oidcSecret,
+		OIDCRedirectURL:  cfg.http.oidcRedirect,
 		Logger:           log,
+		RequestLog:       requestLog,
 	})
 	if err != nil {
 		return storeDamaged(err, cfg.store.dataDir, "start")
-	}
-	if store.Node != nil {
-		attrs := []any{"data", cfg.store.dataDir, "address", store.Node.Addr()}
-		if store.Node.Secrets != nil && cfg.esdbListen != "" {
-			attrs = append(attrs, "connection", store.Node.ConnectionString(),
-				"user", store.Node.Secrets.Username, "password_file", filepath.Join(store.Node.Secrets.Dir, "admin.password"))
-		}
-		log.Info("embedded event store ready", attrs...)
-	} else {
-		log.Info("connected to external event store")
-	}
-	pol, err := policy()
-	if err != nil {
-		_ = store.Close(context.WithoutCancel(ctx))
-		return err
-	}
-	// The key is made once the store has opened, so that a command line refused
-	// earlier leaves nothing behind.
-	sealKey, err := seal.LoadOrCreateKey(cfg.seal.keyPath(cfg.store.dataDir))
-	if err != nil {
-		_ = store.Close(context.WithoutCancel(ctx))
-		return err
-	}
-	var signIns []demo.SignIn
-	if cfg.demo {
-		signIns, err = demo.Ensure(ctx, demo.Config{Store: store, Tokens: auth.NewTokens(store.Client, auth.TokensConfig{Logger: log}),
-			Policy: pol, DataDir: cfg.store.dataDir, Journeys: cfg.demoPeople, Logger: log, Progress: stderr})
-		if errors.Is(err, demo.ErrNotEmpty) {
-			log.Warn("--demo: " + err.Error())
-		} else if err != nil {
-			_ = store.Close(context.WithoutCancel(ctx))
-			return fmt.Errorf("demo data: %w", err)
-		}
-	}
-	runner, err := openProjections(&cfg.store, store, pol, log)
-	if err != nil {
-		_ = store.Close(context.WithoutCancel(ctx))
-		return err
-	}
-	runCtx, stopRunner := context.WithCancel(ctx)
-	runnerDone := make(chan struct{})
-	go func() { defer close(runnerDone); _ = runner.Run(runCtx) }()
-	// The sealer stops with the runner, before the store closes.
-	sealer := &seal.Sealer{Client: store.Client, Key: sealKey, Logger: log}
-	sealerDone := make(chan struct{})
-	if sealEvery > 0 {
-		go func() { defer close(sealerDone); sealer.Run(runCtx, sealEvery) }()
-		pub, _ := sealKey.Public().(ed25519.PublicKey)
-		log.Info("sealing the journeys' history", "every", sealEvery.String(), "key", seal.KeyFingerprint(pub))
-	} else {
-		close(sealerDone)
-	}
-	stopBackground := func() { stopRunner(); <-runnerDone; <-sealerDone }
-
-	// The hash chains are verified once in the background; /readyz waits for
-	// it (projections.HistoryCheck says why).
-	cfg.http.history = &projections.HistoryCheck{}
-	go cfg.http.history.Run(runCtx, runner, store.Client, log)
-	api, err := startHTTP(ctx, &cfg.http, store, runner, pol, sealer, log)
-	if err != nil {
-		stopBackground()
-		return errors.Join(err, runner.Close(), store.Close(context.WithoutCancel(ctx)))
 	}
 
 	var admin *adminServer
 	if cfg.adminListen != "" {
 		if admin, err = startAdmin(cfg.adminListen, log); err != nil {
-			stopBackground()
-			return errors.Join(err, api.shutdown(context.WithoutCancel(ctx)), runner.Close(), store.Close(context.WithoutCancel(ctx)))
+			return errors.Join(err, inst.Shutdown(context.WithoutCancel(ctx)))
 		}
 	}
-	log.Info("gateledger ready", "http", api.addr.String())
-	if len(signIns) > 0 {
-		printDemoBanner(stderr, api.addr.String(), signIns)
+	log.Info("gateledger ready", "http", inst.Addr().String())
+	if signIns := inst.DemoSignIns(); len(signIns) > 0 {
+		printDemoBanner(stderr, inst.Addr().String(), signIns)
 	}
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-api.done:
-		serveErr = fmt.Errorf("HTTP API stopped: %w", serveErr)
-		api.done <- nil
-	}
+	serveErr := inst.Wait(ctx)
 	log.Info("shutting down")
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	// Requests in flight finish before the runner and the store they read go.
-	httpErr := errors.Join(api.shutdown(shutdown), admin.shutdown(shutdown))
-	stopBackground()
-	if err := errors.Join(serveErr, httpErr, runner.Close(), store.Close(shutdown)); err != nil {
+	if err := errors.Join(serveErr, admin.shutdown(shutdown), inst.Shutdown(shutdown)); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")
@@ -215,3 +167,6 @@ func printDemoBanner(w io.Writer, addr string, signIns []demo.SignIn) {
 	}
 	fmt.Fprintln(w)
 }
+
+// shutdownTimeout bounds the wait for requests in flight at shutdown.
+const shutdownTimeout = 15 * time.Second

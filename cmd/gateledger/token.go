@@ -15,7 +15,7 @@ import (
 
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventdb"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 const tokenUsage = `Usage:
@@ -212,7 +212,7 @@ func withTokens(ctx context.Context, cfg *tokenConfig, stderr io.Writer, fn func
 		}
 		fmt.Fprintf(stderr, "Creating the data directory %s: it did not exist.\n", cfg.dataDir)
 	}
-	store, err := eventlog.Open(ctx, eventlog.Config{ConnectionString: cfg.eventstore, DataDir: cfg.dataDir, Logger: log})
+	store, err := eventstore.Open(ctx, eventstore.Config{ConnectionString: cfg.eventstore, DataDir: cfg.dataDir, Logger: log})
 	if errors.Is(err, eventdb.ErrLocked) {
 		return fmt.Errorf("the embedded event store in %s is open in another process, most likely the running ledger: "+
 			"stop it and try again, or point --eventstore at the connection string of its --esdb-listen address: %w", cfg.dataDir, err)

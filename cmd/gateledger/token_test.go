@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // runToken runs gateledger in-process and returns its exit code and output.
@@ -75,7 +75,7 @@ func TestTokenCreateListRevoke(t *testing.T) {
 
 	// The ledger refuses the revoked token and accepts the other one.
 	ctx := context.Background()
-	store, err := eventlog.Open(ctx, eventlog.Config{DataDir: dir, Logger: eventlogtest.Logger()})
+	store, err := eventstore.Open(ctx, eventstore.Config{DataDir: dir, Logger: eventlogtest.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 // Package eventlogtest starts a real embedded event store for tests: one node
 // on loopback per call, in the test's temporary directory, closed when the
 // test ends. There is no mock: tests run against the same gRPC server and
-// official client as production.
+// official client as production. It may import eventstore.
 package eventlogtest
 
 import (
@@ -11,15 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 // Store opens an embedded store (insecure, loopback only) for the test.
-func Store(t testing.TB) *eventlog.Store {
+func Store(t testing.TB) *eventstore.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := eventlog.Open(ctx, eventlog.Config{DataDir: t.TempDir(), Insecure: true, Logger: Logger()})
+	s, err := eventstore.Open(ctx, eventstore.Config{DataDir: t.TempDir(), Insecure: true, Logger: Logger()})
 	if err != nil {
 		t.Fatalf("open embedded store: %v", err)
 	}

@@ -122,7 +122,7 @@ type streamRev struct {
 }
 
 // KnownAt is when the ledger learned of the event: the envelope's
-// recordedAt, else the store's timestamp (as projections.AsAt decides).
+// recordedAt, else the store's timestamp (as folds.AsAt decides).
 func (e Entry) KnownAt() time.Time {
 	if !e.RecordedAt.IsZero() {
 		return e.RecordedAt

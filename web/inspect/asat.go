@@ -11,6 +11,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/folds"
 	"github.com/gateledger/gateledger/labels"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/web/export"
@@ -184,7 +185,7 @@ func (i *Inspector) asAt(ctx context.Context, noms string, q AsAtQuery) (AsAtVie
 				v.Events++
 			}
 		}
-		j, err = projections.AsAt(ctx, i.cfg.Store.Client, noms, v.At)
+		j, err = folds.AsAt(ctx, i.cfg.Store.Client, noms, v.At)
 	} else {
 		for k := range entries {
 			if entries[k].Position <= q.Position {
@@ -195,10 +196,10 @@ func (i *Inspector) asAt(ctx context.Context, noms string, q AsAtQuery) (AsAtVie
 		if last != nil {
 			v.At = knownAt(*last)
 		}
-		j, err = projections.AsAtPosition(ctx, i.cfg.Store.Client, noms, q.Position)
+		j, err = folds.AsAtPosition(ctx, i.cfg.Store.Client, noms, q.Position)
 	}
 	switch {
-	case errors.Is(err, projections.ErrNotFound):
+	case errors.Is(err, folds.ErrNoEvents):
 	case err != nil:
 		return AsAtView{}, fmt.Errorf("inspect: %s as at: %w", noms, err)
 	}
@@ -226,5 +227,5 @@ func (i *Inspector) asAt(ctx context.Context, noms string, q AsAtQuery) (AsAtVie
 }
 
 // knownAt is when the ledger learned of an audited event, as
-// projections.AsAt decides it.
+// folds.AsAt decides it.
 func knownAt(e projections.AuditEntry) time.Time { return export.EntryOf(e).KnownAt() }

@@ -15,6 +15,7 @@ import (
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // clock is the command service's clock: the tests set the day commands are
@@ -42,7 +43,7 @@ func (c *clock) set(t time.Time) {
 type world struct {
 	t      *testing.T
 	svc    *journeys.Service
-	runner *projections.Runner
+	runner *readmodel.Runner
 	access *auth.AccessLog
 	clock  *clock
 	insp   *Inspector
@@ -62,7 +63,7 @@ func newWorld(t *testing.T) *world {
 	policy := aggregates.DefaultPolicy(calendar.New(time.UTC))
 	c := &clock{t: time.Date(2024, 6, 3, 12, 0, 0, 0, time.UTC)}
 	svc := &journeys.Service{Store: store, Policy: policy, Logger: log, Clock: c.Now}
-	runner, err := projections.Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, log, projections.All(policy)...)
+	runner, err := readmodel.Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, log, projections.All(policy)...)
 	if err != nil {
 		t.Fatal(err)
 	}

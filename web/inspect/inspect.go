@@ -25,9 +25,11 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 	"github.com/gateledger/gateledger/web/export"
 )
 
@@ -43,12 +45,12 @@ const (
 // Config is what an Inspector reads from. Store, Ledger, Journeys and Runner
 // are required.
 type Config struct {
-	Store *eventlog.Store
+	Store *eventstore.Conn
 	// Ledger reads each person (ledger.Read) and records each read.
 	Ledger *ledger.Ledger
 	// Journeys looks people up for a search, which is recorded as one read.
 	Journeys *journeys.Service
-	Runner   *projections.Runner
+	Runner   *readmodel.Runner
 	// Policy derives deadlines in plan views.
 	Policy aggregates.Policy
 	// Location is where dates are entered and shown (Europe/London in

@@ -14,6 +14,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/folds"
 	"github.com/gateledger/gateledger/labels"
 )
 
@@ -30,7 +31,7 @@ type feed struct {
 	// everyJourney: the principal reads every journey (inspector), so
 	// nothing needs folding.
 	everyJourney bool
-	folds        *foldCache
+	folds        *folds.Cache
 	hb           *hub
 	hs           *hubSub
 
@@ -58,7 +59,7 @@ type subItem struct {
 
 func (c *conn) runFeed(s Subscribe) {
 	defer close(c.feedDone)
-	f := &feed{c: c, p: c.p, sub: s, everyJourney: seesEveryJourney(c.p), folds: newFoldCache(c.h.cfg.MaxJourneys)}
+	f := &feed{c: c, p: c.p, sub: s, everyJourney: seesEveryJourney(c.p), folds: folds.NewCache(c.h.cfg.Client, c.h.cfg.MaxJourneys)}
 	if len(s.EventTypes) > 0 {
 		f.types = make(map[string]bool, len(s.EventTypes))
 		for _, t := range s.EventTypes {
@@ -335,38 +336,33 @@ func (f *feed) event(ctx context.Context, ev *esdb.RecordedEvent) error {
 }
 
 // fold folds a journey event into its person's cached journey, in place,
-// and says whether the principal may see it (MaySeeJourneyEvent).
+// and says whether the principal may see it (MaySeeJourneyEvent). A person
+// first seen on this connection (or evicted, or after a gap that cannot
+// happen in one subscription) is folded from the store up to this event.
 func (f *feed) fold(ctx context.Context, noms string, rec eventlog.Recorded, envErr error) (bool, error) {
-	j := f.folds.get(noms)
-	if j == nil || j.rev+1 != rec.Revision {
-		// First sight of this person on this connection (or evicted, or a
-		// gap that cannot happen in one subscription): fold the history
-		// before this event from the store.
-		var err error
-		if j, err = foldBefore(ctx, f.c.h.cfg.Client, noms, rec.Stream, rec.Revision); err != nil {
-			return false, err
-		}
-		f.folds.put(j)
+	j, err := f.folds.At(ctx, noms, rec.Stream, rec.Revision)
+	if err != nil {
+		return false, err
 	}
-	j.rev = rec.Revision
-	if j.broken {
+	if j.Broken != nil {
+		j.Apply(rec.Revision, rec.Position.Commit, nil, j.Broken)
 		return false, nil
 	}
 	var d aggregates.Event
-	err := envErr
+	err = envErr
 	if err == nil {
 		d, err = eventlog.DecodeJourneyEvent(rec)
 	}
 	if err != nil {
 		// The journey's state is unknown from here on: fail closed for it
 		// (inspectors, who need no fold, still receive it).
-		j.broken = true
+		j.Apply(rec.Revision, rec.Position.Commit, nil, err)
 		f.c.log.ErrorContext(ctx, "live: journey event cannot be decoded; not sent", "stream", rec.Stream, "revision", rec.Revision, "err", err)
 		return false, nil
 	}
-	before := auth.CanReadJourney(f.p, j.journey)
-	aggregates.Fold(&j.journey, d)
-	after := auth.CanReadJourney(f.p, j.journey)
+	before := auth.CanReadJourney(f.p, j.Journey)
+	j.Apply(rec.Revision, rec.Position.Commit, d, nil)
+	after := auth.CanReadJourney(f.p, j.Journey)
 	return before || after, nil
 }
 

@@ -14,10 +14,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/gorilla/websocket"
 
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/throttle"
 )
 
@@ -96,7 +96,7 @@ const (
 // Config configures the live feed. Client and Auth are required.
 type Config struct {
 	// Client is the event store client the feed subscribes through.
-	Client *esdb.Client
+	Client eventstore.Store
 	// Auth authenticates the upgrade request (bearer token or session).
 	Auth *auth.Authenticator
 	// AllowedOrigins are the exact origins ("https://ledger.example.org",

@@ -23,6 +23,7 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/web/live"
 )
@@ -59,7 +60,7 @@ func (m *counts) droppedFor(reason string) int {
 // live handler on a loopback server.
 type env struct {
 	t        *testing.T
-	store    *eventlog.Store
+	store    *eventstore.Conn
 	svc      *journeys.Service
 	tokens   *auth.Tokens
 	sessions map[string]auth.Principal

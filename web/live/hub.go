@@ -12,9 +12,9 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/gorilla/websocket"
 
-	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/folds"
 )
 
 // The hub is the process's one live subscription to $all. Every connection
@@ -243,7 +243,7 @@ func (s *hubSub) goLive(covered uint64) (dropped int, ok bool) {
 }
 
 // hub is the shared subscription. Everything under mu is also read by
-// register; folds belongs to the hub goroutine.
+// register; the folds in folds are fed by the hub goroutine alone.
 type hub struct {
 	h      *Handler
 	ctx    context.Context
@@ -257,7 +257,7 @@ type hub struct {
 	pos   uint64 // the last position judged (event or store checkpoint)
 	kinds map[kindKey]*kind
 
-	folds map[string]*folded
+	folds *folds.Cache
 }
 
 // hubItem is a decoded event (or a store checkpoint) on its way to the hub.
@@ -266,10 +266,7 @@ type hubItem struct {
 	checkpoint uint64
 	err        error
 
-	meta   eventlog.Metadata
-	noms   string
-	domain aggregates.Event
-	decErr error
+	dec folds.Decoded
 	// load, when set, brings the journey folded up to just before ev.
 	load chan loaded
 	// evict names a journey the hub forgets before this event.
@@ -277,7 +274,7 @@ type hubItem struct {
 }
 
 type loaded struct {
-	f   *folded
+	f   *folds.Fold
 	err error
 }
 
@@ -342,7 +339,7 @@ func startHub(ctx context.Context, h *Handler) (*hub, error) {
 		return nil, err
 	}
 	hb := &hub{h: h, ctx: hctx, cancel: cancel, done: make(chan struct{}), pos: last,
-		kinds: map[kindKey]*kind{}, folds: map[string]*folded{}}
+		kinds: map[kindKey]*kind{}, folds: folds.NewCache(h.cfg.Client, h.cfg.HubJourneys)}
 	received := make(chan subItem, 256)
 	ready := make(chan hubItem, hubQueue)
 	hb.stopped.Add(3)
@@ -403,7 +400,7 @@ func (hb *hub) unregister(s *hubSub) {
 // again after being forgotten, has its history folded in the background,
 // up to just before the event.
 func (hb *hub) prepare(in <-chan subItem, out chan<- hubItem) {
-	intern := eventlog.NewInterner()
+	dec := folds.NewDecoder()
 	held := newNOMSSet(hb.h.cfg.HubJourneys)
 	sem := make(chan struct{}, hubLoads)
 	send := func(it hubItem) bool {
@@ -435,18 +432,8 @@ func (hb *hub) prepare(in <-chan subItem, out chan<- hubItem) {
 		}
 		ev := it.ev
 		hi := hubItem{ev: ev}
-		if len(ev.UserMetadata) == 0 {
-			hi.decErr = fmt.Errorf("%w: no metadata", eventlog.ErrMalformedEnvelope)
-		} else if md, err := intern.DecodeMetadata(ev.UserMetadata); err != nil {
-			hi.decErr = fmt.Errorf("%w: %w", eventlog.ErrMalformedEnvelope, err)
-		} else {
-			hi.meta = md
-		}
-		if noms, ok := aggregates.NOMSFromStream(ev.StreamID); ok {
-			hi.noms = noms
-			if hi.decErr == nil {
-				hi.domain, hi.decErr = aggregates.Decode(ev.EventType, hi.meta.SchemaVersion, ev.Data)
-			}
+		dec.Decode(&hi.dec, ev.StreamID, ev.EventType, ev.Data, ev.UserMetadata)
+		if noms := hi.dec.NOMS; noms != "" {
 			if isNew, evicted := held.add(noms); isNew {
 				hi.evict = evicted
 				if ev.EventNumber > 0 {
@@ -460,7 +447,7 @@ func (hb *hub) prepare(in <-chan subItem, out chan<- hubItem) {
 					go func(ch chan<- loaded, stream string, rev uint64) {
 						defer hb.stopped.Done()
 						defer func() { <-sem }()
-						f, err := foldBefore(hb.ctx, hb.h.cfg.Client, noms, stream, rev)
+						f, err := folds.Before(hb.ctx, hb.h.cfg.Client, noms, stream, rev)
 						ch <- loaded{f, err}
 					}(hi.load, ev.StreamID, ev.EventNumber)
 				}
@@ -502,43 +489,33 @@ func (hb *hub) run(ready <-chan hubItem) error {
 
 // journey is the folded journey of it's person just before it, loading it
 // if need be.
-func (hb *hub) journey(it *hubItem) (*folded, error) {
+func (hb *hub) journey(it *hubItem) (*folds.Fold, error) {
 	if it.evict != "" {
-		delete(hb.folds, it.evict)
+		hb.folds.Drop(it.evict)
 	}
-	rev := it.ev.EventNumber
-	j := hb.folds[it.noms]
-	switch {
-	case it.load != nil:
+	if it.load != nil {
 		select {
 		case r := <-it.load:
 			if r.err != nil {
 				return nil, r.err
 			}
-			j = r.f
+			hb.folds.Put(r.f)
 		case <-hb.ctx.Done():
 			return nil, hb.ctx.Err()
 		}
-	case j == nil && rev == 0:
-		j = &folded{noms: it.noms}
-	case j == nil || j.rev+1 != rev:
-		// Cannot happen within one subscription; folding again is right
-		// whatever the cause.
-		var err error
-		if j, err = foldBefore(hb.ctx, hb.h.cfg.Client, it.noms, it.ev.StreamID, rev); err != nil {
-			return nil, err
-		}
 	}
-	hb.folds[it.noms] = j
-	return j, nil
+	// A journey not held or held at another revision cannot happen within one
+	// subscription; folding it again from the store is right whatever the cause.
+	return hb.folds.At(hb.ctx, it.dec.NOMS, it.ev.StreamID, it.ev.EventNumber)
 }
 
 // event folds one event, judges it per kind and hands its frame on.
 func (hb *hub) event(it *hubItem) error {
 	ev := it.ev
 	pos := ev.Position.Commit
-	var j *folded
-	if it.noms != "" {
+	noms := it.dec.NOMS
+	var j *folds.Fold
+	if noms != "" {
 		var err error
 		if j, err = hb.journey(it); err != nil {
 			return err
@@ -553,18 +530,20 @@ func (hb *hub) event(it *hubItem) error {
 			anyone = anyone || k.visible
 		}
 	} else {
-		j.rev = ev.EventNumber
-		if !j.broken && it.decErr != nil {
-			j.broken = true
-			hb.h.log.ErrorContext(hb.ctx, "live: journey event cannot be decoded; sent to inspectors only", "stream", ev.StreamID, "revision", ev.EventNumber, "err", it.decErr)
+		// An event that cannot be decoded leaves the journey's state unknown from
+		// there: the feed fails closed for it (inspectors, who need no fold, still
+		// receive it).
+		broken := j.Broken != nil || it.dec.DecodeErr != nil
+		if j.Broken == nil && it.dec.DecodeErr != nil {
+			hb.h.log.ErrorContext(hb.ctx, "live: journey event cannot be decoded; sent to inspectors only", "stream", ev.StreamID, "revision", ev.EventNumber, "err", it.dec.DecodeErr)
 		}
 		for _, k := range hb.kinds {
-			k.visible = k.every || (!j.broken && auth.CanReadJourney(k.p, j.journey))
+			k.visible = k.every || (!broken && auth.CanReadJourney(k.p, j.Journey))
 		}
-		if !j.broken {
-			aggregates.Fold(&j.journey, it.domain)
+		j.Apply(ev.EventNumber, pos, it.dec.Domain, it.dec.DecodeErr)
+		if !broken {
 			for _, k := range hb.kinds {
-				k.visible = k.visible || auth.CanReadJourney(k.p, j.journey)
+				k.visible = k.visible || auth.CanReadJourney(k.p, j.Journey)
 			}
 		}
 		for _, k := range hb.kinds {
@@ -578,11 +557,11 @@ func (hb *hub) event(it *hubItem) error {
 				continue
 			}
 			for s := range k.subs {
-				if !s.wants(it.noms, ev.EventType) {
+				if !s.wants(noms, ev.EventType) {
 					continue
 				}
 				if m.data == nil {
-					m = sharedFrame(eventFrame(ev, it.noms, it.meta), pos)
+					m = sharedFrame(eventFrame(ev, noms, it.dec.Envelope), pos)
 				}
 				s.deliver(m)
 			}

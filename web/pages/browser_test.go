@@ -1,4 +1,4 @@
-package pages
+package pages_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/web/pages"
 )
 
 // TestBrowserSignInAndPrisonPeople: a prison user is sent to sign in, is
@@ -54,7 +55,7 @@ func TestBrowserSignInAndPrisonPeople(t *testing.T) {
 	}))
 	var found bool
 	for _, c := range cookies {
-		if c.Name != SessionCookie {
+		if c.Name != pages.SessionCookie {
 			continue
 		}
 		found = true

@@ -1,8 +1,8 @@
-package pages
+package pages_test
 
 // The browser test harness: the real ledger (embedded store, read models,
-// command service, API, live feed and pages, wired as `gateledger serve`
-// wires them) on loopback, and Debian's Chromium driven headless through
+// command service, API, live feed and pages, started as `gateledger serve`
+// starts them, through package instance) on loopback, and Debian's Chromium driven headless through
 // chromedp. Every step can be screenshotted (testdata/screenshots, not
 // committed) and checked with axe-core, injected from web/node_modules.
 //
@@ -18,9 +18,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,135 +31,66 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/calendar"
-	"github.com/gateledger/gateledger/eventlog"
-	"github.com/gateledger/gateledger/eventlog/eventlogtest"
-	"github.com/gateledger/gateledger/ingest"
+	"github.com/gateledger/gateledger/eventstore"
+	"github.com/gateledger/gateledger/instance"
+	"github.com/gateledger/gateledger/instance/instancetest"
 	"github.com/gateledger/gateledger/journeys"
-	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web"
-	"github.com/gateledger/gateledger/web/inspect"
 	"github.com/gateledger/gateledger/web/live"
+	"github.com/gateledger/gateledger/web/pages"
 )
 
 // stack is a running Gateledger on loopback.
 type stack struct {
 	t        *testing.T
 	URL      string
-	store    *eventlog.Store
+	store    *eventstore.Conn
 	svc      *journeys.Service
-	runner   *projections.Runner
+	runner   *readmodel.Runner
 	tokens   *auth.Tokens
 	access   *auth.AccessLog
-	sessions *Sessions
+	sessions *pages.Sessions
 	live     *live.Handler
 
 	mu  sync.Mutex
 	tok map[string]string // "role/org" -> token
 }
 
-// ledgerOptions change how startLedger wires the stack.
+// ledgerOptions change how startLedger configures the instance.
 type ledgerOptions struct {
 	// oidcIssuer and oidcClient, when set, accept that identity provider's
 	// JWTs and offer its sign-in.
 	oidcIssuer, oidcClient string
-	// throttle, when set, is shared by the API, the pages and the feed.
-	throttle *throttle.Throttle
+	// throttle, when set, is the budget of the API, the pages and the feed;
+	// otherwise every limit is off.
+	throttle *throttle.Config
 }
 
-// startLedger starts the whole server stack on 127.0.0.1 with the embedded
-// event store, as cmd/gateledger's startHTTP does.
+// startLedger starts the whole ledger on 127.0.0.1 with the embedded event
+// store, as `gateledger serve` starts it (package instance), without the
+// closer and the dead-letter redriver, whose writes would race the tests'.
 func startLedger(t *testing.T, opts ...func(*ledgerOptions)) *stack {
 	t.Helper()
 	var o ledgerOptions
 	for _, f := range opts {
 		f(&o)
 	}
-	store := eventlogtest.Store(t)
-	log := eventlogtest.Logger()
-	policy := aggregates.DefaultPolicy(calendar.New(time.UTC))
-	svc := &journeys.Service{Store: store, Policy: policy, Logger: log}
-	runner, err := projections.Open(filepath.Join(t.TempDir(), "projections.db"), store.Client, log, projections.All(policy)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = runner.Run(ctx) }()
-	tokens := auth.NewTokens(store.Client, auth.TokensConfig{Logger: log})
-	names := &auth.Names{Tokens: tokens}
-	authn := &auth.Authenticator{Tokens: tokens, Logger: log, Names: names}
-	if o.oidcIssuer != "" {
-		v, err := auth.NewOIDCVerifier(context.Background(), auth.OIDCConfig{Issuer: o.oidcIssuer, Audience: o.oidcClient})
-		if err != nil {
-			t.Fatal(err)
+	inst := instancetest.Start(t, func(c *instance.Config) {
+		c.NoAutomaticWork = true
+		if o.oidcIssuer != "" {
+			c.OIDC = auth.OIDCConfig{Issuer: o.oidcIssuer, Audience: o.oidcClient}
+			c.OIDCClientSecret = "test-secret"
 		}
-		authn.OIDC = v
-	}
-	sessions := NewSessions(SessionsConfig{Verify: authn.VerifyBearer})
-	liveAuthn := *authn
-	liveAuthn.Session = sessions.Principal
-	access := auth.NewAccessLog(store.Client, auth.AccessLogConfig{Logger: log})
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	origin := "http://" + ln.Addr().String()
-	feed := live.New(live.Config{Client: store.Client, Auth: &liveAuthn, AllowedOrigins: []string{origin}, AccessLog: access, Logger: log,
-		Throttle: o.throttle})
-	ingestFeed := &ingest.Feed{Journeys: svc, Logger: log}
-	app, err := ledger.New(ledger.Config{Journeys: svc, Runner: runner, AccessLog: access, WaitTimeout: 10 * time.Second, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := web.New(web.Config{Store: store, Ledger: app, Feed: ingestFeed, Runner: runner,
-		Policy: policy, Auth: authn, Tokens: tokens, AccessLog: access, Live: feed, Logger: log,
-		RateLimit: web.RateLimit{PerSecond: -1}, Throttle: o.throttle, WaitTimeout: 10 * time.Second, Names: names.Name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var login *OIDCLogin
-	if o.oidcIssuer != "" {
-		login, err = NewOIDCLogin(context.Background(), OIDCLoginConfig{Issuer: o.oidcIssuer, ClientID: o.oidcClient,
-			ClientSecret: "test-secret", RedirectURL: origin + oidcCallback})
-		if err != nil {
-			t.Fatal(err)
+		if o.throttle != nil {
+			c.Throttle = *o.throttle
 		}
-	}
-	insp, err := inspect.New(inspect.Config{Store: store, Ledger: app, Journeys: svc, Runner: runner, Policy: policy,
-		Location: aggregates.UK, Names: names.Name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := New(Config{API: api, Ledger: app, Runner: runner, Policy: policy, Auth: authn,
-		Sessions: sessions, AllowedOrigins: []string{origin}, OIDC: login, Logger: log, Inspector: insp, Feed: ingestFeed,
-		Throttle: o.throttle})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(h)
-	_ = srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	l := &stack{t: t, URL: srv.URL, store: store, svc: svc, runner: runner, tokens: tokens, access: access, sessions: sessions,
-		live: feed, tok: map[string]string{}}
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		_ = feed.Shutdown(sctx)
-		srv.Close()
-		cancel()
-		wg.Wait()
-		_ = runner.Close()
-		_ = access.Close(sctx)
 	})
-	return l
+	return &stack{t: t, URL: inst.URL(), store: inst.Store(), svc: inst.Journeys(), runner: inst.Runner(), tokens: inst.Tokens(),
+		access: inst.AccessLog(), sessions: inst.Sessions(), live: inst.Live(), tok: map[string]string{}}
 }
 
 // token returns a bearer token for role and org (one per pair).
@@ -250,7 +179,7 @@ func browserNeeds(t *testing.T) (chromium, axe string) {
 	if _, err := os.Stat(axe); err != nil {
 		missing = append(missing, "web/node_modules (npm ci in web/)")
 	}
-	if !assetsBuilt() {
+	if !pages.AssetsBuilt() {
 		missing = append(missing, "the front-end assets (make assets)")
 	}
 	if len(missing) > 0 {

@@ -1,4 +1,4 @@
-package pages
+package pages_test
 
 import (
 	"crypto/rand"
@@ -16,6 +16,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/gateledger/gateledger/web/pages"
 )
 
 // idp is an OpenID Connect provider on loopback for the tests: discovery,
@@ -65,7 +67,7 @@ func newIdP(t *testing.T, client string) *idp {
 			http.Error(w, "bad authorization request: "+r.URL.RawQuery, http.StatusBadRequest)
 			return
 		}
-		code := randomToken()
+		code := pages.RandomToken()
 		p.mu.Lock()
 		p.codes[code] = idpCode{challenge: q.Get("code_challenge"), nonce: q.Get("nonce"), redirect: q.Get("redirect_uri")}
 		p.mu.Unlock()
@@ -158,12 +160,12 @@ func TestOIDCSignIn(t *testing.T) {
 
 	// The callback in another browser (without the state cookie) is refused.
 	stranger := newClient(t, l)
-	if r := stranger.do("GET", pathOf(t, callback), nil); r.status != http.StatusUnauthorized || stranger.cookies[SessionCookie] != "" {
+	if r := stranger.do("GET", pathOf(t, callback), nil); r.status != http.StatusUnauthorized || stranger.cookies[pages.SessionCookie] != "" {
 		t.Fatalf("callback without the state cookie: %d", r.status)
 	}
 
 	done := c.do("GET", pathOf(t, callback), nil)
-	if done.status != http.StatusSeeOther || done.header.Get("Location") != "/prison/people" || c.cookies[SessionCookie] == "" {
+	if done.status != http.StatusSeeOther || done.header.Get("Location") != "/prison/people" || c.cookies[pages.SessionCookie] == "" {
 		t.Fatalf("callback: %d %q\n%s", done.status, done.header.Get("Location"), done.body)
 	}
 	if r := c.do("GET", "/prison/people", nil); r.status != http.StatusOK || !strings.Contains(r.body, "A1234BC") ||
@@ -172,8 +174,8 @@ func TestOIDCSignIn(t *testing.T) {
 	}
 	// The same callback again (a replayed code and state) opens nothing.
 	again := newClient(t, l)
-	again.cookies[oidcCookie] = pathQuery(t, callback).Get("state")
-	if r := again.do("GET", pathOf(t, callback), nil); r.status != http.StatusUnauthorized || again.cookies[SessionCookie] != "" {
+	again.cookies[pages.OIDCCookie] = pathQuery(t, callback).Get("state")
+	if r := again.do("GET", pathOf(t, callback), nil); r.status != http.StatusUnauthorized || again.cookies[pages.SessionCookie] != "" {
 		t.Fatalf("replayed callback: %d", r.status)
 	}
 }
@@ -205,8 +207,8 @@ func TestOIDCSignInRefusals(t *testing.T) {
 			start := c.do("GET", "/sign-in/oidc", nil)
 			callback := follow(t, start.header.Get("Location"))
 			r := c.do("GET", pathOf(t, callback), nil)
-			if r.status != http.StatusUnauthorized || c.cookies[SessionCookie] != "" {
-				t.Fatalf("status %d, session %q", r.status, c.cookies[SessionCookie])
+			if r.status != http.StatusUnauthorized || c.cookies[pages.SessionCookie] != "" {
+				t.Fatalf("status %d, session %q", r.status, c.cookies[pages.SessionCookie])
 			}
 			if !strings.Contains(r.body, tc.says) {
 				t.Errorf("page does not say %q", tc.says)

@@ -17,6 +17,7 @@ import (
 	"github.com/gateledger/gateledger/ingest"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web/inspect"
 )
@@ -32,7 +33,7 @@ type Config struct {
 	// the API's are, before the page is sent.
 	Ledger *ledger.Ledger
 	// Runner serves the read models.
-	Runner *projections.Runner
+	Runner *readmodel.Runner
 	// Policy derives deadlines (aggregates.DefaultPolicy).
 	Policy aggregates.Policy
 	// Auth verifies the token given at sign-in.
@@ -252,7 +253,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, sess *sessio
 		status = http.StatusNotFound
 	case errors.Is(err, auth.ErrForbidden):
 		status = http.StatusForbidden
-	case errors.Is(err, auth.ErrUnavailable) || errors.Is(err, ledger.ErrNotRecorded) || errors.Is(err, projections.ErrNotCaughtUp) ||
+	case errors.Is(err, auth.ErrUnavailable) || errors.Is(err, ledger.ErrNotRecorded) || errors.Is(err, readmodel.ErrNotCaughtUp) ||
 		errors.Is(err, context.DeadlineExceeded):
 		status = http.StatusServiceUnavailable
 	}

@@ -1,4 +1,4 @@
-package pages
+package pages_test
 
 import (
 	"context"
@@ -114,9 +114,17 @@ func TestFormIdempotency(t *testing.T) {
 	if form.status != http.StatusOK {
 		t.Fatalf("screening form: %d", form.status)
 	}
+	// An hour ago, with that hour's own date: just after midnight it is
+	// yesterday's.
 	now := time.Now().In(aggregates.UK)
-	vals := url.Values{"csrf": {csrf(t, form)}, "idem": {"key-1"}, "at-day": {now.Format("2")}, "at-month": {now.Format("1")},
-		"at-year": {now.Format("2006")}, "at-time": {now.Add(-time.Hour).Format("15:04")}}
+	setAt := func(vals url.Values, at time.Time) {
+		vals.Set("at-day", at.Format("2"))
+		vals.Set("at-month", at.Format("1"))
+		vals.Set("at-year", at.Format("2006"))
+		vals.Set("at-time", at.Format("15:04"))
+	}
+	vals := url.Values{"csrf": {csrf(t, form)}, "idem": {"key-1"}}
+	setAt(vals, now.Add(-time.Hour))
 	version := func() int {
 		st, err := l.svc.LoadStream(context.Background(), "A1234BC")
 		if err != nil {
@@ -133,7 +141,7 @@ func TestFormIdempotency(t *testing.T) {
 	if got := version(); got != before+1 {
 		t.Errorf("journey version %d after the same form twice, want %d", got, before+1)
 	}
-	vals.Set("at-time", now.Add(-2*time.Hour).Format("15:04"))
+	setAt(vals, now.Add(-2*time.Hour))
 	r := c.do("POST", "/prison/people/A1234BC/screening", vals)
 	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "already used") {
 		t.Errorf("other values under the same key: %d", r.status)

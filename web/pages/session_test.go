@@ -1,4 +1,4 @@
-package pages
+package pages_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/gateledger/gateledger/auth"
+	"github.com/gateledger/gateledger/web/pages"
 )
 
 // client is a browser-like HTTP client without a browser: it keeps the
@@ -92,7 +93,7 @@ func (c *client) signIn(token string) string {
 	if r.status != http.StatusSeeOther {
 		c.t.Fatalf("sign in: %d\n%s", r.status, r.body)
 	}
-	if c.cookies[SessionCookie] == "" {
+	if c.cookies[pages.SessionCookie] == "" {
 		c.t.Fatal("no session cookie after signing in")
 	}
 	home := c.do("GET", "/", nil)
@@ -136,7 +137,7 @@ func TestSignInCookieAndHeaders(t *testing.T) {
 	var sc *http.Cookie
 	for _, raw := range r.header.Values("Set-Cookie") {
 		ck, err := http.ParseSetCookie(raw)
-		if err == nil && ck.Name == SessionCookie {
+		if err == nil && ck.Name == pages.SessionCookie {
 			sc = ck
 		}
 	}
@@ -188,7 +189,7 @@ func TestSignInRefusals(t *testing.T) {
 			if tc.says != "" && !strings.Contains(r.body, tc.says) {
 				t.Errorf("page does not say %q", tc.says)
 			}
-			if tc.want != http.StatusSeeOther && c.cookies[SessionCookie] != "" {
+			if tc.want != http.StatusSeeOther && c.cookies[pages.SessionCookie] != "" {
 				t.Error("a session was opened")
 			}
 		})
@@ -330,7 +331,7 @@ func TestLiveFeedTakesSessionCookie(t *testing.T) {
 		}
 		return 0, err
 	}
-	cookie := SessionCookie + "=" + c.cookies[SessionCookie]
+	cookie := pages.SessionCookie + "=" + c.cookies[pages.SessionCookie]
 	if st, err := dial(http.Header{"Cookie": {cookie}, "Origin": {l.URL}}); st != http.StatusSwitchingProtocols {
 		t.Fatalf("session cookie from the own origin: %d %v, want 101", st, err)
 	}
@@ -340,7 +341,7 @@ func TestLiveFeedTakesSessionCookie(t *testing.T) {
 	if st, _ := dial(http.Header{"Cookie": {cookie}}); st != http.StatusForbidden {
 		t.Errorf("session cookie without an Origin: %d, want 403", st)
 	}
-	if st, _ := dial(http.Header{"Cookie": {SessionCookie + "=made-up"}, "Origin": {l.URL}}); st != http.StatusUnauthorized {
+	if st, _ := dial(http.Header{"Cookie": {pages.SessionCookie + "=made-up"}, "Origin": {l.URL}}); st != http.StatusUnauthorized {
 		t.Errorf("made-up session: %d, want 401", st)
 	}
 }

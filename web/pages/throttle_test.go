@@ -1,4 +1,4 @@
-package pages
+package pages_test
 
 import (
 	"net/http"
@@ -15,9 +15,9 @@ import (
 // still signs in; a signed-in person's page loads are limited per
 // principal, apart from anyone else's.
 func TestSignInThrottle(t *testing.T) {
-	thr := throttle.New(throttle.Config{Failed: throttle.Limit{PerSecond: 0.01, Burst: 2},
-		Principal: throttle.Limit{PerSecond: 0.01, Burst: 6}, Address: throttle.Limit{PerSecond: 1000, Burst: 1000}})
-	l := startLedger(t, func(o *ledgerOptions) { o.throttle = thr })
+	thr := throttle.Config{Failed: throttle.Limit{PerSecond: 0.01, Burst: 2},
+		Principal: throttle.Limit{PerSecond: 0.01, Burst: 6}, Address: throttle.Limit{PerSecond: 1000, Burst: 1000}}
+	l := startLedger(t, func(o *ledgerOptions) { o.throttle = &thr })
 	attacker := newClient(t, l)
 	bad := "glt_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	var statuses []int

@@ -7,7 +7,8 @@
 // Both read it through Of, so that a refusal means the same in both.
 //
 // It may import the domain (aggregates) and the packages whose errors it
-// classifies (auth, eventlog, journeys, labels, ledger, projections); never
+// classifies (auth, eventstore, journeys, labels, ledger, projections,
+// projections/readmodel); never
 // a transport (web, web/pages).
 package problem
 
@@ -22,11 +23,12 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/labels"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // Base starts every problem type URI. The URIs identify kinds of error;
@@ -171,17 +173,17 @@ func classify(err error) *Error {
 		return &Error{Kind: Unavailable, Detail: "the access could not be recorded, so it is not served", Err: err,
 			Header: map[string]string{"Retry-After": "5"}}
 	case errors.As(err, &wait):
-		if errors.Is(err, projections.ErrNotCaughtUp) {
+		if errors.Is(err, readmodel.ErrNotCaughtUp) {
 			return &Error{Kind: NotCaughtUp, Detail: "the read model is behind; retry shortly", Err: err,
 				Header: map[string]string{"Retry-After": "1"}}
 		}
 		return &Error{Kind: Unavailable, Detail: "the read model is not available", Err: err}
-	case eventlog.IsStoreFull(err):
+	case eventstore.IsStoreFull(err):
 		// Before the access log's and the credentials' "unavailable": a full disk is
 		// what stops them too, and the operator's fix is the same.
 		return &Error{Kind: StorageFull, Detail: "nothing was recorded; the ledger takes commands again by itself once its operator frees disk space",
 			Err: err, Header: map[string]string{"Retry-After": "30"}}
-	case errors.Is(err, eventlog.ErrStreamDeleted):
+	case errors.Is(err, eventstore.ErrStreamDeleted):
 		return &Error{Kind: Gone, Detail: "this journey's stream was hard-deleted (tombstoned) in the event store; its history cannot be read or added to", Err: err}
 	case errors.As(err, &tooBig):
 		return New(TooLarge, "the body is larger than %d bytes", tooBig.Limit)
@@ -195,13 +197,16 @@ func classify(err error) *Error {
 		return New(Unauthenticated, "the bearer token was refused").With("WWW-Authenticate", `Bearer realm="gateledger", error="invalid_token"`)
 	case errors.Is(err, auth.ErrUnavailable), errors.Is(err, auth.ErrChainBroken):
 		return &Error{Kind: Unavailable, Detail: "credentials cannot be checked now", Err: err, Header: map[string]string{"Retry-After": "5"}}
+	case errors.Is(err, journeys.ErrConflict):
+		// Before the mismatch: a command that gave up after conflicts wraps the
+		// last one, which is a mismatch with the revision the server pinned
+		// itself when the caller sent no If-Match.
+		return New(Concurrent, "the journey changed concurrently too many times").With("Retry-After", "1")
 	case errors.As(err, &mismatch):
 		p := New(RevisionMismatch, "the journey is at revision %d, not %d", mismatch.Current, mismatch.Expected)
 		cur := mismatch.Current
 		p.Revision = &cur
 		return p
-	case errors.Is(err, journeys.ErrConflict):
-		return New(Concurrent, "the journey changed concurrently too many times").With("Retry-After", "1")
 	case errors.Is(err, journeys.ErrIdempotencyKeyReused):
 		return New(KeyReused, "this Idempotency-Key already recorded a different command; use a new key")
 	case errors.Is(err, journeys.ErrCorrectedEventNotFound):
@@ -226,7 +231,7 @@ func classify(err error) *Error {
 		return p
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return &Error{Kind: Unavailable, Detail: "the request took too long", Err: err}
-	case errors.Is(err, projections.ErrNotCaughtUp):
+	case errors.Is(err, readmodel.ErrNotCaughtUp):
 		return &Error{Kind: NotCaughtUp, Detail: "try again shortly", Err: err, Header: map[string]string{"Retry-After": "1"}}
 	}
 	return &Error{Kind: Internal, Detail: "the error is logged", Err: err}

@@ -9,7 +9,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/ledger"
-	"github.com/gateledger/gateledger/projections"
+	"github.com/gateledger/gateledger/projections/readmodel"
 )
 
 // TestOf: an error that is a problem answers as itself (wrapped or not);
@@ -32,7 +32,7 @@ func TestOf(t *testing.T) {
 		{name: "not found", err: fmt.Errorf("read: %w", auth.ErrNotFound), kind: NotFound},
 		{name: "forbidden", err: auth.ErrForbidden, kind: Forbidden},
 		{name: "access not recorded", err: ledger.ErrNotRecorded, kind: Unavailable, retryAfter: "5"},
-		{name: "read model behind", err: &ledger.WaitError{Projection: "plans", Position: 9, Err: projections.ErrNotCaughtUp},
+		{name: "read model behind", err: &ledger.WaitError{Projection: "plans", Position: 9, Err: readmodel.ErrNotCaughtUp},
 			kind: NotCaughtUp, retryAfter: "1"},
 		{name: "body too large", err: &http.MaxBytesError{Limit: 10}, kind: TooLarge},
 		{name: "invalid value", err: &aggregates.RuleError{Rule: "invalid-value", Err: aggregates.ErrInvalidValue, Field: "OffenceDate"},

@@ -1,4 +1,4 @@
-package projections
+package readmodel
 
 import (
 	"bytes"
@@ -18,11 +18,12 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/gateledger/gateledger/esdbserver"
+	"github.com/gateledger/gateledger/eventstore"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func startStore(t *testing.T) *esdb.Client {
+func startStore(t *testing.T) eventstore.Store {
 	t.Helper()
 	node, err := esdbserver.StartNode(esdbserver.NodeConfig{DataDir: t.TempDir(), Logger: quiet()})
 	if err != nil {
@@ -72,7 +73,7 @@ func (c counter) Apply(b *bolt.Bucket, ev *Event) error {
 	return order.Put(U64(ev.Position), []byte(ev.Stream+"/"+fmt.Sprint(ev.Revision)))
 }
 
-func appendN(t *testing.T, c *esdb.Client, stream string, n int, data string) uint64 {
+func appendN(t *testing.T, c eventstore.Store, stream string, n int, data string) uint64 {
 	t.Helper()
 	evs := make([]esdb.EventData, n)
 	for i := range evs {

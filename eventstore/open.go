@@ -1,33 +1,17 @@
-// Package eventlog is the application's gateway to its event store: it opens the
-// embedded node or connects to an external KurrentDB/EventStoreDB, and hands out the
-// official client. Every mode goes through the same client and the same gRPC protocol.
-package eventlog
+package eventstore
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
-	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/esdbserver"
 )
-
-// SealStream is the stream the ledger's seals are written to (package seal).
-const SealStream = "ledger-seals"
-
-// KeepsHistory reports whether a stream's history must never be deleted, tombstoned
-// or hidden by metadata: every journey stream (any name with the journey prefix,
-// whether or not its prison number is well formed) and the seal stream. The embedded
-// store refuses those requests for them; on a store the ledger does not control
-// (KurrentDB), the seals are what catch them (gateledger verify).
-func KeepsHistory(stream string) bool {
-	return strings.HasPrefix(stream, aggregates.StreamName("")) || stream == SealStream
-}
 
 // Config says where the events live.
 type Config struct {
@@ -44,9 +28,13 @@ type Config struct {
 	Logger   *slog.Logger
 }
 
-// Store is an open event store: a client, and the embedded node when there is one.
-type Store struct {
-	Client *esdb.Client
+// Conn is an open event store: the official client, and the embedded node when there
+// is one. It is a Store (the client's methods are its own); Close(ctx) closes both the
+// client and the node. The client's other methods (delete, tombstone, stream metadata)
+// are there for the operator's tools and the tests that tamper with a store; the
+// ledger itself asks only what Store names.
+type Conn struct {
+	*esdb.Client
 	// Node is the embedded node, nil in external mode.
 	Node *esdbserver.Node
 	log  *slog.Logger
@@ -54,11 +42,11 @@ type Store struct {
 
 // Open starts the embedded node (or parses the external connection string), connects
 // the official client and checks the store answers.
-func Open(ctx context.Context, cfg Config) (*Store, error) {
+func Open(ctx context.Context, cfg Config) (*Conn, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Store{log: cfg.Logger}
+	s := &Conn{log: cfg.Logger}
 	var conf *esdb.Configuration
 	if cfg.ConnectionString != "" {
 		var err error
@@ -96,15 +84,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 }
 
 // Ping reads the last event of $all: it proves the store answers and the credentials work.
-func (s *Store) Ping(ctx context.Context) error {
+func (s *Conn) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	rs, err := s.Client.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
+	rs, err := s.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
 	if err != nil {
 		return fmt.Errorf("event store does not answer: %w", err)
 	}
 	defer rs.Close()
-	if _, err := rs.Recv(); err != nil && !isEOF(err) {
+	if _, err := rs.Recv(); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("event store does not answer: %w", err)
 	}
 	return nil
@@ -119,16 +107,17 @@ const probeStream = "gateledger-write-probe"
 // full disk fails it with an error matching ErrStoreFull, and it succeeds again once
 // space is freed. Nothing is recorded. (KurrentDB answers an empty append without
 // touching its disk, so there it proves only that the node answers writes.)
-func (s *Store) ProbeWrite(ctx context.Context) error {
-	_, err := s.Client.AppendToStream(ctx, probeStream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}})
+func (s *Conn) ProbeWrite(ctx context.Context) error {
+	_, err := s.AppendToStream(ctx, probeStream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}})
 	if err != nil {
-		return fmt.Errorf("eventlog: the store does not take writes: %w", classifyStoreError(err))
+		return fmt.Errorf("eventstore: the store does not take writes: %w", Classify(err))
 	}
 	return nil
 }
 
-// Close closes the client, then the embedded node.
-func (s *Store) Close(ctx context.Context) error {
+// Close closes the client, then the embedded node. It hides the client's own Close,
+// which would leave the node running.
+func (s *Conn) Close(ctx context.Context) error {
 	var errs []error
 	if s.Client != nil {
 		errs = append(errs, s.Client.Close())

@@ -1,8 +1,14 @@
-// Package projections builds Gateledger's read models from the event log: each projection
-// folds events from a subscription to $all into state kept in a bbolt file, with its
-// checkpoint stored in the same transaction as its state, so a restart resumes exactly
-// where it stopped and a rebuild from position zero gives the same bytes.
-package projections
+// Package readmodel holds what every read model runs on: the Projection interface, the
+// runner that feeds projections from a subscription to $all, the bbolt state file it
+// keeps their state in, the queue between receiving and applying, and the compact row
+// codec the read models store their rows with. Each projection's checkpoint is stored
+// in the same transaction as its state, so a restart resumes exactly where it stopped
+// and a rebuild from position zero gives the same bytes.
+//
+// The read models themselves (package projections) import this package; it knows them
+// only as Projections. It may import aggregates, eventlog and folds (and the event
+// store's client and bbolt), nothing else of this module.
+package readmodel
 
 import (
 	"context"
@@ -21,7 +27,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/gateledger/gateledger/aggregates"
-	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
+	"github.com/gateledger/gateledger/folds"
 )
 
 // Event is one event of $all as a projection sees it: the stored record, its envelope,
@@ -38,20 +45,16 @@ type Event struct {
 	// Recorded is when the store recorded the event (its "created" time).
 	Recorded time.Time
 
-	// Envelope is the parsed metadata (who, organisation, when, source, hashes).
-	Envelope eventlog.Metadata
-	// NOMS is set for journey events (streams journey-<NOMS>).
-	NOMS string
-	// Domain is the decoded journey event; nil for other streams.
-	Domain aggregates.Event
+	// Decoded is the envelope and, for journey events, the person and the domain
+	// event (Domain nil for other streams). DecodeErr says why the envelope or domain
+	// event could not be read; a projection that needs them should return it, which
+	// stops that projection at this event.
+	folds.Decoded
 	// After is the person's journey just after Domain. It is shared by every projection,
 	// must not be changed, and is valid only during Apply: the runner folds each journey
 	// in place, once for all projections, so the next event of the same person changes
 	// it. (A Batcher that keeps the pointer until Commit sees the person's latest state.)
 	After *aggregates.Journey
-	// DecodeErr says why the envelope or domain event could not be read; a projection
-	// that needs them should return it, which stops that projection at this event.
-	DecodeErr error
 }
 
 // IsJourney reports whether the event belongs to a journey stream.
@@ -123,7 +126,7 @@ type slot struct {
 type Runner struct {
 	db     *bolt.DB
 	state  *stateFile
-	client *esdb.Client
+	client eventstore.Store
 	log    *slog.Logger
 	slots  []*slot
 	byName map[string]*slot
@@ -143,7 +146,7 @@ type Runner struct {
 	// not in the cache is folded again from its stream when its next event arrives.
 	FoldCacheSize int
 
-	folds map[string]*folded // owned by the goroutine running Run
+	folds *folds.Cache // made by Run; its folds are fed by the goroutine running Run
 
 	applied atomic.Uint64 // events taken from the subscription and applied
 }
@@ -159,15 +162,9 @@ func (r *Runner) Position() uint64 { return r.minCheckpoint() }
 // catchUpLinger is how long a catching-up runner waits to fill a batch.
 const catchUpLinger = 50 * time.Millisecond
 
-// folded is a journey folded up to the event at pos.
-type folded struct {
-	journey aggregates.Journey
-	pos     uint64
-}
-
 // Open opens (creating) the projection state file and prepares the runner. A projection
 // whose stored version differs from its code is reset to position zero.
-func Open(path string, client *esdb.Client, log *slog.Logger, ps ...Projection) (*Runner, error) {
+func Open(path string, client eventstore.Store, log *slog.Logger, ps ...Projection) (*Runner, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -177,7 +174,7 @@ func Open(path string, client *esdb.Client, log *slog.Logger, ps ...Projection) 
 	}
 	db := state.db
 	r := &Runner{db: db, state: state, client: client, log: log, byName: map[string]*slot{}, advanced: make(chan struct{}),
-		BatchSize: 50000, FoldCacheSize: 50000, folds: map[string]*folded{}}
+		BatchSize: 50000, FoldCacheSize: 50000}
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
@@ -335,6 +332,48 @@ func (r *Runner) View(name string, fn func(b *bolt.Bucket) error) error {
 	return r.db.View(func(tx *bolt.Tx) error { return fn(tx.Bucket(s.name)) })
 }
 
+// ViewCheckpointed is View with the named projection's checkpoint as stored with the
+// state fn reads (in the same read transaction): everything up to it, and nothing
+// after, is in that state.
+func (r *Runner) ViewCheckpointed(name string, fn func(b *bolt.Bucket, checkpoint uint64) error) error {
+	s, ok := r.byName[name]
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownProjection, name)
+	}
+	return r.db.View(func(tx *bolt.Tx) error {
+		var rec checkpointRecord
+		if v := tx.Bucket(bucketMeta).Get(s.name); v != nil {
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("%w: checkpoint of %s: %w", ErrCorruptRow, name, err)
+			}
+		}
+		return fn(tx.Bucket(s.name), rec.Position)
+	})
+}
+
+// Update runs fn in one write transaction with every projection and its bucket, in the
+// order given to Open. It folds nothing and moves no checkpoint: it is for tests and
+// benchmarks that hand events to the projections themselves, and for tests that damage
+// a state on purpose.
+func (r *Runner) Update(fn func(ps []Projection, buckets []*bolt.Bucket) error) error {
+	return r.db.Update(func(tx *bolt.Tx) error {
+		ps := make([]Projection, len(r.slots))
+		buckets := make([]*bolt.Bucket, len(r.slots))
+		for i, s := range r.slots {
+			ps[i], buckets[i] = s.p, tx.Bucket(s.name)
+		}
+		return fn(ps, buckets)
+	})
+}
+
+// OpenReads is how many read transactions of the state file are open now. A reader
+// that holds one long keeps the file from growing (bbolt remaps it only when no reader
+// holds the old mapping), so long scans read in short transactions; tests check it.
+func (r *Runner) OpenReads() int { return r.db.Stats().OpenTxN }
+
+// Path is the state file's path.
+func (r *Runner) Path() string { return r.db.Path() }
+
 // Dump writes every key and value of the named projection's state to fn in order; tests
 // use it to compare a rebuilt state with an incremental one byte for byte.
 func (r *Runner) Dump(name string, fn func(path [][]byte, k, v []byte)) error {
@@ -371,6 +410,9 @@ func (r *Runner) minCheckpoint() uint64 {
 // A dropped subscription is re-established from the checkpoints; nothing is applied
 // twice, because each projection skips what its checkpoint already covers.
 func (r *Runner) Run(ctx context.Context) error {
+	if r.folds == nil {
+		r.folds = folds.NewCache(r.client, r.FoldCacheSize)
+	}
 	backoff := 100 * time.Millisecond
 	for {
 		err := r.runOnce(ctx)
@@ -408,7 +450,7 @@ func (r *Runner) runOnce(ctx context.Context) error {
 	recvErr := make(chan error, 1)
 	go func() {
 		defer q.close()
-		in := eventlog.NewInterner()
+		dec := folds.NewDecoder()
 		var ev Event
 		for {
 			e := sub.Recv()
@@ -418,7 +460,7 @@ func (r *Runner) runOnce(ctx context.Context) error {
 				return
 			case e.EventAppeared != nil:
 				ev = toEvent(e.EventAppeared)
-				decode(&ev, in)
+				dec.Decode(&ev.Decoded, ev.Stream, ev.Type, ev.Data, ev.Metadata)
 				if !q.put(ctx, &ev) {
 					return
 				}
@@ -476,112 +518,29 @@ func toEvent(re *esdb.ResolvedEvent) Event {
 	}
 }
 
-// decode reads the envelope and, for journey streams, the domain event.
-func decode(ev *Event, in *eventlog.Interner) {
-	if strings.HasPrefix(ev.Type, "$") {
-		return
-	}
-	noms, isJourney := aggregates.NOMSFromStream(ev.Stream)
-	if len(ev.Metadata) > 0 {
-		env, err := in.DecodeMetadata(ev.Metadata)
-		if err != nil {
-			ev.DecodeErr = fmt.Errorf("%w: %w", eventlog.ErrMalformedEnvelope, err)
-		}
-		ev.Envelope = env
-	}
-	if !isJourney {
-		return
-	}
-	ev.NOMS = noms
-	if ev.DecodeErr != nil {
-		return
-	}
-	if len(ev.Metadata) == 0 {
-		ev.DecodeErr = fmt.Errorf("%w: no metadata", eventlog.ErrMalformedEnvelope)
-		return
-	}
-	d, err := aggregates.Decode(ev.Type, ev.Envelope.SchemaVersion, ev.Data)
-	if err != nil {
-		ev.DecodeErr = err
-		return
-	}
-	ev.Domain = d
-}
-
-// foldEvent folds ev into its person's journey in the cache, in place, and points
-// ev.After at it. A journey not in the cache, or cached beyond this event (after a
+// foldEvent folds ev into its person's journey in the fold cache, in place, and points
+// ev.After at it. A journey not in the cache, or cached at another revision (after a
 // resubscription from an earlier checkpoint, or a batch abandoned part-way), is folded
-// again from its stream up to the event.
+// again from its stream up to the event (folds.Cache.At).
 func (r *Runner) foldEvent(ctx context.Context, ev *Event) error {
-	if ev.NOMS == "" || ev.Domain == nil {
+	if ev.NOMS == "" {
 		return nil
 	}
-	f := r.folds[ev.NOMS]
-	if f == nil || f.pos >= ev.Position {
-		// A stream's first event needs no history; any later one does.
-		var j aggregates.Journey
-		if ev.Revision > 0 {
-			var err error
-			if j, err = r.foldFromStore(ctx, ev.Stream, ev.Position); err != nil {
-				return err
-			}
-		}
-		f = &folded{journey: j}
-		r.folds[ev.NOMS] = f
-	}
-	aggregates.Fold(&f.journey, ev.Domain)
-	f.pos = ev.Position
-	ev.After = &f.journey
-	return nil
-}
-
-// trimFolds keeps the fold cache within its bound, sparing the people of this batch:
-// Batchers may hold pointers to their journeys until Commit.
-func (r *Runner) trimFolds(batch []Event) {
-	over := len(r.folds) - r.FoldCacheSize
-	if over <= 0 {
-		return
-	}
-	keep := make(map[string]bool, len(batch))
-	for i := range batch {
-		keep[batch[i].NOMS] = true
-	}
-	for noms := range r.folds {
-		if over == 0 {
-			return
-		}
-		if !keep[noms] {
-			delete(r.folds, noms)
-			over--
-		}
-	}
-}
-
-// foldFromStore folds a journey stream's events that come before position pos.
-func (r *Runner) foldFromStore(ctx context.Context, stream string, pos uint64) (aggregates.Journey, error) {
-	recs, err := eventlog.ReadStream(ctx, r.client, stream)
+	f, err := r.folds.At(ctx, ev.NOMS, ev.Stream, ev.Revision)
 	if err != nil {
-		return aggregates.Journey{}, fmt.Errorf("fold %s: %w", stream, err)
+		return fmt.Errorf("fold %s: %w", ev.Stream, err)
 	}
-	var j aggregates.Journey
-	for _, rec := range recs {
-		if rec.Position.Commit >= pos {
-			break
-		}
-		d, err := eventlog.DecodeJourneyEvent(rec)
-		if err != nil {
-			return aggregates.Journey{}, fmt.Errorf("fold %s: %w", stream, err)
-		}
-		aggregates.Fold(&j, d)
+	f.Apply(ev.Revision, ev.Position, ev.Domain, ev.DecodeErr)
+	if ev.Domain != nil {
+		ev.After = &f.Journey
 	}
-	return j, nil
+	return nil
 }
 
 // apply applies a batch to every healthy projection in one transaction, event by event.
 // When one projection fails, the transaction is abandoned, that projection is stopped
 // with the error, and the batch is applied again to the others.
 func (r *Runner) apply(ctx context.Context, batch []Event) error {
-	defer r.trimFolds(batch)
 	for {
 		var failed *ApplyError
 		// live, start and advancedTo are indexed alike: the healthy projections, where

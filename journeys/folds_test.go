@@ -10,6 +10,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventdb"
 	"github.com/gateledger/gateledger/eventlog"
+	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/journeys"
 )
 
@@ -47,7 +48,7 @@ func TestCachedJourneysSeeOtherWriters(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := eventlog.LoadJourney(ctx, a.Store.Client, noms)
+			want, err := eventlog.LoadJourney(ctx, a.Store, noms)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +56,7 @@ func TestCachedJourneysSeeOtherWriters(t *testing.T) {
 				t.Fatalf("cached read differs from a whole read:\n got %+v\nwant %+v", got.Head, want.Head)
 			}
 			// and a command decided on that read chains on b's events.
-			res := must(t)(a.HandleLoaded(ctx, got, tt.thenA, staff(fmt.Sprint("a-", i))))
+			res := must(t)(a.Handle(ctx, noms, tt.thenA, staff(fmt.Sprint("a-", i))))
 			if res.Revision != want.Revision()+1 || res.Attempts != 1 {
 				t.Fatalf("a's command: revision %d after %d, attempts %d", res.Revision, want.Revision(), res.Attempts)
 			}
@@ -65,33 +66,14 @@ func TestCachedJourneysSeeOtherWriters(t *testing.T) {
 		})
 	}
 	// And the chain of what both wrote is whole.
-	v, err := eventlog.VerifyStream(ctx, a.Store.Client, aggregates.StreamName(noms))
+	v, err := eventlog.VerifyStream(ctx, a.Store, aggregates.StreamName(noms))
 	if err != nil || !v.OK() {
 		t.Fatalf("verify: %+v %v", v.Break, err)
 	}
 }
 
-// A stale journey handed to HandleLoaded is not decided on: the append is refused and
-// the command is decided again on a fresh read.
-func TestHandleLoadedWithStaleJourneyDecidesAgain(t *testing.T) {
-	ctx := context.Background()
-	svc := newService(t)
-	must(t)(svc.Handle(ctx, noms, receive, staff("k0")))
-	stale, err := svc.LoadStream(ctx, noms)
-	if err != nil {
-		t.Fatal(err)
-	}
-	must(t)(svc.Handle(ctx, noms, aggregates.CompleteScreening{At: t0.Add(time.Hour)}, staff("k1")))
-
-	res := must(t)(svc.HandleLoaded(ctx, stale, aggregates.IdentifyNeed{Pathway: aggregates.PathwayAccommodation,
-		Description: "no address", At: t0.Add(2 * time.Hour)}, staff("k2")))
-	if res.Attempts != 2 || res.Revision != 2 || res.Journey.ScreenedAt.IsZero() {
-		t.Fatalf("attempts %d, revision %d, screened %v", res.Attempts, res.Revision, res.Journey.ScreenedAt)
-	}
-}
-
 // A journey deleted from the store after it was cached reads as deleted, not as cached.
-// The embedded server refuses to delete a journey (eventlog.KeepsHistory), so the
+// The embedded server refuses to delete a journey (eventstore.KeepsHistory), so the
 // deletion is written to its storage directly, as an operator of a store the ledger
 // does not control could.
 func TestCachedJourneyDeletedElsewhere(t *testing.T) {
@@ -101,7 +83,7 @@ func TestCachedJourneyDeletedElsewhere(t *testing.T) {
 	if _, err := svc.LoadStream(ctx, noms); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Store.Node.DB.Delete(ctx, aggregates.StreamName(noms), eventdb.Any); err != nil {
+	if _, err := svc.Store.(*eventstore.Conn).Node.DB.Delete(ctx, aggregates.StreamName(noms), eventdb.Any); err != nil {
 		t.Fatal(err)
 	}
 	st, err := svc.LoadStream(ctx, noms)
