@@ -14,7 +14,7 @@ import (
 
 	"google.golang.org/grpc/grpclog"
 
-	"github.com/gateledger/gateledger/esdbserver"
+	"github.com/gateledger/gateledger/internal/esdbserver"
 )
 
 const usage = `gateledger: the through-the-gate resettlement ledger
