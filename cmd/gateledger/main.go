@@ -1,4 +1,6 @@
 // Command gateledger runs the through-the-gate resettlement ledger and its operator tools.
+//
+// It may import any package of ours; serve only turns flags into an instance.Config.
 package main
 
 import (

@@ -1,6 +1,9 @@
 // Package bench measures the event store the way its users load it: through the
 // official client over loopback, against the machine's own disk limits measured in the
 // same run, so the figures can be read side by side.
+//
+// Of ours it may import aggregates, eventstore, journeys, projections and its runner, and
+// the internal journeygen and progress.
 package bench
 
 import (

@@ -1,6 +1,9 @@
 // Package demo fills an empty ledger with realistic generated journeys and demo
 // sign-ins, so that a newcomer's `make run` shows a living system. It never touches a
 // store that already holds other data.
+//
+// Of ours it may import aggregates, auth, eventlog, eventstore and the internal journeygen
+// and progress.
 package demo
 
 import (

@@ -6,4 +6,7 @@
 // Implemented: Streams (Read, Append, Delete, Tombstone, BatchAppend), catch-up
 // subscriptions to streams and $all with server-side filters, ServerFeatures and Gossip
 // (a single node reporting itself as leader). Everything else answers Unimplemented.
+//
+// Of ours it imports only internal/eventdb: the ledger reaches it through eventstore.Open
+// and the official client, never directly.
 package esdbserver

@@ -10,4 +10,6 @@
 // Durability: every write goes through one writer goroutine that group-commits whatever
 // requests are waiting into one bbolt transaction, so many appends share one fsync, and
 // no append is acknowledged before its transaction is on disk.
+//
+// Of ours it imports only internal/boltfile.
 package eventdb

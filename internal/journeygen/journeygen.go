@@ -2,6 +2,8 @@
 // community, deterministically from a seed: the histories the tests, the benchmarks and
 // the demo data are made of. Every step is decided by the real aggregate, so a
 // generated history is one the ledger itself would have recorded.
+//
+// Of ours it may import aggregates, eventlog and eventstore.
 package journeygen
 
 import (

@@ -12,6 +12,8 @@
 // writes stream metadata itself when a soft-deleted stream is written to again, so
 // those $$ events are matched by content, and their ids may differ from the source's;
 // a tombstone is re-made on the target, whose $streamDeleted record has its own id.
+//
+// Of ours it imports only eventstore: it copies events, whatever they mean.
 package migrate
 
 import (

@@ -8,6 +8,9 @@
 // The admin token creates one token per organisation the generated people need
 // (named "simulator <org>", expiring after a day). With the same seed, the same people
 // and the same requests are sent in the same order.
+//
+// Of ours it may import aggregates, auth and internal/journeygen; it reaches the ledger
+// only through its HTTP API.
 package simulate
 
 import (
