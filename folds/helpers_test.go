@@ -2,6 +2,7 @@ package folds_test
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"sync"
 	"testing"
@@ -66,7 +67,7 @@ func record(t testing.TB, svc *journeys.Service, who string, cmds ...aggregates.
 	t.Helper()
 	var out []journeys.Result
 	for _, c := range cmds {
-		key := fmt.Sprintf("%s-%s-%d", who, c.CommandName(), len(out))
+		key := fmt.Sprintf("%s-%s-%s", who, c.CommandName(), rand.Text())
 		res, err := svc.Handle(context.Background(), noms, c, journeys.CommandMeta{UserID: "officer-1", Role: "PRISON_STAFF",
 			Organisation: "SWI", Source: aggregates.SourceAPI, CorrelationID: key, IdempotencyKey: key})
 		if err != nil {
