@@ -11,8 +11,9 @@ import (
 	"github.com/gateledger/gateledger/eventstore"
 )
 
-// ErrNoEvents: the person has no events in the store (at all, or at the moment asked
-// about).
+// ErrNoEvents: the person has no events in the store at all. A person whose events
+// were all recorded after the moment asked about reads as the empty journey (Version
+// 0), as the as-at reads always answered.
 var ErrNoEvents = errors.New("folds: the person has no events")
 
 // Before folds the events of stream with a revision below rev: the journey of noms as
