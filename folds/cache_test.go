@@ -12,7 +12,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
 	"github.com/gateledger/gateledger/folds"
-	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/internal/journeygen"
 )
 
 // holds reports whether c holds exactly f as the fold of its person at f.Next: At

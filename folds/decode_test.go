@@ -15,7 +15,7 @@ import (
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
 	"github.com/gateledger/gateledger/folds"
-	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/internal/journeygen"
 )
 
 // sealedEvent is a generated journey event as the ledger stores it.

@@ -69,7 +69,10 @@ func (c *Cache) Stream(ctx context.Context, noms string) (eventlog.JourneyStream
 func (c *Cache) readStream(ctx context.Context, noms string, held *Fold) (*Fold, error) {
 	stream := aggregates.StreamName(noms)
 	var from uint64
-	if held != nil && held.Next > 0 {
+	// Only a fold that kept its events (one Stream made) can be continued:
+	// a fold the runner or the hub folded in place keeps none, and a journey
+	// stream built on it would miss its first events and its head's hash.
+	if held != nil && held.Next > 0 && uint64(len(held.events)) == held.Next {
 		from = held.Next
 	} else {
 		held = nil
