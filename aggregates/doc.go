@@ -41,4 +41,7 @@
 //   - Anything else is applied in order and is subject to the invariants (for
 //     example, a release of someone not yet received is refused with
 //     ErrNotReceived, and the feed keeps it in its dead-letter stream).
+//
+// It imports nothing of ours, and does no I/O: every other package depends on it, and it on
+// none.
 package aggregates

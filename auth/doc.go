@@ -41,4 +41,7 @@
 // AccessLog records every read of a person's history (who, what, when,
 // subject) in append-only monthly streams "access-log-YYYY-MM", with the
 // event envelope and hash chain, for inspectors to read back.
+//
+// Of ours it may import aggregates (the journey it authorises against), eventlog and
+// eventstore (tokens and the access log are streams).
 package auth

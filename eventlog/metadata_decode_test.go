@@ -13,7 +13,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/calendar"
 	"github.com/gateledger/gateledger/eventlog"
-	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/internal/journeygen"
 )
 
 // generatedEnvelopes is the envelopes of generated journeys, sealed as the ledger stores

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gateledger/gateledger/esdbserver"
 	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/eventstore/storetest"
+	"github.com/gateledger/gateledger/internal/esdbserver"
 )
 
 // ConformanceStoreVariable names an external EventStoreDB-compatible store (a KurrentDB

@@ -6,7 +6,7 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
-	"github.com/gateledger/gateledger/esdbserver"
+	"github.com/gateledger/gateledger/internal/esdbserver"
 )
 
 // Errors of the store that callers answer in their own terms (errors.Is).

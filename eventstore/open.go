@@ -10,7 +10,7 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
-	"github.com/gateledger/gateledger/esdbserver"
+	"github.com/gateledger/gateledger/internal/esdbserver"
 )
 
 // Config says where the events live.

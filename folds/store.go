@@ -11,8 +11,9 @@ import (
 	"github.com/gateledger/gateledger/eventstore"
 )
 
-// ErrNoEvents: the person has no events in the store (at all, or at the moment asked
-// about).
+// ErrNoEvents: the person has no events in the store at all. A person whose events
+// were all recorded after the moment asked about reads as the empty journey (Version
+// 0), as the as-at reads always answered.
 var ErrNoEvents = errors.New("folds: the person has no events")
 
 // Before folds the events of stream with a revision below rev: the journey of noms as
@@ -68,7 +69,10 @@ func (c *Cache) Stream(ctx context.Context, noms string) (eventlog.JourneyStream
 func (c *Cache) readStream(ctx context.Context, noms string, held *Fold) (*Fold, error) {
 	stream := aggregates.StreamName(noms)
 	var from uint64
-	if held != nil && held.Next > 0 {
+	// Only a fold that kept its events (one Stream made) can be continued:
+	// a fold the runner or the hub folded in place keeps none, and a journey
+	// stream built on it would miss its first events and its head's hash.
+	if held != nil && held.Next > 0 && uint64(len(held.events)) == held.Next {
 		from = held.Next
 	} else {
 		held = nil

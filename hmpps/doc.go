@@ -29,4 +29,7 @@
 // changing where the person is now. A release that arrives before its
 // reception is refused (ErrNotReceived) and dead-lettered; replaying dead
 // letters in Order once the reception has arrived applies it.
+//
+// Of ours it imports only aggregates: it turns messages into commands and never touches the
+// store.
 package hmpps

@@ -41,6 +41,8 @@
 // event, so that a release that arrived before its reception is applied once
 // the reception is in. Redrives are idempotent, so any number of ledger
 // instances may run them against one store.
+//
+// Of ours it may import aggregates, hmpps, eventlog and journeys.
 package ingest
 
 import (

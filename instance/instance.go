@@ -30,13 +30,13 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/demo"
 	"github.com/gateledger/gateledger/eventstore"
+	"github.com/gateledger/gateledger/internal/demo"
+	"github.com/gateledger/gateledger/internal/throttle"
 	"github.com/gateledger/gateledger/journeys"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/projections/readmodel"
 	"github.com/gateledger/gateledger/seal"
-	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web/live"
 	"github.com/gateledger/gateledger/web/pages"
 )

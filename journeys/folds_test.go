@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/aggregates"
-	"github.com/gateledger/gateledger/eventdb"
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventstore"
+	"github.com/gateledger/gateledger/internal/eventdb"
 	"github.com/gateledger/gateledger/journeys"
 )
 

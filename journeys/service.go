@@ -28,6 +28,8 @@
 // decides again and, normally, records nothing again. A retried append whose
 // first answer was lost carries the same event ids and expected revision, and
 // the store answers it idempotently as well.
+//
+// Of ours it may import aggregates, eventlog, eventstore and folds.
 package journeys
 
 import (

@@ -11,7 +11,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
-	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/internal/journeygen"
 	"github.com/gateledger/gateledger/projections/readmodel"
 )
 

@@ -17,7 +17,7 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/folds"
-	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/internal/journeygen"
 	"github.com/gateledger/gateledger/projections/readmodel"
 )
 

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/eventdb"
+	"github.com/gateledger/gateledger/internal/eventdb"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/web/problem"
 )

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/aggregates"
-	"github.com/gateledger/gateledger/eventdb"
+	"github.com/gateledger/gateledger/internal/eventdb"
 	"github.com/gateledger/gateledger/web/problem"
 )
 

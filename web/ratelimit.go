@@ -1,6 +1,6 @@
 package web
 
-import "github.com/gateledger/gateledger/throttle"
+import "github.com/gateledger/gateledger/internal/throttle"
 
 // RateLimit is the per-principal token bucket of Config.RateLimit: each
 // principal may make Burst requests at once and PerSecond on average.

@@ -22,11 +22,11 @@ import (
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventstore"
 	"github.com/gateledger/gateledger/ingest"
+	"github.com/gateledger/gateledger/internal/throttle"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/projections/readmodel"
 	"github.com/gateledger/gateledger/seal"
-	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web/problem"
 	"github.com/gateledger/gateledger/web/request"
 )

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gateledger/gateledger/throttle"
+	"github.com/gateledger/gateledger/internal/throttle"
 	"github.com/gateledger/gateledger/web/problem"
 )
 

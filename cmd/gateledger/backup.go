@@ -16,8 +16,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gateledger/gateledger/eventdb"
-	"github.com/gateledger/gateledger/progress"
+	"github.com/gateledger/gateledger/internal/eventdb"
+	"github.com/gateledger/gateledger/internal/progress"
 	"github.com/gateledger/gateledger/projections"
 )
 

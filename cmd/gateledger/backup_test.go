@@ -19,11 +19,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gateledger/gateledger/aggregates"
-	"github.com/gateledger/gateledger/demo"
-	"github.com/gateledger/gateledger/esdbserver"
-	"github.com/gateledger/gateledger/eventdb"
 	"github.com/gateledger/gateledger/eventstore"
-	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/internal/demo"
+	"github.com/gateledger/gateledger/internal/esdbserver"
+	"github.com/gateledger/gateledger/internal/eventdb"
+	"github.com/gateledger/gateledger/internal/journeygen"
 )
 
 // runCmd runs gateledger in-process and returns its exit code and output.

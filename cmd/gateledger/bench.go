@@ -13,8 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/gateledger/gateledger/bench"
-	"github.com/gateledger/gateledger/loadtest"
+	"github.com/gateledger/gateledger/internal/bench"
+	"github.com/gateledger/gateledger/internal/loadtest"
 )
 
 // benchReport is `gateledger bench --json`: every figure in one object.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/aggregates"
-	"github.com/gateledger/gateledger/eventdb"
+	"github.com/gateledger/gateledger/internal/eventdb"
 )
 
 // storeDamaged turns an error that says the store file in dataDir is damaged into

@@ -20,11 +20,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gateledger/gateledger/aggregates"
-	"github.com/gateledger/gateledger/boltfile"
-	"github.com/gateledger/gateledger/eventdb"
 	"github.com/gateledger/gateledger/eventlog"
 	"github.com/gateledger/gateledger/eventstore"
-	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/internal/boltfile"
+	"github.com/gateledger/gateledger/internal/eventdb"
+	"github.com/gateledger/gateledger/internal/journeygen"
 )
 
 // child is how a gateledger process ended.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
-	"github.com/gateledger/gateledger/esdbserver"
+	"github.com/gateledger/gateledger/internal/esdbserver"
 )
 
 // TestServeOnAnExternalStore runs the ledger against another EventStoreDB-compatible

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/throttle"
+	"github.com/gateledger/gateledger/internal/throttle"
 	"github.com/gateledger/gateledger/web"
 )
 

@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gateledger/gateledger/demo"
 	"github.com/gateledger/gateledger/ingest"
-	"github.com/gateledger/gateledger/progress"
+	"github.com/gateledger/gateledger/internal/demo"
+	"github.com/gateledger/gateledger/internal/progress"
 )
 
 // importAttempts bounds the deliveries of one message that the ledger asks to be

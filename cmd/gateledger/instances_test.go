@@ -21,8 +21,8 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
-	"github.com/gateledger/gateledger/esdbserver"
 	"github.com/gateledger/gateledger/eventstore"
+	"github.com/gateledger/gateledger/internal/esdbserver"
 )
 
 // instance is one `gateledger serve --eventstore` child process, with its own

@@ -35,47 +35,64 @@ var house = struct {
 }{
 	rooms: []room{
 		{"the binary", []string{"cmd/gateledger"}},
+		{"the process, wired once", []string{"instance", "instance/instancetest"}},
 		{"transport", []string{"web", "web/pages", "web/request", "web/problem", "web/live", "web/inspect", "web/export"}},
-		{"operator tools", []string{"bench", "loadtest", "migrate", "simulate", "demo", "progress"}},
-		{"application", []string{"journeys", "ingest", "closure", "seal", "auth", "labels", "throttle"}},
-		{"read models", []string{"projections"}},
-		{"domain", []string{"aggregates", "calendar", "hmpps", "journeygen"}},
-		{"event store", []string{"eventlog", "eventlog/eventlogtest", "eventstore", "eventstore/storetest", "esdbserver", "eventdb", "boltfile"}},
+		{"application", []string{"ledger", "journeys", "ingest", "closure", "seal", "auth", "labels"}},
+		{"read models", []string{"projections", "projections/readmodel", "folds"}},
+		{"domain", []string{"aggregates", "calendar", "hmpps"}},
+		{"event store boundary", []string{"eventstore", "eventstore/storetest", "eventlog", "eventlog/eventlogtest"}},
+		{"internal: machinery and operator tools", []string{"internal/esdbserver", "internal/eventdb", "internal/boltfile",
+			"internal/throttle", "internal/progress", "internal/journeygen", "internal/bench", "internal/loadtest",
+			"internal/migrate", "internal/simulate", "internal/demo"}},
 	},
 	may: map[string][]string{
 		"cmd/gateledger":        {"*"},
-		"web":                   {"aggregates", "auth", "eventdb", "eventlog", "eventstore", "hmpps", "ingest", "journeys", "labels", "projections", "seal", "throttle", "web/export", "web/problem", "web/request"},
-		"web/pages":             {"aggregates", "auth", "ingest", "journeys", "labels", "projections", "throttle", "web/export", "web/inspect", "web/problem", "web/request"},
-		"web/request":           {"aggregates", "projections", "web/problem"},
-		"web/problem":           {"aggregates", "auth", "eventstore", "journeys", "labels", "ledger", "projections", "projections/readmodel"},
-		"web/live":              {"aggregates", "auth", "eventlog", "eventstore", "labels", "throttle"},
-		"web/inspect":           {"aggregates", "auth", "eventlog", "eventstore", "journeys", "labels", "projections", "web/export"},
-		"web/export":            {"aggregates", "eventlog", "labels", "projections"},
-		"bench":                 {"aggregates", "eventstore", "journeygen", "journeys", "progress", "projections"},
-		"loadtest":              {"aggregates", "auth", "eventlog", "eventstore", "ingest", "journeygen", "journeys", "projections", "web", "web/live"},
-		"migrate":               {"eventstore"},
-		"simulate":              {"aggregates", "auth", "journeygen"},
-		"demo":                  {"aggregates", "auth", "eventlog", "eventstore", "journeygen", "progress"},
-		"progress":              {},
-		"journeys":              {"aggregates", "eventlog", "eventstore"},
-		"ingest":                {"aggregates", "eventlog", "hmpps", "journeys"},
-		"closure":               {"aggregates", "journeys", "projections"},
-		"seal":                  {"aggregates", "eventlog", "eventstore"},
-		"auth":                  {"aggregates", "eventlog", "eventstore"},
-		"labels":                {"aggregates", "auth", "projections"},
-		"throttle":              {},
-		"projections":           {"aggregates", "boltfile", "eventlog", "eventstore"},
-		"aggregates":            {},
-		"calendar":              {},
-		"hmpps":                 {"aggregates"},
-		"journeygen":            {"aggregates", "eventlog", "eventstore"},
+		"instance":              {"*"},
+		"instance/instancetest": {"aggregates", "auth", "calendar", "eventlog/eventlogtest", "instance", "internal/throttle"},
+		// web/backup.go streams the embedded node's backup: the one place
+		// transport reaches the embedded store.
+		"web":       {"aggregates", "auth", "eventlog", "eventstore", "folds", "hmpps", "ingest", "internal/eventdb", "internal/throttle", "journeys", "labels", "ledger", "projections", "projections/readmodel", "seal", "web/export", "web/problem", "web/request"},
+		"web/pages": {"aggregates", "auth", "eventlog", "ingest", "internal/throttle", "journeys", "labels", "ledger", "projections", "projections/readmodel", "web/export", "web/inspect", "web/problem", "web/request"},
+		// What the API and the pages both read requests and refusals with:
+		// neither front end imports the other.
+		"web/request": {"aggregates", "projections", "web/problem"},
+		"web/problem": {"aggregates", "auth", "eventstore", "journeys", "labels", "ledger", "projections", "projections/readmodel"},
+		"web/live":    {"aggregates", "auth", "eventlog", "eventstore", "folds", "internal/throttle", "labels"},
+		"web/inspect": {"aggregates", "auth", "eventlog", "eventstore", "folds", "journeys", "labels", "ledger", "projections", "projections/readmodel", "web/export"},
+		"web/export":  {"aggregates", "eventlog", "labels", "projections"},
+
+		"ledger":   {"aggregates", "auth", "eventlog", "journeys", "projections/readmodel"},
+		"journeys": {"aggregates", "eventlog", "eventstore", "folds"},
+		"ingest":   {"aggregates", "eventlog", "hmpps", "journeys"},
+		"closure":  {"aggregates", "journeys", "projections", "projections/readmodel"},
+		"seal":     {"aggregates", "eventlog", "eventstore"},
+		"auth":     {"aggregates", "eventlog", "eventstore"},
+		"labels":   {"aggregates", "auth", "projections"},
+
+		"projections":           {"aggregates", "eventlog", "eventstore", "projections/readmodel"},
+		"projections/readmodel": {"aggregates", "eventstore", "folds", "internal/boltfile"},
+		"folds":                 {"aggregates", "eventlog", "eventstore"},
+
+		"aggregates": {},
+		"calendar":   {},
+		"hmpps":      {"aggregates"},
+
+		"eventstore":            {"aggregates", "internal/esdbserver"},
+		"eventstore/storetest":  {"eventstore"},
 		"eventlog":              {"aggregates", "eventstore"},
 		"eventlog/eventlogtest": {"eventstore"},
-		"eventstore":            {"aggregates", "esdbserver"},
-		"eventstore/storetest":  {"eventstore"},
-		"esdbserver":            {"eventdb"},
-		"eventdb":               {"boltfile"},
-		"boltfile":              {},
+
+		"internal/esdbserver": {"internal/eventdb"},
+		"internal/eventdb":    {"internal/boltfile"},
+		"internal/boltfile":   {},
+		"internal/throttle":   {},
+		"internal/progress":   {},
+		"internal/journeygen": {"aggregates", "eventlog", "eventstore"},
+		"internal/bench":      {"aggregates", "eventstore", "internal/journeygen", "internal/progress", "journeys", "projections", "projections/readmodel"},
+		"internal/loadtest":   {"aggregates", "auth", "eventlog", "instance", "internal/journeygen", "internal/throttle", "web/live"},
+		"internal/migrate":    {"eventstore"},
+		"internal/simulate":   {"aggregates", "auth", "internal/journeygen"},
+		"internal/demo":       {"aggregates", "auth", "eventlog", "eventstore", "internal/journeygen", "internal/progress"},
 	},
 }
 
@@ -204,10 +221,10 @@ func layoutPicture(imports map[string][]string) string {
 	}
 	sort.Strings(pkgs)
 	for _, p := range pkgs {
-		if p == "cmd/gateledger" {
-			continue // it wires everything: its arrows would hide the rest
-		}
 		for _, d := range imports[p] {
+			if p == "cmd/gateledger" && d != "instance" {
+				continue // its operator commands reach everywhere: the arrows would hide the house
+			}
 			if !reach(p, d, d) {
 				fmt.Fprintf(&b, "  %s --> %s\n", id(p), id(d))
 			}

@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/gateledger/gateledger/loadtest"
+	"github.com/gateledger/gateledger/internal/loadtest"
 )
 
 func loadtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -1,4 +1,6 @@
 // Command gateledger runs the through-the-gate resettlement ledger and its operator tools.
+//
+// It may import any package of ours; serve only turns flags into an instance.Config.
 package main
 
 import (
@@ -14,7 +16,7 @@ import (
 
 	"google.golang.org/grpc/grpclog"
 
-	"github.com/gateledger/gateledger/esdbserver"
+	"github.com/gateledger/gateledger/internal/esdbserver"
 )
 
 const usage = `gateledger: the through-the-gate resettlement ledger

@@ -9,10 +9,10 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
-	"github.com/gateledger/gateledger/esdbserver"
 	"github.com/gateledger/gateledger/eventstore"
-	"github.com/gateledger/gateledger/migrate"
-	"github.com/gateledger/gateledger/progress"
+	"github.com/gateledger/gateledger/internal/esdbserver"
+	"github.com/gateledger/gateledger/internal/migrate"
+	"github.com/gateledger/gateledger/internal/progress"
 )
 
 func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gateledger/gateledger/progress"
+	"github.com/gateledger/gateledger/internal/progress"
 )
 
 // replayReport is what `gateledger replay --json` prints.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/eventstore"
-	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/internal/journeygen"
 )
 
 func TestReplayRebuildsFromZeroAndRefusesALockedStore(t *testing.T) {

@@ -16,9 +16,9 @@ import (
 
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/eventdb"
 	"github.com/gateledger/gateledger/eventstore"
-	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/internal/eventdb"
+	"github.com/gateledger/gateledger/internal/journeygen"
 	"github.com/gateledger/gateledger/seal"
 )
 

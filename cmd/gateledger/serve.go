@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/demo"
 	"github.com/gateledger/gateledger/instance"
-	"github.com/gateledger/gateledger/throttle"
+	"github.com/gateledger/gateledger/internal/demo"
+	"github.com/gateledger/gateledger/internal/throttle"
 )
 
 type serveConfig struct {

@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gateledger/gateledger/demo"
-	"github.com/gateledger/gateledger/progress"
-	"github.com/gateledger/gateledger/simulate"
+	"github.com/gateledger/gateledger/internal/demo"
+	"github.com/gateledger/gateledger/internal/progress"
+	"github.com/gateledger/gateledger/internal/simulate"
 )
 
 func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

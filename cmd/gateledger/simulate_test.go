@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/internal/journeygen"
 )
 
 // TestSimulateAgainstARunningLedger: simulate, against a real ledger on loopback,

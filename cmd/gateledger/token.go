@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/eventdb"
 	"github.com/gateledger/gateledger/eventstore"
+	"github.com/gateledger/gateledger/internal/eventdb"
 )
 
 const tokenUsage = `Usage:

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/gateledger/gateledger/aggregates"
-	"github.com/gateledger/gateledger/eventdb"
 	"github.com/gateledger/gateledger/eventstore"
-	"github.com/gateledger/gateledger/journeygen"
+	"github.com/gateledger/gateledger/internal/eventdb"
+	"github.com/gateledger/gateledger/internal/journeygen"
 )
 
 // TestVerifyCatchesACorruptedStore: verify passes on a store as written, and reports

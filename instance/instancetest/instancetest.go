@@ -18,7 +18,7 @@ import (
 	"github.com/gateledger/gateledger/calendar"
 	"github.com/gateledger/gateledger/eventlog/eventlogtest"
 	"github.com/gateledger/gateledger/instance"
-	"github.com/gateledger/gateledger/throttle"
+	"github.com/gateledger/gateledger/internal/throttle"
 )
 
 // Off is a throttle with every limit turned off: tests send far more, and

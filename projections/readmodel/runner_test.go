@@ -17,8 +17,8 @@ import (
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/gateledger/gateledger/esdbserver"
 	"github.com/gateledger/gateledger/eventstore"
+	"github.com/gateledger/gateledger/internal/esdbserver"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -13,7 +13,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/gateledger/gateledger/boltfile"
+	"github.com/gateledger/gateledger/internal/boltfile"
 )
 
 // The read models are derived data: the event log can always rebuild them. So the state

@@ -10,6 +10,8 @@
 //
 // Recording the read in the access log is the caller's job, before the first
 // byte is written.
+//
+// Of ours it may import aggregates, eventlog, labels and projections.
 package export
 
 import (

@@ -62,4 +62,7 @@
 // keeps idle connections alive and finds dead ones; read and write deadlines
 // bound every operation. A client whose queue stays full once live is
 // dropped with 4429 (see conn.enqueue), as is one whose backlog overflows.
+//
+// Of ours it may import aggregates, auth, eventlog, eventstore, folds, labels and
+// internal/throttle.
 package live

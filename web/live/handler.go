@@ -18,7 +18,7 @@ import (
 
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventstore"
-	"github.com/gateledger/gateledger/throttle"
+	"github.com/gateledger/gateledger/internal/throttle"
 )
 
 // Metrics is told about connections; the HTTP layer implements it with its

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/throttle"
+	"github.com/gateledger/gateledger/internal/throttle"
 	"github.com/gateledger/gateledger/web/live"
 )
 

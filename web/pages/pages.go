@@ -15,10 +15,10 @@ import (
 	"github.com/gateledger/gateledger/aggregates"
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/ingest"
+	"github.com/gateledger/gateledger/internal/throttle"
 	"github.com/gateledger/gateledger/ledger"
 	"github.com/gateledger/gateledger/projections"
 	"github.com/gateledger/gateledger/projections/readmodel"
-	"github.com/gateledger/gateledger/throttle"
 	"github.com/gateledger/gateledger/web/inspect"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/gateledger/gateledger/auth"
-	"github.com/gateledger/gateledger/throttle"
+	"github.com/gateledger/gateledger/internal/throttle"
 )
 
 // TestSignInThrottle: refused sign-ins from one address turn into 429 with

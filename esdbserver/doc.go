@@ -1,9 +1,0 @@
-// Package esdbserver serves an eventdb store over the EventStoreDB gRPC protocol, using
-// the server stubs generated in the official client module, so that the official client
-// (and other EventStoreDB tooling) can talk to Gateledger's embedded store exactly as it
-// talks to a KurrentDB node.
-//
-// Implemented: Streams (Read, Append, Delete, Tombstone, BatchAppend), catch-up
-// subscriptions to streams and $all with server-side filters, ServerFeatures and Gossip
-// (a single node reporting itself as leader). Everything else answers Unimplemented.
-package esdbserver
