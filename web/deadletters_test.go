@@ -41,11 +41,13 @@ func TestDeadLettersAPI(t *testing.T) {
 		return w.do(req{method: "POST", path: "/v1/feeds/hmpps", as: "feed", body: body}).ok(t, want).json(t)
 	}
 	// Given two releases before their receptions and an unknown movement code,
-	a := feed(feedRelease("A1111AA", ago(30*time.Hour)), http.StatusAccepted)
+	// The same message twice is the same bytes: one moment, read once.
+	releasedAt := ago(30 * time.Hour)
+	a := feed(feedRelease("A1111AA", releasedAt), http.StatusAccepted)
 	feed(feedRelease("B2222BB", ago(30*time.Hour)), http.StatusAccepted)
 	u := feed(feedUnknown("A1111AA", ago(29*time.Hour)), http.StatusAccepted)
 	// the same release delivered again is the same letter, seen twice.
-	again := feed(feedRelease("A1111AA", ago(30*time.Hour)), http.StatusAccepted)
+	again := feed(feedRelease("A1111AA", releasedAt), http.StatusAccepted)
 	ref := func(m map[string]any) string { return m["deadLetter"].(map[string]any)["eventId"].(string) }
 	if ref(again) != ref(a) || again["deadLetter"].(map[string]any)["attempts"].(float64) != 2 || again["alreadyApplied"] != false {
 		t.Fatalf("redelivery %v", again)
