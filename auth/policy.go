@@ -231,6 +231,16 @@ func CanReadDeadLetters(p Principal) bool {
 // admins only (inspectors write nothing).
 func CanWorkDeadLetters(p Principal) bool { return p.Validate() == nil && p.Role == RoleAdmin }
 
+// CanReadOrganisation reports whether p may read org's lists (its caseload,
+// its handovers): inspectors any organisation's, prisons and providers their
+// own; nobody else.
+func CanReadOrganisation(p Principal, org string) bool {
+	if p.Validate() != nil || org == "" {
+		return false
+	}
+	return p.Role == RoleInspector || ((p.Role == RolePrison || p.Role == RoleProvider) && p.Org == org)
+}
+
 // CanReadAccessLog reports whether p may read the access log: inspectors
 // only.
 func CanReadAccessLog(p Principal) bool { return p.Validate() == nil && p.Role == RoleInspector }

@@ -378,3 +378,29 @@ func TestPrincipalValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestCanReadOrganisation(t *testing.T) {
+	tests := []struct {
+		name string
+		p    Principal
+		org  string
+		want bool
+	}{
+		{"an inspector, any organisation", Principal{ID: "i", Role: RoleInspector}, "MDI", true},
+		{"a prison, its own", Principal{ID: "p", Role: RolePrison, Org: "MDI"}, "MDI", true},
+		{"a prison, another's", Principal{ID: "p", Role: RolePrison, Org: "MDI"}, "LEI", false},
+		{"a provider, its own", Principal{ID: "v", Role: RoleProvider, Org: "NPS-C"}, "NPS-C", true},
+		{"a provider, another's", Principal{ID: "v", Role: RoleProvider, Org: "NPS-C"}, "NPS-A", false},
+		{"the feed", Principal{ID: "f", Role: RoleFeed}, "MDI", false},
+		{"an admin", Principal{ID: "a", Role: RoleAdmin}, "MDI", false},
+		{"no organisation named", Principal{ID: "i", Role: RoleInspector}, "", false},
+		{"an invalid principal", Principal{Role: RolePrison, Org: "MDI"}, "MDI", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := CanReadOrganisation(tt.p, tt.org); got != tt.want {
+				t.Errorf("CanReadOrganisation(%+v, %q) = %v, want %v", tt.p, tt.org, got, tt.want)
+			}
+		})
+	}
+}

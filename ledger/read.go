@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/gateledger/gateledger/auth"
 	"github.com/gateledger/gateledger/eventlog"
@@ -120,15 +119,14 @@ func ReadOrganisation[T any](ctx context.Context, l *Ledger, p auth.Principal, o
 	return v, nil
 }
 
-// allows is the rule of an organisation's reads: inspectors read any
-// organisation's lists, prisons and providers their own; Allow narrows it or,
+// allows is the rule of an organisation's reads: the policy's
+// (auth.CanReadOrganisation) for an organisation's lists; Allow narrows it or,
 // for reads across organisations, is the whole rule.
 func (o OrganisationRead) allows(p auth.Principal) bool {
 	if p.Validate() != nil || (o.Org == "" && o.Allow == nil) {
 		return false
 	}
-	if o.Org != "" && !(p.Role == auth.RoleInspector ||
-		(slices.Contains([]auth.Role{auth.RolePrison, auth.RoleProvider}, p.Role) && p.Org == o.Org)) {
+	if o.Org != "" && !auth.CanReadOrganisation(p, o.Org) {
 		return false
 	}
 	return o.Allow == nil || o.Allow(p)
