@@ -241,6 +241,21 @@ func CanReadOrganisation(p Principal, org string) bool {
 	return p.Role == RoleInspector || ((p.Role == RolePrison || p.Role == RoleProvider) && p.Org == org)
 }
 
+// CanReadAcrossOrganisations reports whether p may make the reads that span
+// every organisation: verifying every journey, downloading a set of
+// histories, the seals and their proofs, finding any person. Inspectors
+// only: they read everything and write nothing.
+func CanReadAcrossOrganisations(p Principal) bool {
+	return p.Validate() == nil && p.Role == RoleInspector
+}
+
+// CanReadOutcomes reports whether p may read the outcomes of cohorts:
+// inspectors every provider's, providers their own (the outcomes read picks
+// the provider).
+func CanReadOutcomes(p Principal) bool {
+	return p.Validate() == nil && (p.Role == RoleInspector || p.Role == RoleProvider)
+}
+
 // CanReadAccessLog reports whether p may read the access log: inspectors
 // only.
 func CanReadAccessLog(p Principal) bool { return p.Validate() == nil && p.Role == RoleInspector }

@@ -404,3 +404,28 @@ func TestCanReadOrganisation(t *testing.T) {
 		})
 	}
 }
+
+func TestCanReadAcrossOrganisationsAndOutcomes(t *testing.T) {
+	tests := []struct {
+		name             string
+		p                Principal
+		across, outcomes bool
+	}{
+		{"an inspector", Principal{ID: "i", Role: RoleInspector}, true, true},
+		{"a provider", Principal{ID: "v", Role: RoleProvider, Org: "NPS-C"}, false, true},
+		{"a prison", Principal{ID: "p", Role: RolePrison, Org: "MDI"}, false, false},
+		{"the feed", Principal{ID: "f", Role: RoleFeed}, false, false},
+		{"an admin", Principal{ID: "a", Role: RoleAdmin}, false, false},
+		{"an inspector without an id", Principal{Role: RoleInspector}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := CanReadAcrossOrganisations(tt.p); got != tt.across {
+				t.Errorf("CanReadAcrossOrganisations = %v, want %v", got, tt.across)
+			}
+			if got := CanReadOutcomes(tt.p); got != tt.outcomes {
+				t.Errorf("CanReadOutcomes = %v, want %v", got, tt.outcomes)
+			}
+		})
+	}
+}

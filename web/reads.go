@@ -284,7 +284,7 @@ func (s *server) verifyJourney(w http.ResponseWriter, r *http.Request, p auth.Pr
 // the whole store, so it extends its own write deadline.
 func (s *server) verifyAll(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(30 * time.Minute))
-	v, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Allow: isInspector, Access: accessVerifyAll},
+	v, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Allow: auth.CanReadAcrossOrganisations, Access: accessVerifyAll},
 		func() (projections.StoreVerification, error) {
 			return projections.VerifyAll(r.Context(), s.cfg.Runner, s.cfg.Store.Client)
 		})
@@ -300,15 +300,6 @@ func orgParam(r *http.Request) (string, error) {
 	var v request.Validator
 	org := string(v.Org("org", r.PathValue("org"), true))
 	return org, v.Err()
-}
-
-// isInspector allows inspectors only.
-func isInspector(p auth.Principal) bool { return p.Role == auth.RoleInspector }
-
-// readsOutcomes allows those who see outcomes: inspectors every provider's,
-// providers their own.
-func readsOutcomes(p auth.Principal) bool {
-	return p.Role == auth.RoleInspector || p.Role == auth.RoleProvider
 }
 
 // orgRead is the ledger's read of org's lists from projection, waiting for
@@ -388,13 +379,13 @@ func (s *server) getHandovers(w http.ResponseWriter, r *http.Request, p auth.Pri
 // nothing is recorded.
 func outcomesRead(r *http.Request) (ledger.OrganisationRead, error) {
 	pos, err := minPosition(r)
-	return ledger.OrganisationRead{Allow: readsOutcomes, Projections: []string{projections.OutcomesName}, MinPosition: pos}, err
+	return ledger.OrganisationRead{Allow: auth.CanReadOutcomes, Projections: []string{projections.OutcomesName}, MinPosition: pos}, err
 }
 
 // getOutcomes answers a page of the payment-by-results cohorts: counts, no person.
 // Inspectors see every provider's, providers their own.
 func (s *server) getOutcomes(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	if p.Validate() != nil || !readsOutcomes(p) {
+	if !auth.CanReadOutcomes(p) {
 		return auth.ErrForbidden
 	}
 	o, err := outcomesRead(r)
@@ -452,7 +443,7 @@ func visibleOutcomes(p auth.Principal, cs []projections.CohortOutcome) []project
 // getOutcomesCSV answers the cohorts of getOutcomes as a CSV download
 // (package export).
 func (s *server) getOutcomesCSV(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	if p.Validate() != nil || !readsOutcomes(p) {
+	if !auth.CanReadOutcomes(p) {
 		return auth.ErrForbidden
 	}
 	o, err := outcomesRead(r)

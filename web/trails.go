@@ -26,7 +26,7 @@ const MaxTrailSetPeople = 2000
 // the access log before any of their rows is written, as a single person's
 // download is.
 func (s *server) getTrailSetCSV(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	if p.Validate() != nil || !isInspector(p) {
+	if !auth.CanReadAcrossOrganisations(p) {
 		return auth.ErrForbidden
 	}
 	q := r.URL.Query()
@@ -51,7 +51,7 @@ func (s *server) getTrailSetCSV(w http.ResponseWriter, r *http.Request, p auth.P
 	if err != nil {
 		return err
 	}
-	rows, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Org: string(org), Allow: isInspector,
+	rows, err := ledger.ReadOrganisation(r.Context(), s.cfg.Ledger, p, ledger.OrganisationRead{Org: string(org), Allow: auth.CanReadAcrossOrganisations,
 		Projections: []string{projections.CaseloadName, projections.AuditName}, MinPosition: max(minPos, head)},
 		func() ([]projections.CaseRow, error) {
 			rows, err := projections.Caseload(s.cfg.Runner, string(org), s.now())

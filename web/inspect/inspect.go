@@ -112,7 +112,7 @@ func (i *Inspector) Location() *time.Location { return i.cfg.Location }
 
 // Allowed reports whether p may use the inspector pages: inspectors only.
 // Other roles read cases through their own pages, limited to their own.
-func Allowed(p auth.Principal) bool { return p.Validate() == nil && p.Role == auth.RoleInspector }
+func Allowed(p auth.Principal) bool { return auth.CanReadAcrossOrganisations(p) }
 
 // FieldError is one thing wrong with what the inspector typed, for the
 // GOV.UK error summary: Field is the id of the input to link to.
