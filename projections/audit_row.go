@@ -154,12 +154,7 @@ func decodeAudit(stream string, v []byte) (AuditEntry, error) {
 	e := AuditEntry{Stream: stream}
 	e.Position = r.U64()
 	e.Revision = r.Uvar()
-	if len(r.B) < 16 {
-		r.Fail()
-	} else {
-		copy(e.EventID[:], r.B[:16])
-		r.B = r.B[16:]
-	}
+	r.ID((*[16]byte)(&e.EventID))
 	e.Type = r.Str()
 	e.StoredAt = r.Time()
 	e.SchemaVersion = int(r.Svar())

@@ -570,12 +570,7 @@ func decodeHistory(item string, pos uint64, v []byte) (HistoryEntry, error) {
 	}
 	h := HistoryEntry{Item: item, Position: pos}
 	h.Revision = r.Uvar()
-	if len(r.B) < 16 {
-		r.Fail()
-	} else {
-		copy(h.EventID[:], r.B[:16])
-		r.B = r.B[16:]
-	}
+	r.ID((*[16]byte)(&h.EventID))
 	h.EventType = r.Str()
 	h.UserID = r.Str()
 	h.Role = r.Str()

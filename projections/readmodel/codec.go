@@ -133,6 +133,16 @@ func (r *Reader) U64() uint64 {
 	return v
 }
 
+// ID reads the next 16 bytes into id: an event's id, stored as it is.
+func (r *Reader) ID(id *[16]byte) {
+	if len(r.B) < 16 {
+		r.Fail()
+		return
+	}
+	copy(id[:], r.B[:16])
+	r.B = r.B[16:]
+}
+
 // raw returns the next length-prefixed bytes without copying: valid only while the
 // transaction that read the row is open.
 func (r *Reader) Raw() []byte {
